@@ -1,0 +1,100 @@
+package hooks
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"reserva/internal/booking"
+)
+
+// availabilityTime is one start in the JSON answer.
+type availabilityTime struct {
+	Value     string    `json:"value"` // what to post as the booking form's start field
+	Start     time.Time `json:"start"` // RFC 3339 with the venue's offset
+	End       time.Time `json:"end"`
+	Local     string    `json:"local"` // venue-local wall time, "2006-01-02T15:04"
+	Remaining int       `json:"remaining"`
+	Available bool      `json:"available"` // room for the requested party
+	Ambiguous bool      `json:"ambiguous,omitzero"`
+	Session   string    `json:"session,omitzero"`
+}
+
+type availabilityAnswer struct {
+	Offering string             `json:"offering"`
+	Date     string             `json:"date"`
+	TimeZone string             `json:"timezone"`
+	Party    int                `json:"party"`
+	Times    []availabilityTime `json:"times"`
+}
+
+type apiError struct {
+	Status  int    `json:"status"`
+	Message string `json:"message"`
+}
+
+// availability answers the booking page's free times as JSON, for embedding in another site:
+// GET /api/reserva/availability?offering=SLUG&date=YYYY-MM-DD&party=N.
+func (h *handlers) availability(e *core.RequestEvent) error {
+	fail := func(status int, msg string) error { return e.JSON(status, apiError{status, msg}) }
+	v, err := h.venue(e.App)
+	if err != nil {
+		if err == errNoVenue {
+			return fail(http.StatusServiceUnavailable, "This booking site has not been set up yet.")
+		}
+		return err
+	}
+	q := e.Request.URL.Query()
+	off, err := findOffering(e.App, q.Get("offering"))
+	if err != nil {
+		return fail(http.StatusNotFound, "No offering has this slug.")
+	}
+	r := rules(off)
+	d, err := booking.ParseDate(strings.TrimSpace(q.Get("date")))
+	if err != nil {
+		return fail(http.StatusBadRequest, "The date must be a valid date written YYYY-MM-DD.")
+	}
+	party := defaultParty(r)
+	if s := strings.TrimSpace(q.Get("party")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return fail(http.StatusBadRequest, "The party size must be a whole number of at least 1.")
+		}
+		if err := r.CheckParty(n); err != nil {
+			return fail(http.StatusUnprocessableEntity, "This party size cannot be booked for this offering.")
+		}
+		party = n
+	}
+	now := h.now()
+	cal, err := loadCalendar(e.App, off, d, v.loc)
+	if err != nil {
+		return err
+	}
+	ans := availabilityAnswer{
+		Offering: off.GetString("slug"),
+		Date:     d.String(),
+		TimeZone: v.loc.String(),
+		Party:    party,
+		Times:    []availabilityTime{},
+	}
+	for _, t := range timeOptions(r, r.Slots(cal.Calendar, d, now, v.loc), party, v.loc) {
+		at := availabilityTime{
+			Value:     t.Value,
+			Start:     t.Start,
+			End:       t.End,
+			Local:     t.Start.Format(localLayout),
+			Remaining: t.Remaining,
+			Available: !t.Full,
+			Ambiguous: t.Ambiguous,
+		}
+		if r.Kind == booking.KindSession {
+			at.Session = t.Value
+		}
+		ans.Times = append(ans.Times, at)
+	}
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return e.JSON(http.StatusOK, ans)
+}

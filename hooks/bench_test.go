@@ -1,0 +1,112 @@
+package hooks
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// busyDay adds an offering "busy" (capacity 1000 people, 15-minute starts, 17:00-23:00 every
+// day) and fills Friday 27 November 2026 with n bookings spread over the evening.
+func busyDay(tb testing.TB, s *testServer, n int) {
+	tb.Helper()
+	off, err := create(s.app, "offerings", map[string]any{
+		"name": "Busy", "slug": "busy", "kind": "slot", "duration": 120, "interval": 15,
+		"capacity": 1000, "capacity_mode": "people", "min_party": 1, "max_party": 8,
+		"horizon": 90, "active": true,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for wd := 0; wd < 7; wd++ {
+		if _, err := create(s.app, "opening_hours", map[string]any{"offering": off.Id, "weekday": wd, "opens": "17:00", "closes": "23:00"}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	col, _ := s.app.FindCachedCollectionByNameOrId("bookings")
+	evening := time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC) // 17:00 in Berlin
+	err = s.app.RunInTransaction(func(tx core.App) error {
+		for i := range n {
+			start := evening.Add(time.Duration(i%17) * 15 * time.Minute)
+			rec := core.NewRecord(col)
+			rec.Load(map[string]any{
+				"reference": fmt.Sprintf("B%06d", i), "offering": off.Id, "start": start, "end": start.Add(2 * time.Hour),
+				"party": 1 + i%4, "status": "confirmed", "source": "web", "name": "Guest", "email": "guest@example.com",
+				"token_hash": fmt.Sprintf("%064d", i),
+			})
+			if err := tx.Save(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkAvailabilityBusyDay serves the booking page and the JSON availability of a day with
+// 300 bookings, through the full router (middlewares, queries, rules, rendering).
+func BenchmarkAvailabilityBusyDay(b *testing.B) {
+	s := newServer(b)
+	busyDay(b, s, 300)
+	for _, target := range []string{
+		"/book/busy?date=2026-11-27&party=2",
+		"/api/reserva/availability?offering=busy&date=2026-11-27&party=2",
+	} {
+		b.Run(strings.SplitN(target, "?", 2)[0], func(b *testing.B) {
+			if res := s.get(b, target); res.status != http.StatusOK || !strings.Contains(res.body, "2026-11-27T21:00") {
+				b.Fatalf("GET %s = %d", target, res.status)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest(http.MethodGet, target, nil)
+					rec := httptest.NewRecorder()
+					s.mux.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Errorf("status %d", rec.Code)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkBookContended books one time of one offering from many goroutines at once: every
+// booking takes the write transaction (capacity check and insert). It reports bookings/s.
+func BenchmarkBookContended(b *testing.B) {
+	s := newServer(b)
+	busyDay(b, s, 0)
+	// Room for every booking the benchmark makes: the check still reads every row of the time.
+	if _, err := s.app.DB().NewQuery("UPDATE offerings SET capacity = 100000000 WHERE slug = 'busy'").Execute(); err != nil {
+		b.Fatal(err)
+	}
+	body := bookingForm("2026-11-27T19:00", "2").Encode()
+	var booked atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/book/busy", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			s.mux.ServeHTTP(rec, req)
+			if rec.Code != http.StatusSeeOther {
+				b.Errorf("status %d: %.300s", rec.Code, rec.Body.String())
+				return
+			}
+			booked.Add(1)
+		}
+	})
+	b.ReportMetric(float64(booked.Load())/time.Since(start).Seconds(), "bookings/s")
+}

@@ -1,0 +1,402 @@
+package hooks
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/ozzo-validation/v4/is"
+	"github.com/pocketbase/pocketbase/core"
+
+	"reserva/internal/booking"
+	"reserva/views"
+)
+
+// bookPage shows an offering's free times on a date for a party size; with ?start= it also
+// shows the details form for that time.
+func (h *handlers) bookPage(e *core.RequestEvent) error {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return err
+	}
+	off, err := findOffering(e.App, e.Request.PathValue("slug"))
+	if err != nil {
+		return notFound(err)
+	}
+	now := h.now()
+	q := e.Request.URL.Query()
+	sel, err := h.selection(e.App, v, off, q.Get("date"), q.Get("party"), now)
+	if err != nil {
+		return err
+	}
+	d, err := h.bookData(e.App, v, off, sel, now)
+	if err != nil {
+		return err
+	}
+	d.Notice = sel.notice
+	status := http.StatusOK
+	if sel.bad {
+		status = http.StatusBadRequest
+	}
+	if start := q.Get("start"); start != "" {
+		if t := findTime(d.Times, start); t != nil && !t.Full {
+			d.Chosen, d.ShowForm = t, true
+		} else if t != nil {
+			d.Notice = views.M("book.just_taken")
+		} else {
+			d.Notice, status = views.M("err.start_invalid"), http.StatusBadRequest
+		}
+	}
+	return render(e, status, views.BookPage(d))
+}
+
+// book creates a booking: the capacity check and the insert run in one transaction, so no number
+// of simultaneous requests can overfill a time.
+func (h *handlers) book(e *core.RequestEvent) error {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return err
+	}
+	off, err := findOffering(e.App, e.Request.PathValue("slug"))
+	if err != nil {
+		return notFound(err)
+	}
+	if err := e.Request.ParseForm(); err != nil {
+		return formError(err)
+	}
+	now := h.now()
+	r := rules(off)
+	in, errs := parseBookForm(e.Request.PostForm)
+	date, err := h.startDate(e.App, v, off, in.start)
+	if err != nil && !errors.Is(err, booking.ErrInvalidStart) {
+		return err
+	}
+	if err != nil && errs["start"].IsZero() {
+		errs["start"] = views.M("err.start_invalid")
+	}
+	if _, bad := errs["party"]; !bad {
+		if perr := r.CheckParty(in.party); perr != nil {
+			errs["party"] = partyMsg(r, perr)
+		}
+	}
+	if len(errs) > 0 {
+		return h.renderBookForm(e, v, off, date, in, errs, views.Msg{}, http.StatusUnprocessableEntity)
+	}
+
+	var token string
+	err = e.App.RunInTransaction(func(tx core.App) error {
+		cal, err := loadCalendar(tx, off, date, v.loc)
+		if err != nil {
+			return err
+		}
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party}, now, v.loc)
+		if err != nil {
+			return err
+		}
+		token, err = insertBooking(tx, reqID(e), v, off, slot, in, now)
+		return err
+	})
+	switch {
+	case err == nil:
+		return e.Redirect(http.StatusSeeOther, "/b/"+token+"?m=booked")
+	case errors.Is(err, booking.ErrFull):
+		return h.renderBookForm(e, v, off, date, in, nil, views.M("book.just_taken"), http.StatusConflict)
+	case errors.Is(err, booking.ErrPartyTooSmall), errors.Is(err, booking.ErrPartyTooLarge):
+		errs["party"] = partyMsg(r, err)
+	case isStartError(err):
+		errs["start"] = startMsg(err)
+	default:
+		return fmt.Errorf("book: %w", err)
+	}
+	return h.renderBookForm(e, v, off, date, in, errs, views.Msg{}, http.StatusUnprocessableEntity)
+}
+
+// renderBookForm re-renders the booking page with the visitor's details kept. The picked time is
+// kept when it is still free; otherwise the form offers the date's free times to choose from.
+func (h *handlers) renderBookForm(e *core.RequestEvent, v *venue, off *core.Record, date booking.Date,
+	in bookInput, errs map[string]views.Msg, notice views.Msg, status int) error {
+	now := h.now()
+	party := in.party
+	if r := rules(off); party < 1 || r.CheckParty(party) != nil {
+		party = defaultParty(r)
+	}
+	today := v.today(now)
+	if date.IsZero() || date.Compare(today) < 0 {
+		date = today
+	}
+	d, err := h.bookData(e.App, v, off, selection{date: date, party: party}, now)
+	if err != nil {
+		return err
+	}
+	d.ShowForm, d.Form, d.Errors, d.Notice = true, in.form, errs, notice
+	if _, bad := errs["start"]; !bad && status != http.StatusConflict {
+		if t := findTime(d.Times, in.start); t != nil && !t.Full {
+			d.Chosen = t
+		}
+	}
+	return render(e, status, views.BookPage(d))
+}
+
+// bookInput is the parsed booking form.
+type bookInput struct {
+	form  views.BookForm
+	party int
+	start string
+}
+
+// parseBookForm reads and checks the visitor's fields; each problem is keyed by its field.
+func parseBookForm(f url.Values) (bookInput, map[string]views.Msg) {
+	errs := map[string]views.Msg{}
+	in := bookInput{
+		form: views.BookForm{
+			Name:    strings.TrimSpace(f.Get("name")),
+			Email:   strings.TrimSpace(f.Get("email")),
+			Phone:   strings.TrimSpace(f.Get("phone")),
+			Notes:   strings.TrimSpace(strings.ReplaceAll(f.Get("notes"), "\r\n", "\n")),
+			Consent: f.Get("consent") == "yes" || f.Get("consent") == "on",
+		},
+		start: strings.TrimSpace(f.Get("start")),
+	}
+	party, err := strconv.Atoi(strings.TrimSpace(f.Get("party")))
+	if err != nil || party < 1 || party > 10000 {
+		errs["party"] = views.M("err.party_invalid")
+	}
+	in.party = party
+
+	switch {
+	case !cleanText(in.form.Name, false):
+		errs["name"] = views.M("err.text_invalid")
+	case in.form.Name == "":
+		errs["name"] = views.M("err.name_required")
+	case utf8.RuneCountInString(in.form.Name) > views.MaxName:
+		errs["name"] = views.M("err.name_long", views.MaxName)
+	}
+	switch {
+	case in.form.Email == "":
+		errs["email"] = views.M("err.email_required")
+	case len(in.form.Email) > views.MaxEmail || !cleanText(in.form.Email, false) || is.EmailFormat.Validate(in.form.Email) != nil:
+		errs["email"] = views.M("err.email_invalid")
+	}
+	if in.form.Phone != "" && !validPhone(in.form.Phone) {
+		errs["phone"] = views.M("err.phone_invalid")
+	}
+	switch {
+	case !cleanText(in.form.Notes, true):
+		errs["notes"] = views.M("err.text_invalid")
+	case utf8.RuneCountInString(in.form.Notes) > views.MaxNotes:
+		errs["notes"] = views.M("err.notes_long", views.MaxNotes)
+	}
+	if !in.form.Consent {
+		errs["consent"] = views.M("err.consent_required")
+	}
+	if in.start == "" {
+		errs["start"] = views.M("err.start_missing")
+	}
+	return in, errs
+}
+
+// cleanText reports whether s is valid UTF-8 without control characters (line breaks and tabs
+// allowed only where multiline says so).
+func cleanText(s string, multiline bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		if multiline && (c == '\n' || c == '\t') {
+			continue
+		}
+		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
+
+// validPhone accepts what people type for a phone number: digits with spaces, + - ( ) . /,
+// at least five digits and at most views.MaxPhone characters.
+func validPhone(s string) bool {
+	if len(s) > views.MaxPhone {
+		return false
+	}
+	digits := 0
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case strings.ContainsRune(" +-().//", c):
+		default:
+			return false
+		}
+	}
+	return digits >= 5
+}
+
+// startDate finds the local date a requested start falls on: parsed from a slot time, or read
+// from the session it names. Unusable starts give booking.ErrInvalidStart.
+func (h *handlers) startDate(app core.App, v *venue, off *core.Record, start string) (booking.Date, error) {
+	if rules(off).Kind != booking.KindSession {
+		d, _, err := booking.ParseStart(start)
+		return d, err
+	}
+	if start == "" || len(start) > 64 {
+		return booking.Date{}, booking.ErrInvalidStart
+	}
+	s, err := app.FindFirstRecordByFilter("sessions", "id = {:id} && offering = {:o}", dbx.Params{"id": start, "o": off.Id})
+	if errors.Is(err, sql.ErrNoRows) {
+		return booking.Date{}, booking.ErrInvalidStart
+	}
+	if err != nil {
+		return booking.Date{}, fmt.Errorf("book: session: %w", err)
+	}
+	return booking.DateOf(s.GetDateTime("start").Time(), v.loc), nil
+}
+
+// insertBooking stores a confirmed booking for slot, creating or refreshing the customer, and
+// returns the new manage token. Call it inside the transaction that checked capacity.
+func insertBooking(tx core.App, requestID string, v *venue, off *core.Record, slot booking.Slot, in bookInput, now time.Time) (string, error) {
+	cust, err := upsertCustomer(tx, in.form, now)
+	if err != nil {
+		return "", err
+	}
+	ref, err := uniqueReference(tx)
+	if err != nil {
+		return "", err
+	}
+	col, err := tx.FindCachedCollectionByNameOrId("bookings")
+	if err != nil {
+		return "", fmt.Errorf("book: %w", err)
+	}
+	token, hash := newToken()
+	rec := core.NewRecord(col)
+	rec.Set("reference", ref)
+	rec.Set("offering", off.Id)
+	rec.Set("session", slot.Session)
+	rec.Set("start", slot.Start.UTC())
+	rec.Set("end", slot.End.UTC())
+	rec.Set("party", in.party)
+	rec.Set("status", "confirmed")
+	rec.Set("name", in.form.Name)
+	rec.Set("email", in.form.Email)
+	rec.Set("phone", in.form.Phone)
+	rec.Set("notes", in.form.Notes)
+	rec.Set("source", "web")
+	rec.Set("consent_at", now.UTC())
+	rec.Set("notice_version", v.noticeVersion())
+	rec.Set("token_hash", hash)
+	rec.Set("customer", cust.Id)
+	if err := tx.Save(rec); err != nil {
+		return "", fmt.Errorf("book: save booking: %w", err)
+	}
+	if err := audit(tx, requestID, actorVisitor, "booking.create", "bookings/"+rec.Id, ""); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// upsertCustomer finds the customer by e-mail address (case-insensitively) or creates one, and
+// records the latest name, phone and activity.
+func upsertCustomer(tx core.App, f views.BookForm, now time.Time) (*core.Record, error) {
+	email := strings.ToLower(f.Email)
+	rec, err := tx.FindFirstRecordByData("customers", "email", email)
+	if errors.Is(err, sql.ErrNoRows) {
+		col, cerr := tx.FindCachedCollectionByNameOrId("customers")
+		if cerr != nil {
+			return nil, fmt.Errorf("book: %w", cerr)
+		}
+		rec, err = core.NewRecord(col), nil
+		rec.Set("email", email)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("book: find customer: %w", err)
+	}
+	rec.Set("name", f.Name)
+	if f.Phone != "" {
+		rec.Set("phone", f.Phone)
+	}
+	rec.Set("last_activity", now.UTC())
+	if err := tx.Save(rec); err != nil {
+		return nil, fmt.Errorf("book: save customer: %w", err)
+	}
+	return rec, nil
+}
+
+// uniqueReference draws references until one is unused (inside the write transaction, so the
+// check cannot race).
+func uniqueReference(tx core.App) (string, error) {
+	for range 10 {
+		ref := newReference()
+		var n int
+		err := tx.DB().Select("count(*)").From("bookings").Where(dbx.HashExp{"reference": ref}).Row(&n)
+		if err != nil {
+			return "", fmt.Errorf("book: reference: %w", err)
+		}
+		if n == 0 {
+			return ref, nil
+		}
+	}
+	return "", errors.New("book: no free reference after 10 draws")
+}
+
+// formError maps a form that could not be read: too large (413) or malformed (400).
+func formError(err error) error {
+	if pe := pageFor(err); pe.status == http.StatusRequestEntityTooLarge {
+		return pe
+	}
+	return badRequest(err)
+}
+
+func isStartError(err error) bool {
+	for _, target := range []error{booking.ErrInvalidStart, booking.ErrClosed, booking.ErrTooSoon, booking.ErrTooFarAhead} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// startMsg is the sentence for a start the rules refused.
+func startMsg(err error) views.Msg {
+	switch {
+	case errors.Is(err, booking.ErrClosed):
+		return views.M("err.closed")
+	case errors.Is(err, booking.ErrTooSoon):
+		return views.M("err.too_soon")
+	case errors.Is(err, booking.ErrTooFarAhead):
+		return views.M("err.too_far")
+	}
+	return views.M("err.start_invalid")
+}
+
+// partyMsg is the sentence for a party size the rules refused.
+func partyMsg(r booking.Offering, err error) views.Msg {
+	if errors.Is(err, booking.ErrPartyTooLarge) {
+		return views.M("err.party_large", r.MaxParty)
+	}
+	return views.M("err.party_small", defaultParty(r))
+}
+
+// defaultParty is the smallest party the offering takes.
+func defaultParty(r booking.Offering) int {
+	if r.MinParty > 1 {
+		return r.MinParty
+	}
+	return 1
+}
+
+func findTime(times []views.TimeOption, value string) *views.TimeOption {
+	for i := range times {
+		if times[i].Value == value {
+			t := times[i]
+			return &t
+		}
+	}
+	return nil
+}

@@ -1,0 +1,335 @@
+package hooks
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/pocketbase/dbx"
+)
+
+func TestBookPageListsFreeTimes(t *testing.T) {
+	s := newServer(t)
+	tests := []struct {
+		name       string
+		target     string
+		wantStatus int
+		want       []string
+		unwanted   []string
+	}{
+		{
+			name:       "an open Friday",
+			target:     "/book/dinner?date=2026-11-27&party=2",
+			wantStatus: http.StatusOK,
+			want: []string{"Free times on Friday 27 November 2026", `value="2026-11-27T17:00"`, `value="2026-11-27T21:00"`,
+				`<option value="2" selected>2 people</option>`},
+			// A 2 h table must end by closing time (23:00): 21:30 is not a start.
+			unwanted: []string{`value="2026-11-27T21:30"`, `data-testid="book-form"`},
+		},
+		{
+			name:       "a picked time shows the details form",
+			target:     "/book/dinner?date=2026-11-27&party=2&start=2026-11-27T19:00",
+			wantStatus: http.StatusOK,
+			want: []string{`data-testid="book-form"`, `name="start" value="2026-11-27T19:00"`, "Friday 27 November 2026, 19:00–21:00",
+				`<input type="checkbox" id="consent" name="consent" value="yes" required>`, `<label for="name">`, `autocomplete="email"`},
+		},
+		{
+			name:       "closed on Mondays",
+			target:     "/book/dinner?date=2026-11-30&party=2",
+			wantStatus: http.StatusOK,
+			want:       []string{`data-testid="closed"`, "Closed on this date."},
+			unwanted:   []string{`data-testid="time"`},
+		},
+		{
+			name:       "no date opens today",
+			target:     "/book/dinner",
+			wantStatus: http.StatusOK,
+			want:       []string{"Free times on Tuesday 24 November 2026", `value="2026-11-24T17:00"`},
+		},
+		{
+			name:       "a past date shows today",
+			target:     "/book/dinner?date=2026-11-01",
+			wantStatus: http.StatusOK,
+			want:       []string{"That date has passed", "Tuesday 24 November 2026"},
+		},
+		{
+			name:       "beyond the horizon shows the last bookable date",
+			target:     "/book/dinner?date=2027-11-01",
+			wantStatus: http.StatusOK,
+			want:       []string{"Bookings open at most until Monday 22 February 2027"},
+		},
+		{
+			name:       "garbage date",
+			target:     "/book/dinner?date=31%2F12%2F2026",
+			wantStatus: http.StatusBadRequest,
+			want:       []string{"That date could not be read", "Tuesday 24 November 2026"},
+		},
+		{
+			name:       "party too large",
+			target:     "/book/dinner?date=2026-11-27&party=9",
+			wantStatus: http.StatusBadRequest,
+			want:       []string{"The largest party for this is 8 people"},
+		},
+		{
+			name:       "a start that is not offered",
+			target:     "/book/dinner?date=2026-11-27&party=2&start=2026-11-27T19:10",
+			wantStatus: http.StatusBadRequest,
+			want:       []string{"That time cannot be booked"},
+			unwanted:   []string{`data-testid="book-form"`},
+		},
+		{
+			name:       "sessions open on the day of the next session",
+			target:     "/book/pottery?party=2",
+			wantStatus: http.StatusOK,
+			want:       []string{"Free times on Wednesday 25 November 2026", "18:00", "Sat 28 Nov"},
+		},
+		{
+			name:       "unknown offering",
+			target:     "/book/nothing-here",
+			wantStatus: http.StatusNotFound,
+			want:       []string{"Page not found", `<html lang="en">`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.get(t, tt.target)
+			if res.status != tt.wantStatus {
+				t.Errorf("GET %s = %d, want %d", tt.target, res.status, tt.wantStatus)
+			}
+			mustContain(t, tt.target, res.body, tt.want...)
+			mustNotContain(t, tt.target, res.body, tt.unwanted...)
+			mustNotContain(t, tt.target, res.body, "⟦", "%!")
+		})
+	}
+}
+
+func TestBookCreatesBookingWithHashedToken(t *testing.T) {
+	s := newServer(t)
+	token := s.book(t, "2026-11-27T19:00", "2")
+
+	rec, err := s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	if err != nil {
+		t.Fatalf("booking by token hash: %v", err)
+	}
+	checks := map[string]any{
+		"status":         "confirmed",
+		"party":          2,
+		"name":           "Ada Lovelace",
+		"email":          "ada@example.com",
+		"source":         "web",
+		"notice_version": 1,
+		"start":          "2026-11-27 18:00:00.000Z", // 19:00 in Berlin (CET)
+		"end":            "2026-11-27 20:00:00.000Z",
+	}
+	for field, want := range checks {
+		var got any
+		switch want.(type) {
+		case int:
+			got = rec.GetInt(field)
+		default:
+			got = rec.GetString(field)
+		}
+		if got != want {
+			t.Errorf("booking.%s = %v, want %v", field, got, want)
+		}
+	}
+	if got := rec.GetDateTime("consent_at").Time(); !got.Equal(testNow) {
+		t.Errorf("consent_at = %v, want %v", got, testNow)
+	}
+	if ref := rec.GetString("reference"); len(ref) != 7 || ref[3] != '-' {
+		t.Errorf("reference = %q, want the form XXX-XXX", ref)
+	}
+
+	// The token itself is stored nowhere.
+	raw, err := s.app.DB().NewQuery("SELECT * FROM bookings").Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for raw.Next() {
+		cols, _ := raw.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := raw.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vals {
+			if s, ok := v.(string); ok && strings.Contains(s, token) {
+				t.Errorf("bookings.%s holds the manage token", cols[i])
+			}
+		}
+	}
+	raw.Close()
+
+	cust, err := s.app.FindRecordById("customers", rec.GetString("customer"))
+	if err != nil {
+		t.Fatalf("customer: %v", err)
+	}
+	if cust.GetString("email") != "ada@example.com" || cust.GetString("name") != "Ada Lovelace" {
+		t.Errorf("customer = %q %q", cust.GetString("email"), cust.GetString("name"))
+	}
+	entries, err := s.app.FindRecordsByFilter("audit_log", "target = {:t}", "", 0, 0, dbx.Params{"t": "bookings/" + rec.Id})
+	if err != nil || len(entries) != 1 || entries[0].GetString("action") != "booking.create" || entries[0].GetString("actor") != "visitor" {
+		t.Errorf("audit entries for the booking = %d (%v), want one booking.create by visitor", len(entries), err)
+	}
+
+	page := s.get(t, "/b/"+token+"?m=booked")
+	if page.status != http.StatusOK {
+		t.Fatalf("manage page = %d", page.status)
+	}
+	mustContain(t, "manage page", page.body, rec.GetString("reference"), "your booking is confirmed", "Ada Lovelace",
+		"Friday 27 November 2026, 19:00–21:00", "2 people", "/b/"+token+"/calendar.ics")
+
+	// A second booking by the same address (any case) reuses the customer.
+	form := bookingForm("2026-11-28T19:00", "4")
+	form.Set("email", "ADA@Example.com")
+	if res := s.post(t, "/book/dinner", form); res.status != http.StatusSeeOther {
+		t.Fatalf("second booking = %d", res.status)
+	}
+	if n, _ := s.app.CountRecords("customers"); n != 1 {
+		t.Errorf("customers = %d, want 1", n)
+	}
+}
+
+func TestBookRejectsBadInput(t *testing.T) {
+	s := newServer(t)
+	tests := []struct {
+		name   string
+		change func(url.Values)
+		status int
+		field  string
+		want   []string
+	}{
+		{"no name", func(f url.Values) { f.Set("name", "  ") }, 422, "name", []string{"Please enter your name."}},
+		{"long name", func(f url.Values) { f.Set("name", strings.Repeat("n", 201)) }, 422, "name", []string{"shorten your name to 200"}},
+		{"control characters", func(f url.Values) { f.Set("name", "Ada\x00Lovelace") }, 422, "name", []string{"unusual characters"}},
+		{"invalid utf-8", func(f url.Values) { f.Set("notes", "caf\xe9") }, 422, "notes", []string{"unusual characters"}},
+		{"no email", func(f url.Values) { f.Del("email") }, 422, "email", []string{"Please enter your e-mail address."}},
+		{"bad email", func(f url.Values) { f.Set("email", "ada@") }, 422, "email", []string{"valid e-mail address"}},
+		{"email with a display name", func(f url.Values) { f.Set("email", "Ada <ada@example.com>") }, 422, "email", []string{"valid e-mail address"}},
+		{"bad phone", func(f url.Values) { f.Set("phone", "call me maybe") }, 422, "phone", []string{"digits, spaces"}},
+		{"long notes", func(f url.Values) { f.Set("notes", strings.Repeat("x", 2001)) }, 422, "notes", []string{"shorten your notes to 2,000"}},
+		{"no consent", func(f url.Values) { f.Del("consent") }, 422, "consent", []string{"tick the box"}},
+		{"party missing", func(f url.Values) { f.Del("party") }, 422, "party", []string{"choose a party size"}},
+		{"party not a number", func(f url.Values) { f.Set("party", "two") }, 422, "party", []string{"choose a party size"}},
+		{"party too large", func(f url.Values) { f.Set("party", "9") }, 422, "party", []string{"largest party for this is 8 people"}},
+		{"party huge", func(f url.Values) { f.Set("party", "99999999999999999999") }, 422, "party", []string{"choose a party size"}},
+		{"no start", func(f url.Values) { f.Del("start") }, 422, "start", []string{"Please pick a time."}},
+		{"garbage start", func(f url.Values) { f.Set("start", "tomorrow-ish") }, 422, "start", []string{"That time cannot be booked"}},
+		{"off-grid start", func(f url.Values) { f.Set("start", "2026-11-27T19:10") }, 422, "start", []string{"That time cannot be booked"}},
+		{"closed day", func(f url.Values) { f.Set("start", "2026-11-30T19:00") }, 422, "start", []string{"The venue is closed at that time"}},
+		{"after closing", func(f url.Values) { f.Set("start", "2026-11-27T22:00") }, 422, "start", []string{"That time cannot be booked"}},
+		{"in the past", func(f url.Values) { f.Set("start", "2026-11-20T19:00") }, 422, "start", []string{"too soon to book online"}},
+		{"too far ahead", func(f url.Values) { f.Set("start", "2027-06-04T19:00") }, 422, "start", []string{"too far ahead"}},
+		{"impossible date", func(f url.Values) { f.Set("start", "2026-02-30T19:00") }, 422, "start", []string{"That time cannot be booked"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			form := bookingForm("2026-11-27T19:00", "2")
+			tt.change(form)
+			res := s.post(t, "/book/dinner", form)
+			if res.status != tt.status {
+				t.Fatalf("status = %d, want %d\n%s", res.status, tt.status, res.body)
+			}
+			mustContain(t, tt.name, res.body, tt.want...)
+			mustContain(t, tt.name, res.body, `data-testid="`+tt.field+`-error"`, `data-testid="book-form"`)
+			// What the visitor typed is kept.
+			if form.Get("name") == "Ada Lovelace" {
+				mustContain(t, tt.name, res.body, `value="Ada Lovelace"`)
+			}
+			if tt.field != "notes" {
+				mustContain(t, tt.name, res.body, "Window seat, please")
+			}
+			mustNotContain(t, tt.name, res.body, "⟦", "%!", "goroutine", "runtime error")
+		})
+	}
+	if n, _ := s.app.CountRecords("bookings"); n != 0 {
+		t.Errorf("bookings stored after bad input = %d, want 0", n)
+	}
+	if n, _ := s.app.CountRecords("customers"); n != 0 {
+		t.Errorf("customers stored after bad input = %d, want 0", n)
+	}
+}
+
+func TestBookTooSoon(t *testing.T) {
+	s := newServer(t)
+	s.now = testNow.Add(7*3600e9 + 30*60e9) // 17:30 in Berlin; the lead time is an hour
+	res := s.post(t, "/book/dinner", bookingForm("2026-11-24T18:00", "2"))
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status = %d, want 422", res.status)
+	}
+	mustContain(t, "too soon", res.body, "too soon to book online", `value="2026-11-24T19:00"`)
+	mustNotContain(t, "too soon", res.body, `value="2026-11-24T18:00"`)
+}
+
+func TestBookFullAnswersConflictWithAlternatives(t *testing.T) {
+	s := newServer(t)
+	// 40 seats: five parties of 8 fill 19:00 (and every start overlapping it).
+	for range 5 {
+		s.book(t, "2026-11-27T19:00", "8")
+	}
+	form := bookingForm("2026-11-27T19:00", "2")
+	res := s.post(t, "/book/dinner", form)
+	if res.status != http.StatusConflict {
+		t.Fatalf("status = %d, want 409\n%s", res.status, res.body)
+	}
+	mustContain(t, "full", res.body, "that time was just taken", `data-testid="alternatives"`,
+		`value="2026-11-27T17:00"`, `value="2026-11-27T21:00"`, `value="Ada Lovelace"`, "Window seat, please")
+	// Starts that overlap the full 19:00-21:00 are not offered.
+	mustNotContain(t, "full", res.body, `value="2026-11-27T19:00"`, `value="2026-11-27T18:00"`, `value="2026-11-27T20:30"`)
+	if n, _ := s.app.CountRecords("bookings"); n != 5 {
+		t.Errorf("bookings = %d, want 5", n)
+	}
+}
+
+func TestBookSession(t *testing.T) {
+	s := newServer(t)
+	sessions, err := s.app.FindRecordsByFilter("sessions", "", "start", 1, 0)
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("demo sessions: %v", err)
+	}
+	id := sessions[0].Id
+	form := bookingForm(id, "4")
+	for i := range 3 {
+		if res := s.post(t, "/book/pottery", form); res.status != http.StatusSeeOther {
+			t.Fatalf("session booking %d = %d\n%s", i, res.status, res.body)
+		}
+	}
+	// 12 seats are taken: one more is full.
+	form.Set("party", "1")
+	if res := s.post(t, "/book/pottery", form); res.status != http.StatusConflict {
+		t.Fatalf("13th seat = %d, want 409", res.status)
+	}
+	form.Set("start", "nosuchsession00")
+	if res := s.post(t, "/book/pottery", form); res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown session = %d, want 422", res.status)
+	}
+	rec, err := s.app.FindFirstRecordByData("bookings", "session", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.GetDateTime("start").Time().Equal(sessions[0].GetDateTime("start").Time()) {
+		t.Errorf("booking start %v, want the session's %v", rec.GetDateTime("start"), sessions[0].GetDateTime("start"))
+	}
+}
+
+func TestBookRefusesCrossSiteAndOversizedPosts(t *testing.T) {
+	s := newServer(t)
+	form := bookingForm("2026-11-27T19:00", "2")
+	res := s.do(t, http.MethodPost, "/book/dinner", form, "Sec-Fetch-Site", "cross-site")
+	if res.status != http.StatusForbidden {
+		t.Errorf("cross-site POST = %d, want 403", res.status)
+	}
+	form.Set("notes", strings.Repeat("x", formBodyLimit))
+	res = s.post(t, "/book/dinner", form)
+	if res.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized POST = %d, want 413", res.status)
+	}
+	mustContain(t, "413 page", res.body, "Too much data")
+	if n, _ := s.app.CountRecords("bookings"); n != 0 {
+		t.Errorf("bookings = %d, want 0", n)
+	}
+}

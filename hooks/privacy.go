@@ -1,0 +1,40 @@
+package hooks
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"reserva/views"
+)
+
+// privacy renders the venue's privacy notice, its version, and whom to ask about one's data.
+func (h *handlers) privacy(e *core.RequestEvent) error {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return err
+	}
+	contact := v.rec.GetString("gdpr_email")
+	if contact == "" {
+		contact = v.rec.GetString("email")
+	}
+	return render(e, http.StatusOK, views.PrivacyPage(views.PrivacyData{
+		Page:       v.page(views.M("title.privacy")),
+		Paragraphs: paragraphs(v.rec.GetString("privacy_notice")),
+		Version:    v.noticeVersion(),
+		Contact:    contact,
+	}))
+}
+
+// paragraphs splits plain text at blank lines; single line breaks stay inside a paragraph.
+func paragraphs(text string) []string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	var out []string
+	for _, p := range strings.Split(text, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, strings.Join(strings.Fields(p), " "))
+		}
+	}
+	return out
+}

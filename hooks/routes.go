@@ -1,0 +1,85 @@
+// Package hooks is all of Reserva's PocketBase glue: the route table, one file per flow, the
+// middlewares, record queries and the demo data.
+package hooks
+
+import (
+	"time"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
+)
+
+// Options configure Register.
+type Options struct {
+	// Demo creates the demo venue on an empty database when the server starts.
+	Demo bool
+	// Now is the clock; nil means time.Now. Tests pass a fixed clock.
+	Now func() time.Time
+}
+
+type handlers struct {
+	now func() time.Time
+}
+
+// Register wires Reserva into app: on serve it seeds the demo (when asked) and adds the routes.
+// opts is read when the server starts, after the command line has been parsed.
+func Register(app core.App, opts *Options) {
+	h := &handlers{now: opts.Now}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		if opts.Demo {
+			if err := SeedDemo(se.App, h.now()); err != nil {
+				return err
+			}
+		}
+		h.routes(se.Router)
+		return se.Next()
+	})
+}
+
+// Body limits: a booking form is a few hundred bytes; 16 KiB leaves room for long notes in any
+// script while refusing floods early.
+const formBodyLimit = 16 << 10
+
+// routes is Reserva's route table: every route, and the middlewares of each group.
+func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
+	// Every request: an id for the audit log, token-free request logs, HTML error pages.
+	r.Bind(requestID(), redactLog(), h.htmlErrors())
+
+	// Visitor pages. Successful page views are not written to the request log (errors are).
+	pages := r.Group("")
+	pages.Bind(securityHeaders(), apis.SkipSuccessActivityLog())
+	pages.GET("/{$}", h.home)
+	pages.GET("/book/{slug}", h.bookPage)
+	pages.GET("/b/{token}", h.manage)
+	pages.GET("/b/{token}/change", h.changePage)
+	pages.GET("/b/{token}/calendar.ics", h.calendar)
+	pages.GET("/privacy", h.privacy)
+	pages.GET("/.well-known/security.txt", h.securityTxt)
+	pages.GET("/static/{path...}", staticFiles())
+	pages.GET("/healthz", h.healthz)
+	// Unknown paths: an HTML 404 (JSON below /api/).
+	pages.Route("", "/", h.notFound)
+
+	// Visitor forms: same-origin only (CSRF), small bodies, every request logged.
+	forms := r.Group("")
+	forms.Bind(securityHeaders(), crossOriginOnly(), apis.BodyLimit(formBodyLimit))
+	forms.POST("/book/{slug}", h.book)
+	forms.POST("/b/{token}/cancel", h.cancel)
+	forms.POST("/b/{token}/change", h.change)
+
+	// Reserva's JSON API, for embedding availability in another site.
+	api := r.Group("/api/reserva")
+	api.Bind(apis.SkipSuccessActivityLog())
+	api.GET("/availability", h.availability)
+}
+
+func (h *handlers) notFound(e *core.RequestEvent) error {
+	if isAPIPath(e.Request.URL.Path) {
+		return apis.NewNotFoundError("", nil)
+	}
+	return notFound(nil)
+}

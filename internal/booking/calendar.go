@@ -1,0 +1,83 @@
+package booking
+
+import "time"
+
+// Hours is one weekly opening rule: open on Weekday from Open to Close.
+// Open must be below 24:00 and below Close; Close may run past midnight up to
+// 47:59 ("25:30" is 01:30 the next day). Rules that break this are ignored.
+type Hours struct {
+	Weekday     time.Weekday
+	Open, Close Clock
+}
+
+// Valid reports whether h is a rule the package uses: a real weekday,
+// 00:00 <= Open < 24:00, Open < Close <= 47:59.
+func (h Hours) Valid() bool {
+	return h.Weekday >= time.Sunday && h.Weekday <= time.Saturday &&
+		h.Open >= 0 && h.Open < minutesPerDay && h.Open < h.Close && h.Close <= maxClock
+}
+
+// instants returns when h opens and closes on date d, resolved as Resolve does.
+func (h Hours) instants(d Date, loc *time.Location) (open, close time.Time) {
+	open, _, _ = Resolve(d, h.Open, loc)
+	close, _, _ = Resolve(d, h.Close, loc)
+	return open, close
+}
+
+// Closure closes every venue-local date From..To inclusive. A single day has
+// From == To; a Closure whose To is before From closes nothing.
+type Closure struct {
+	From, To Date
+}
+
+// Reservation is an existing booking that uses capacity. Callers pass only
+// the active ones. A reservation whose End is before its Start is taken to end
+// at its Start.
+type Reservation struct {
+	ID         string
+	Start, End time.Time
+	Party      int
+	// Session is the session booked (session kind): seats are counted by
+	// this ID. Slot capacity counts every reservation passed, whatever its
+	// Session.
+	Session string
+}
+
+// Session is one dated occurrence of a session offering. Callers pass only
+// the sessions that take place (a cancelled one is left out, so booking it is
+// ErrInvalidStart). IDs are unique and not empty; a session without an ID is
+// ignored.
+type Session struct {
+	ID         string
+	Start, End time.Time
+	Seats      int
+}
+
+// Calendar is what the rules of one offering read: its weekly hours, its
+// closures (venue-wide and its own), its sessions and its reservations.
+type Calendar struct {
+	Hours        []Hours
+	Closures     []Closure
+	Sessions     []Session
+	Reservations []Reservation
+}
+
+// closedOn reports whether a Closure covers date d.
+func (c Calendar) closedOn(d Date) bool {
+	for _, cl := range c.Closures {
+		if cl.From.Compare(d) <= 0 && d.Compare(cl.To) <= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasHours reports whether a valid Hours rule opens on weekday wd.
+func (c Calendar) hasHours(wd time.Weekday) bool {
+	for _, h := range c.Hours {
+		if h.Weekday == wd && h.Valid() {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,124 @@
+// Package mail builds what Reserva sends to people: messages and calendar (.ics) files.
+package mail
+
+import (
+	"fmt"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+)
+
+// Event is one booking as a calendar entry.
+type Event struct {
+	// UID identifies the booking across versions of the file: calendar apps update the entry
+	// with the same UID and a higher Sequence instead of adding a second one.
+	UID         string
+	Sequence    int
+	Start, End  time.Time
+	Location    *time.Location // the venue's zone: DTSTART and DTEND carry its TZID
+	Summary     string
+	Description string
+	Place       string
+	URL         string
+	Organizer   string // e-mail address of the venue, if any
+	Cancelled   bool
+	Stamp       time.Time // when this version was made (DTSTAMP)
+}
+
+// localLayout is an iCalendar local DATE-TIME (used with a TZID parameter).
+const localLayout = "20060102T150405"
+
+// Calendar renders ev as an iCalendar file (RFC 5545): METHOD:PUBLISH, or METHOD:CANCEL with
+// STATUS:CANCELLED for a cancelled booking. Times are local with the venue's TZID, described by
+// a VTIMEZONE that covers the year around the event, so calendar apps show the venue's time
+// even where their own zone database differs.
+func Calendar(ev Event) ([]byte, error) {
+	if ev.Location == nil {
+		return nil, fmt.Errorf("calendar: event %q has no time zone", ev.UID)
+	}
+	if !ev.End.After(ev.Start) {
+		return nil, fmt.Errorf("calendar: event %q ends before it starts", ev.UID)
+	}
+	tzid := ev.Location.String()
+	cal := ics.NewCalendarFor("Reserva")
+	if ev.Cancelled {
+		cal.SetMethod(ics.MethodCancel)
+	} else {
+		cal.SetMethod(ics.MethodPublish)
+	}
+	cal.AddVTimezone(timezone(tzid, ev.Location, ev.Start.AddDate(-1, 0, 0), ev.End.AddDate(1, 0, 0)))
+
+	e := cal.AddEvent(ev.UID)
+	e.SetDtStampTime(ev.Stamp)
+	e.SetSequence(ev.Sequence)
+	e.SetProperty(ics.ComponentPropertyDtStart, ev.Start.In(ev.Location).Format(localLayout), ics.WithTZID(tzid))
+	e.SetProperty(ics.ComponentPropertyDtEnd, ev.End.In(ev.Location).Format(localLayout), ics.WithTZID(tzid))
+	e.SetSummary(ev.Summary)
+	if ev.Description != "" {
+		e.SetDescription(ev.Description)
+	}
+	if ev.Place != "" {
+		e.SetLocation(ev.Place)
+	}
+	if ev.URL != "" {
+		e.SetURL(ev.URL)
+	}
+	if ev.Organizer != "" {
+		e.SetOrganizer("mailto:" + ev.Organizer)
+	}
+	if ev.Cancelled {
+		e.SetStatus(ics.ObjectStatusCancelled)
+	} else {
+		e.SetStatus(ics.ObjectStatusConfirmed)
+	}
+	return []byte(cal.Serialize()), nil
+}
+
+// timezone describes loc from..to as one observance per zone period (no recurrence rules: the
+// periods come from the Go zone database itself, so they are exact for every zone).
+func timezone(tzid string, loc *time.Location, from, to time.Time) *ics.VTimezone {
+	tz := ics.NewTimezone(tzid)
+	t := from.In(loc)
+	for range 16 { // a zone changes at most a few times a year; this bounds odd zones
+		start, end := t.ZoneBounds()
+		name, offset := t.Zone()
+		var prevOffset int
+		if start.IsZero() {
+			// No earlier transition is known: the period reaches back to the epoch.
+			start = time.Unix(0, 0).In(loc)
+			prevOffset = offset
+		} else {
+			_, prevOffset = start.Add(-time.Second).Zone()
+		}
+		var c ics.Component
+		props := &ics.ComponentBase{}
+		props.SetProperty(ics.ComponentProperty(ics.PropertyDtstart), start.UTC().Add(time.Duration(prevOffset)*time.Second).Format(localLayout))
+		props.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetfrom), utcOffset(prevOffset))
+		props.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetto), utcOffset(offset))
+		props.SetProperty(ics.ComponentProperty(ics.PropertyTzname), name)
+		if t.IsDST() {
+			c = &ics.Daylight{ComponentBase: *props}
+		} else {
+			c = &ics.Standard{ComponentBase: *props}
+		}
+		tz.Components = append(tz.Components, c)
+		if end.IsZero() || !end.Before(to) {
+			break
+		}
+		t = end.In(loc)
+	}
+	return tz
+}
+
+// utcOffset formats seconds east of UTC as an iCalendar UTC-OFFSET: "+0100", "-0330", "+053328".
+func utcOffset(sec int) string {
+	sign := '+'
+	if sec < 0 {
+		sign, sec = '-', -sec
+	}
+	h, m, s := sec/3600, sec/60%60, sec%60
+	if s != 0 {
+		return fmt.Sprintf("%c%02d%02d%02d", sign, h, m, s)
+	}
+	return fmt.Sprintf("%c%02d%02d", sign, h, m)
+}

@@ -1,0 +1,87 @@
+package views
+
+import (
+	"encoding/json"
+	"io/fs"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestLocaleMessages(t *testing.T) {
+	l := NewLocale("en-GB")
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first 02:30 of the fall-back night (time.Date would not say which one it picks).
+	at := time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC).In(berlin)
+	tests := []struct{ got, want string }{
+		{l.Lang(), "en"},
+		{l.T("party.count", 1), "1 person"},
+		{l.T("party.count", 2), "2 people"},
+		{l.T("offering.duration", 120), "120 minutes"},
+		{l.T("err.party_large", 8), "The largest party for this is 8 people. For larger groups, please contact the venue."},
+		{l.T("err.party_small", 1), "The smallest party for this is 1 person."},
+		{l.Date(at), "Sunday 25 October 2026"},
+		{l.ShortDate(at), "Sun 25 Oct"},
+		{l.Time(at), "02:30"},
+		{l.TimeZone(at), "02:30 CEST"},
+		{l.TimeZone(at.Add(time.Hour)), "02:30 CET"},
+		{Span(l, at, at.Add(2*time.Hour), true), "Sunday 25 October 2026, 02:30 CEST–03:30"},
+		{l.T("no.such.key"), "⟦no.such.key⟧"},
+		{NewLocale("xx-unknown").Lang(), "en"},
+		{NewLocale("").Lang(), "en"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+// TestCatalogsAgree keeps every language file complete: the same keys as the default one, and
+// the same kind of message (text or plural cases) for each.
+func TestCatalogsAgree(t *testing.T) {
+	names, err := fs.Glob(localeFiles, "locales/*.json")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no catalogs: %v", err)
+	}
+	load := func(name string) map[string]json.RawMessage {
+		raw, err := localeFiles.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return m
+	}
+	def := load("locales/" + DefaultLanguage + ".json")
+	for _, name := range names {
+		other := load(name)
+		for _, k := range slices.Sorted(maps.Keys(def)) {
+			v, ok := other[k]
+			if !ok {
+				t.Errorf("%s lacks %q", name, k)
+				continue
+			}
+			if (v[0] == '{') != (def[k][0] == '{') {
+				t.Errorf("%s: %q is a different kind of message than in the default catalog", name, k)
+			}
+		}
+		for k := range other {
+			if _, ok := def[k]; !ok {
+				t.Errorf("%s has %q, unknown to the default catalog", name, k)
+			}
+		}
+	}
+}
+
+func TestTelURL(t *testing.T) {
+	if got := TelURL("+49 (30) 123-4567"); got != "tel:+49301234567" {
+		t.Errorf("TelURL = %q", got)
+	}
+}

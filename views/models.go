@@ -1,0 +1,209 @@
+// Package views holds Reserva's templ components: pages, partials and (later) e-mails. Each page
+// takes one typed view model built by a handler; templates never reach the database, and every
+// text a person reads comes from the message catalog in locales/.
+package views
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Page is what every page needs: the language, the venue, and the page's own title.
+type Page struct {
+	L     *Locale
+	Venue Venue
+	// Title is a catalog key; the layout appends the venue's name.
+	Title Msg
+}
+
+// Venue is the venue as visitors see it.
+type Venue struct {
+	Name    string
+	Address string
+	Email   string
+	Phone   string
+}
+
+// Offering is one bookable thing as listed to visitors.
+type Offering struct {
+	Name        string
+	Slug        string
+	Description string
+	Session     bool // a class or tour at fixed dated times, rather than a free choice of time
+	Duration    time.Duration
+	MinParty    int
+	MaxParty    int
+}
+
+// BookURL is the offering's booking page.
+func (o Offering) BookURL() string { return "/book/" + o.Slug }
+
+// HomeData is the view model of HomePage.
+type HomeData struct {
+	Page
+	Offerings []Offering
+}
+
+// TimeOption is one start time a visitor can pick.
+type TimeOption struct {
+	Value     string // form value: local "2006-01-02T15:04", or a session id
+	Start     time.Time
+	End       time.Time
+	Ambiguous bool // the local time occurs twice that night: show its zone
+	Remaining int
+	Full      bool // listed, but without room for this party
+}
+
+// DayLink is a date a visitor can jump to.
+type DayLink struct {
+	Date     time.Time // local midnight
+	Value    string    // "2006-01-02"
+	Selected bool
+}
+
+// Picker is the date and party-size control shared by the booking and change pages. It is a
+// plain GET form, so it works without JavaScript.
+type Picker struct {
+	Action       string
+	Date         time.Time // local midnight of the chosen date
+	DateValue    string
+	MinDate      string
+	MaxDate      string
+	Prev         string // "" when the previous date cannot be booked
+	Next         string
+	Days         []DayLink
+	Party        int
+	PartyOptions []int
+}
+
+// DayURL is the picker's link to another date, keeping the party size.
+func (p Picker) DayURL(date string) string {
+	return p.Action + "?date=" + date + "&party=" + strconv.Itoa(p.Party)
+}
+
+// BookForm holds the visitor's details, echoed back when the form is re-rendered.
+type BookForm struct {
+	Name    string
+	Email   string
+	Phone   string
+	Notes   string
+	Consent bool
+}
+
+// BookData is the view model of BookPage.
+type BookData struct {
+	Page
+	Offering Offering
+	Picker   Picker
+	Times    []TimeOption
+	// Chosen is the picked start; the details form is shown once a time is picked, or when the
+	// form comes back with alternatives (Chosen nil, Times offered as choices inside the form).
+	Chosen   *TimeOption
+	ShowForm bool
+	Form     BookForm
+	Errors   map[string]Msg
+	Notice   Msg
+	// Closed says why the date has no times (a closure's reason, or closed that weekday).
+	Closed        Msg
+	Policy        string
+	NoticeVersion int
+}
+
+// HasErrors reports whether any field has a message.
+func (d BookData) HasErrors() bool { return len(d.Errors) > 0 }
+
+// FreeTimes are the times with room for the chosen party.
+func (d BookData) FreeTimes() []TimeOption { return freeTimes(d.Times) }
+
+func freeTimes(times []TimeOption) []TimeOption {
+	out := make([]TimeOption, 0, len(times))
+	for _, t := range times {
+		if !t.Full {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Booking is one booking as its holder sees it.
+type Booking struct {
+	Reference string
+	Offering  string
+	Start     time.Time // venue-local
+	End       time.Time
+	Ambiguous bool
+	Party     int
+	Status    string
+	Name      string
+	Email     string
+	Phone     string
+	Notes     string
+	Cancelled time.Time
+}
+
+// Active reports whether the booking still holds a place.
+func (b Booking) Active() bool { return b.Status == "confirmed" || b.Status == "checked_in" }
+
+// ManageData is the view model of ManagePage.
+type ManageData struct {
+	Page
+	Base      string // "/b/{token}": the manage page's own address
+	Booking   Booking
+	CanChange bool
+	Deadline  time.Time // last moment to change or cancel online
+	Notice    Msg
+	Problem   Msg // an error to show (e.g. too late to cancel)
+}
+
+// ChangeData is the view model of ChangePage.
+type ChangeData struct {
+	Page
+	Base    string
+	Booking Booking
+	Picker  Picker
+	Times   []TimeOption
+	Notice  Msg
+	Errors  map[string]Msg
+	Closed  Msg
+}
+
+// FreeTimes are the times with room for the chosen party.
+func (d ChangeData) FreeTimes() []TimeOption { return freeTimes(d.Times) }
+
+// PrivacyData is the view model of PrivacyPage.
+type PrivacyData struct {
+	Page
+	Paragraphs []string
+	Version    int
+	Contact    string
+}
+
+// ErrorData is the view model of ErrorPage.
+type ErrorData struct {
+	Page
+	Status  int
+	Heading Msg
+	Body    Msg
+}
+
+// Field limits, shared by the forms (maxlength) and the handlers' validation.
+const (
+	MaxName  = 200
+	MaxEmail = 254
+	MaxPhone = 50
+	MaxNotes = 2000
+)
+
+// StylesheetURL is the one stylesheet every page loads (served from static/, revalidated by ETag).
+const StylesheetURL = "/static/style.css"
+
+// TelURL is a tel: link for a phone number as people write it (spaces and brackets dropped).
+func TelURL(phone string) string {
+	return "tel:" + strings.Map(func(r rune) rune {
+		if r == '+' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, phone)
+}

@@ -1,0 +1,147 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// nextOpenDate is a date the demo dinner is open and bookable: the first Friday at least two
+// days from now in Berlin.
+func nextOpenDate(t *testing.T) string {
+	t.Helper()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := time.Now().In(berlin).AddDate(0, 0, 2)
+	for d.Weekday() != time.Friday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d.Format("2006-01-02")
+}
+
+// TestVisitorBooksInChromium walks the whole visitor flow in a real browser without
+// JavaScript help: open the site, pick a date, party and time, fill the form, tick consent,
+// book, land on the manage page, download the calendar file, cancel.
+func TestVisitorBooksInChromium(t *testing.T) {
+	inst := startReserva(t, "--demo")
+	ctx := newBrowser(t)
+	date := nextOpenDate(t)
+
+	step := func(name string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		step("read "+sel, err)
+		return s
+	}
+	// click follows a link or submits a form and waits for the next page.
+	click := func(sel string) {
+		t.Helper()
+		res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+		step("click "+sel, err)
+		if res.Status != 200 {
+			t.Fatalf("click %s: page answered %d", sel, res.Status)
+		}
+	}
+
+	step("open home", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/")))
+	if h := text("h1"); h != "Demo Bistro & Pottery" {
+		t.Fatalf("home heading = %q", h)
+	}
+	click(`[data-testid="offering-dinner"] a.button`)
+
+	step("pick date and party", chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("date"), date),
+		chromedp.SetValue(chromedp.ID("party"), "2"),
+	))
+	click(`form.picker button[type="submit"]`)
+	if got := text("#times-heading"); !strings.HasPrefix(got, "Free times on Friday") {
+		t.Fatalf("times heading = %q", got)
+	}
+	click(`button[data-testid="time"][value="` + date + `T19:00"]`)
+	if got := text(`[data-testid="chosen"]`); !strings.Contains(got, "19:00–21:00") || !strings.Contains(got, "2 people") {
+		t.Fatalf("chosen time = %q", got)
+	}
+
+	step("fill the form", chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("name"), "Grace Hopper"),
+		chromedp.SendKeys(chromedp.ID("email"), "grace@example.com"),
+		chromedp.SendKeys(chromedp.ID("phone"), "+1 202 555 0142"),
+		chromedp.SendKeys(chromedp.ID("notes"), "A table by the window"),
+		chromedp.Click(chromedp.ID("consent")),
+	))
+	click(`[data-testid="book-submit"]`)
+
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	step("location", err)
+	if !strings.Contains(loc, "/b/") || !strings.HasSuffix(loc, "?m=booked") {
+		t.Fatalf("after booking the browser is at %q, want the manage page", loc)
+	}
+	ref := text(`[data-testid="reference"]`)
+	if len(ref) != 7 || ref[3] != '-' {
+		t.Fatalf("reference = %q", ref)
+	}
+	if got := text(`[data-testid="status"]`); got != "Confirmed" {
+		t.Fatalf("status = %q", got)
+	}
+
+	// Download the calendar file through the browser.
+	downloads := t.TempDir()
+	_, err = chromedp.Run(ctx, chromedp.Func(func(c context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(c, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,
+			DownloadPath:  downloads,
+			EventsEnabled: ptr(true),
+		})
+		return err
+	}))
+	step("allow downloads", err)
+	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+	step("click the calendar link", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="ics"]`))))
+	var guid string
+	for ev, err := range progress {
+		step("download", err)
+		if ev.State == browser.DownloadProgressStateCompleted {
+			guid = ev.GUID
+			break
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("the calendar download was cancelled")
+		}
+	}
+	ics, err := os.ReadFile(filepath.Join(downloads, guid))
+	step("read the calendar file", err)
+	for _, want := range []string{"BEGIN:VCALENDAR", "METHOD:PUBLISH", "TZID:Europe/Berlin",
+		"DTSTART;TZID=Europe/Berlin:" + strings.ReplaceAll(date, "-", "") + "T190000", ref} {
+		if !strings.Contains(string(ics), want) {
+			t.Errorf("calendar file lacks %q:\n%s", want, ics)
+		}
+	}
+
+	// Cancel: open the disclosure, confirm.
+	step("open cancel", chromedp.Do(ctx, chromedp.Click(chromedp.CSS("details.cancel summary"))))
+	click(`[data-testid="cancel"]`)
+	if got := text(`[data-testid="status"]`); got != "Cancelled" {
+		t.Fatalf("status after cancelling = %q", got)
+	}
+	if got := text(`[data-testid="notice"]`); !strings.Contains(got, "cancelled") {
+		t.Fatalf("notice after cancelling = %q", got)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
