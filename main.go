@@ -18,7 +18,9 @@ import (
 )
 
 func main() {
-	app := pocketbase.New()
+	// Not PocketBase's dev mode, even under `go run`: it prints every SQL statement
+	// (`--dev` turns it on).
+	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDev: false})
 
 	// Schema changes are written by hand as Go migrations; nothing is generated from the UI.
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{Automigrate: false})

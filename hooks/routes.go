@@ -3,6 +3,9 @@
 package hooks
 
 import (
+	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/pocketbase/apis"
@@ -36,6 +39,9 @@ func Register(app core.App, opts *Options) {
 			}
 		}
 		h.routes(se.Router)
+		if se.InstallerFunc != nil {
+			se.InstallerFunc = firstRunHint
+		}
 		return se.Next()
 	})
 }
@@ -82,4 +88,19 @@ func (h *handlers) notFound(e *core.RequestEvent) error {
 		return apis.NewNotFoundError("", nil)
 	}
 	return notFound(nil)
+}
+
+// firstRunHint replaces PocketBase's installer, which opens a browser on its dashboard: on a
+// fresh database Reserva says where the booking site is and how the owner gets into /_/, with
+// a one-time link valid for 30 minutes. It prints to the console only.
+func firstRunHint(app core.App, installer *core.Record, baseURL string) error {
+	token, err := installer.NewStaticAuthToken(30 * time.Minute)
+	if err != nil {
+		return fmt.Errorf("first run: %w", err)
+	}
+	base := strings.TrimRight(baseURL, "/")
+	fmt.Fprintf(os.Stderr, "\nReserva is running. The booking site: %s/\n"+
+		"No superuser exists yet. Within 30 minutes, create one at this one-time link:\n  %s/_/#/pbinstall/%s\n"+
+		"or run: %s superuser upsert EMAIL PASSWORD\n\n", base, base, token, os.Args[0])
+	return nil
 }

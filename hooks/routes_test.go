@@ -96,3 +96,55 @@ func TestPublicRoutesNeverFailWithServerErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutVenue: before a venue exists every page says so calmly (503), the health check
+// still answers, and nothing fails.
+func TestWithoutVenue(t *testing.T) {
+	s := newServer(t)
+	if _, err := s.app.DB().NewQuery("DELETE FROM venue").Execute(); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"/", "/book/dinner", "/privacy", "/.well-known/security.txt"} {
+		res := s.get(t, target)
+		if res.status != http.StatusServiceUnavailable {
+			t.Errorf("GET %s without a venue = %d, want 503", target, res.status)
+		}
+		mustContain(t, target, res.body, "not been set up yet")
+	}
+	if res := s.get(t, "/api/reserva/availability?offering=dinner&date=2026-11-27"); res.status != http.StatusServiceUnavailable {
+		t.Errorf("availability without a venue = %d, want 503", res.status)
+	}
+	if res := s.get(t, "/healthz"); res.status != http.StatusOK {
+		t.Errorf("healthz without a venue = %d, want 200", res.status)
+	}
+}
+
+func TestSecurityTxtAndHeaders(t *testing.T) {
+	s := newServer(t)
+	res := s.get(t, "/.well-known/security.txt")
+	if res.status != http.StatusOK {
+		t.Fatalf("security.txt = %d", res.status)
+	}
+	mustContain(t, "security.txt", res.body, "Contact: mailto:hello@demo.invalid\n", "Expires: 2027-11-24T09:00:00Z\n")
+	page := s.get(t, "/")
+	for header, want := range map[string]string{
+		"Referrer-Policy":        "no-referrer",
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+	} {
+		if got := page.header.Get(header); got != want {
+			t.Errorf("%s = %q, want %q", header, got, want)
+		}
+	}
+	if csp := page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe") {
+		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+	css := s.get(t, "/static/style.css")
+	if css.status != http.StatusOK || css.header.Get("ETag") == "" {
+		t.Fatalf("style.css = %d, ETag %q", css.status, css.header.Get("ETag"))
+	}
+	again := s.do(t, http.MethodGet, "/static/style.css", nil, "If-None-Match", css.header.Get("ETag"))
+	if again.status != http.StatusNotModified {
+		t.Errorf("style.css revalidation = %d, want 304", again.status)
+	}
+}
