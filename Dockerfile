@@ -1,16 +1,30 @@
-# Reserva in a container: a static binary (pure-Go SQLite) on a distroless base.
+# Reserva in a container: a static binary (pure-Go SQLite, no cgo) on a distroless base, run as
+# a non-root user, data in the /pb_data volume.
+#
 #   docker build -t reserva .
-#   docker run -p 8090:8090 -v reserva-data:/data reserva serve --http 0.0.0.0:8090 --dir /data
+#   # local, or behind a reverse proxy:
+#   docker run -p 8090:8090 -v reserva-data:/pb_data reserva
+#   # on the open internet, with its own certificates (ports 80 and 443):
+#   docker run -p 80:80 -p 443:443 -v reserva-data:/pb_data \
+#     -e RESERVA_ENCRYPTION_KEY=... -e RESERVA_HEALTHCHECK_URL=https://127.0.0.1/healthz \
+#     reserva serve booking.example.com --dir /pb_data --acme-email you@example.com
+#
+# Docker 20.10+ lets a non-root process bind ports below 1024 inside a container.
 FROM golang:1.27-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/reserva .
+ARG VERSION=""
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/reserva . \
+ && mkdir -p /out/pb_data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/reserva /reserva
-VOLUME /data
-EXPOSE 8090
+COPY --from=build --chown=65532:65532 /out/pb_data /pb_data
+USER 65532:65532
+VOLUME /pb_data
+EXPOSE 80 443 8090
+HEALTHCHECK --interval=30s --timeout=6s --start-period=20s --retries=3 CMD ["/reserva", "healthcheck"]
 ENTRYPOINT ["/reserva"]
-CMD ["serve", "--http", "0.0.0.0:8090", "--dir", "/data"]
+CMD ["serve", "--http", "0.0.0.0:8090", "--dir", "/pb_data"]

@@ -49,44 +49,96 @@ func reservaBinary(t *testing.T) string {
 
 // instance is a running reserva process.
 type instance struct {
-	URL string
-	Dir string
-	cmd *exec.Cmd
-	log *strings.Builder
+	URL  string
+	Dir  string
+	cmd  *exec.Cmd
+	log  *strings.Builder
+	done chan struct{} // closed when the process has ended
 }
 
 // startReserva runs `reserva serve` on a free loopback port with a fresh data directory and
 // waits until /healthz answers. The process is killed when the test ends.
 func startReserva(t *testing.T, args ...string) *instance {
 	t.Helper()
-	bin := reservaBinary(t)
 	addr := freeAddr(t)
+	inst := runReserva(t, nil, append([]string{"serve", "--http", addr}, args...)...)
+	inst.URL = "http://" + addr
+	waitFor(t, inst, func() error {
+		res, err := http.Get(inst.URL + "/healthz")
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("healthz: %d", res.StatusCode)
+		}
+		return nil
+	})
+	return inst
+}
+
+// runReserva starts the reserva binary with args (a fresh --dir is added) and env added to
+// the test's environment. The process is killed when the test ends; its output is logged if
+// the test failed.
+func runReserva(t *testing.T, env []string, args ...string) *instance {
+	t.Helper()
+	bin := reservaBinary(t)
 	dir := filepath.Join(t.TempDir(), "pb_data")
 	log := &strings.Builder{}
-	cmd := exec.Command(bin, append([]string{"serve", "--http", addr, "--dir", dir}, args...)...)
+	cmd := exec.Command(bin, append(args, "--dir", dir)...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = &lockedWriter{b: log}, &lockedWriter{b: log}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start reserva: %v", err)
 	}
-	inst := &instance{URL: "http://" + addr, Dir: dir, cmd: cmd, log: log}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+	inst := &instance{Dir: dir, cmd: cmd, log: log, done: make(chan struct{})}
+	go func() {
 		_ = cmd.Wait()
+		close(inst.done)
+	}()
+	t.Cleanup(inst.stop)
+	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("reserva output:\n%s", log.String())
 		}
 	})
+	return inst
+}
+
+// stop kills the process and waits for it (idempotent).
+func (i *instance) stop() {
+	_ = i.cmd.Process.Kill()
+	<-i.done
+}
+
+// exited reports whether the process has ended.
+func (i *instance) exited() bool {
+	select {
+	case <-i.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitFor polls ready until it succeeds, for at most a minute, or fails the test.
+func waitFor(t *testing.T, inst *instance, ready func() error) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		res, err := http.Get(inst.URL + "/healthz")
+		err := ready()
 		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return inst
-			}
+			return
+		}
+		if inst != nil && inst.exited() {
+			t.Fatalf("reserva exited: %v\n%s", inst.cmd.ProcessState, inst.log.String())
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("reserva did not answer /healthz within a minute: %v\n%s", err, log.String())
+			out := ""
+			if inst != nil {
+				out = inst.log.String()
+			}
+			t.Fatalf("not ready within a minute: %v\n%s", err, out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

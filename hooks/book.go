@@ -75,6 +75,7 @@ func (h *handlers) book(e *core.RequestEvent) error {
 	now := h.now()
 	r := rules(off)
 	in, errs := parseBookForm(e.Request.PostForm)
+	in.stamp = h.stampFor(e.Request.PostForm.Get("t"), now)
 	date, err := h.startDate(e.App, v, off, in.start)
 	if err != nil && !errors.Is(err, booking.ErrInvalidStart) {
 		return err
@@ -90,6 +91,10 @@ func (h *handlers) book(e *core.RequestEvent) error {
 	if len(errs) > 0 {
 		return h.renderBookForm(e, v, off, date, in, errs, views.Msg{}, http.StatusUnprocessableEntity)
 	}
+	if h.automated(e.Request.PostForm, now) {
+		// A bot's post: nothing is stored, and a person simply sends the form again.
+		return h.renderBookForm(e, v, off, date, in, nil, views.M("book.send_again"), http.StatusUnprocessableEntity)
+	}
 
 	var token string
 	err = e.App.RunInTransaction(func(tx core.App) error {
@@ -101,12 +106,17 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
+		if err := h.checkDailyCap(tx, v, in.form.Email, now); err != nil {
+			return err
+		}
 		token, err = insertBooking(tx, reqID(e), v, off, slot, in, now)
 		return err
 	})
 	switch {
 	case err == nil:
 		return e.Redirect(http.StatusSeeOther, "/b/"+token+"?m=booked")
+	case errors.Is(err, errDailyCap):
+		return &pageError{status: http.StatusTooManyRequests, heading: "error.too_many_bookings", body: "error.too_many_bookings_body", err: err}
 	case errors.Is(err, booking.ErrFull):
 		return h.renderBookForm(e, v, off, date, in, nil, views.M("book.just_taken"), http.StatusConflict)
 	case errors.Is(err, booking.ErrPartyTooSmall), errors.Is(err, booking.ErrPartyTooLarge):
@@ -137,6 +147,7 @@ func (h *handlers) renderBookForm(e *core.RequestEvent, v *venue, off *core.Reco
 		return err
 	}
 	d.ShowForm, d.Form, d.Errors, d.Notice = true, in.form, errs, notice
+	d.Stamp = in.stamp
 	if _, bad := errs["start"]; !bad && status != http.StatusConflict {
 		if t := findTime(d.Times, in.start); t != nil && !t.Full {
 			d.Chosen = t
@@ -150,6 +161,56 @@ type bookInput struct {
 	form  views.BookForm
 	party int
 	start string
+	stamp string // the form stamp to render again: the posted one when genuine, else a fresh one
+}
+
+// stampFor keeps a genuine posted form stamp (the visitor's time already counts) or makes a
+// fresh one.
+func (h *handlers) stampFor(posted string, now time.Time) string {
+	if _, ok := h.stamps.shownAt(posted); ok {
+		return posted
+	}
+	return h.stamps.stamp(now)
+}
+
+// honeypotField is a form field people never see (hidden by CSS, skipped by keyboard and
+// screen readers) and bots fill in.
+const honeypotField = "website"
+
+// automated reports whether a booking post looks like a bot's: the honeypot is filled, or the
+// form came back sooner than a person could fill it (or without a genuine stamp).
+func (h *handlers) automated(f url.Values, now time.Time) bool {
+	if f.Get(honeypotField) != "" {
+		return true
+	}
+	if h.limits.FormMinFill <= 0 {
+		return false
+	}
+	shown, ok := h.stamps.shownAt(f.Get("t"))
+	return !ok || now.Sub(shown) < h.limits.FormMinFill
+}
+
+// errDailyCap refuses a booking past the per-address daily cap.
+var errDailyCap = errors.New("book: daily bookings per e-mail reached")
+
+// checkDailyCap refuses a new booking when the address already made the day's allowance
+// (venue-local day, case-insensitive address). Run inside the booking transaction.
+func (h *handlers) checkDailyCap(tx core.App, v *venue, email string, now time.Time) error {
+	if h.limits.BookingsPerEmail <= 0 {
+		return nil
+	}
+	dayStart := midnight(v.today(now), v.loc)
+	var n int
+	err := tx.DB().NewQuery(`SELECT count(*) FROM bookings b JOIN customers c ON c.id = b.customer
+		WHERE c.email = {:email} AND b.created >= {:since} AND b.source = 'web'`).
+		Bind(dbx.Params{"email": strings.ToLower(email), "since": dbTime(dayStart)}).Row(&n)
+	if err != nil {
+		return fmt.Errorf("book: daily cap: %w", err)
+	}
+	if n >= h.limits.BookingsPerEmail {
+		return errDailyCap
+	}
+	return nil
 }
 
 // parseBookForm reads and checks the visitor's fields; each problem is keyed by its field.

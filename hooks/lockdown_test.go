@@ -1,11 +1,21 @@
 package hooks
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
 
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 )
 
 // TestRESTAPIIsClosedToAnonymousVisitors walks every collection in the schema, so a collection
@@ -64,6 +74,168 @@ func TestRESTAPIIsClosedToAnonymousVisitors(t *testing.T) {
 		res := s.get(t, target)
 		if res.status != http.StatusUnauthorized && res.status != http.StatusForbidden && res.status != http.StatusNotFound {
 			t.Errorf("GET %s as anonymous = %d, want 401, 403 or 404", target, res.status)
+		}
+	}
+}
+
+// route is one registered route of the router.
+type route struct{ method, path string }
+
+// routeTable lists every route of r, PocketBase's included. The router keeps its tree
+// unexported, so the test reads it by reflection: a route PocketBase adds in an upgrade is then
+// walked by TestEveryAPIRouteRefusesAnonymous without anyone listing it by hand.
+func routeTable(r *router.Router[*core.RequestEvent]) []route {
+	var out []route
+	var walk func(g *router.RouterGroup[*core.RequestEvent], prefix string)
+	walk = func(g *router.RouterGroup[*core.RequestEvent], prefix string) {
+		f := reflect.ValueOf(g).Elem().FieldByName("children")
+		children := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().([]any)
+		for _, c := range children {
+			switch v := c.(type) {
+			case *router.RouterGroup[*core.RequestEvent]:
+				walk(v, prefix+v.Prefix)
+			case *router.Route[*core.RequestEvent]:
+				out = append(out, route{v.Method, prefix + v.Path})
+			}
+		}
+	}
+	walk(r.RouterGroup, "")
+	return out
+}
+
+// anonymousOK are the PocketBase API routes an anonymous visitor may use successfully, each
+// with why that is safe. Every other /api/ route must refuse.
+var anonymousOK = map[string]string{
+	"GET /api/health": "a liveness answer without data",
+	"GET /api/collections/_superusers/auth-methods":            "lists how superusers sign in (password, OTP); no account data",
+	"POST /api/collections/_superusers/request-password-reset": "answers the same for any address; the link goes to the superuser's mailbox",
+	"GET /api/oauth2-redirect":                                 "the OAuth2 callback: without a sign-in under way it only redirects to an error page",
+	"POST /api/oauth2-redirect":                                "the same callback, form-post variant",
+	"GET /api/realtime":                                        "an event stream; every collection's rules are nil, so an anonymous client receives nothing (TestRealtimeSendsAnonymousClientsNothing)",
+}
+
+func TestEveryAPIRouteRefusesAnonymous(t *testing.T) {
+	s := newServer(t)
+	token := s.book(t, "2026-11-27T19:00", "2")
+	r, err := apis.NewRouter(s.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	se := &core.ServeEvent{App: s.app, Router: r}
+	if err := s.app.OnServe().Trigger(se, func(*core.ServeEvent) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	cols, err := s.app.FindAllCollections()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	sawOK := map[string]bool{}
+	walked := 0
+	for _, rt := range routeTable(r) {
+		if !strings.HasPrefix(rt.path, "/api/") || strings.HasPrefix(rt.path, "/api/reserva/") {
+			continue
+		}
+		method := rt.method
+		if method == "" {
+			method = http.MethodGet
+		}
+		targets := []string{rt.path}
+		if strings.Contains(rt.path, "{collection}") {
+			targets = targets[:0]
+			for _, c := range cols {
+				targets = append(targets, strings.ReplaceAll(rt.path, "{collection}", c.Name))
+			}
+		}
+		for _, target := range targets {
+			target = strings.NewReplacer("{id}", rec.Id, "{recordId}", rec.Id, "{filename}", "x.txt",
+				"{key}", "x.zip", "{path...}", "x", "{provider}", "google").Replace(target)
+			if method == http.MethodGet && target == "/api/realtime" {
+				sawOK[method+" "+target] = true // streams; see TestRealtimeSendsAnonymousClientsNothing
+				continue
+			}
+			res := s.doBody(t, method, target, "application/json", `{"email":"someone@example.com","password":"x","identity":"x"}`)
+			walked++
+			name := method + " " + target
+			switch {
+			case res.status >= 500:
+				t.Errorf("%s as anonymous = %d", name, res.status)
+			case res.status < 400 && anonymousOK[name] == "":
+				t.Errorf("%s as anonymous = %d, want a refusal (4xx)\n%.300s", name, res.status, res.body)
+			case res.status < 400:
+				sawOK[name] = true
+			}
+			if strings.Contains(res.body, rec.Id) || strings.Contains(res.body, "ada@example.com") {
+				t.Errorf("%s leaked the booking", name)
+			}
+		}
+	}
+	if walked < 100 {
+		t.Errorf("walked only %d API requests: the route table was not read", walked)
+	}
+	for name := range anonymousOK {
+		if !sawOK[name] {
+			t.Errorf("allow-list entry %q matched no route that answered 2xx: remove it", name)
+		}
+	}
+}
+
+// TestRealtimeSendsAnonymousClientsNothing subscribes an anonymous realtime client to every
+// collection and makes a booking: no event may arrive.
+func TestRealtimeSendsAnonymousClientsNothing(t *testing.T) {
+	s := newServer(t)
+	srv := httptest.NewServer(s.mux)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/realtime", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	events := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			events <- sc.Text()
+		}
+		close(events)
+	}()
+	var clientID string
+	for line := range events {
+		if id, ok := strings.CutPrefix(line, `data:{"clientId":"`); ok {
+			clientID = strings.TrimSuffix(id, `"}`)
+			break
+		}
+	}
+	if clientID == "" {
+		t.Fatal("no PB_CONNECT event")
+	}
+	cols, _ := s.app.FindAllCollections()
+	var subs []string
+	for _, c := range cols {
+		subs = append(subs, c.Name, c.Name+"/*")
+	}
+	body, _ := json.Marshal(map[string]any{"clientId": clientID, "subscriptions": subs})
+	sub, err := http.Post(srv.URL+"/api/realtime", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Body.Close()
+	s.book(t, "2026-11-27T19:00", "2")
+	timeout := time.After(1500 * time.Millisecond)
+	for {
+		select {
+		case line, ok := <-events:
+			if !ok {
+				return
+			}
+			if strings.HasPrefix(line, "data:") || strings.HasPrefix(line, "event:") {
+				t.Errorf("anonymous realtime client received %q", line)
+			}
+		case <-timeout:
+			return
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -159,5 +160,23 @@ func staticFiles() func(*core.RequestEvent) error {
 		e.Response.Header().Set("ETag", etag)
 		e.Response.Header().Set("Cache-Control", "no-cache")
 		return e.FileFS(static.FS, name)
+	}
+}
+
+// superuserNets keeps PocketBase's dashboard and API away from every network but the allowed
+// ones (when a list is set): a stranger cannot even reach the superuser sign-in.
+func superuserNets(nets []netip.Prefix) *hook.Handler[*core.RequestEvent] {
+	return &hook.Handler[*core.RequestEvent]{
+		Id:       "reservaSuperuserNets",
+		Priority: apis.DefaultRateLimitMiddlewarePriority - 5,
+		Func: func(e *core.RequestEvent) error {
+			p := e.Request.URL.Path
+			pbPath := (strings.HasPrefix(p, "/_/") || p == "/_" || strings.HasPrefix(p, "/api/")) &&
+				!strings.HasPrefix(p, "/api/reserva/") && p != "/api/health"
+			if len(nets) > 0 && pbPath && !containsIP(nets, e.RealIP()) {
+				return apis.NewForbiddenError("This address may not reach the administration.", nil)
+			}
+			return e.Next()
+		},
 	}
 }

@@ -39,6 +39,7 @@ type pageError struct {
 	status  int
 	heading string
 	body    string
+	args    []any // of body
 	err     error
 }
 
@@ -117,7 +118,7 @@ func (h *handlers) htmlErrors() *hook.Handler[*core.RequestEvent] {
 				Page:    page,
 				Status:  pe.status,
 				Heading: views.M(pe.heading),
-				Body:    views.M(pe.body),
+				Body:    views.M(pe.body, pe.args...),
 			})); rerr != nil {
 				return errors.Join(err, rerr)
 			}

@@ -19,16 +19,28 @@ type Options struct {
 	Demo bool
 	// Now is the clock; nil means time.Now. Tests pass a fixed clock.
 	Now func() time.Time
+	// Limits are the abuse defences; the zero value has none (main reads LimitsFromEnv).
+	Limits Limits
+	// Version is the application's version, for backups' manifests and the dashboard.
+	Version string
+
+	// serve is set by the serve command before the server starts.
+	serve *serveConfig
 }
 
 type handlers struct {
-	now func() time.Time
+	now    func() time.Time
+	limits Limits
+	stamps *stamper
+	// Per-IP allowances of form posts and of availability pages.
+	posts, pages *limiter
 }
 
 // Register wires Reserva into app: on serve it seeds the demo (when asked) and adds the routes.
 // opts is read when the server starts, after the command line has been parsed.
 func Register(app core.App, opts *Options) {
-	h := &handlers{now: opts.Now}
+	h := &handlers{now: opts.Now, limits: opts.Limits, stamps: newStamper(),
+		posts: newLimiter(opts.Limits.Booking), pages: newLimiter(opts.Limits.Pages)}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -42,7 +54,16 @@ func Register(app core.App, opts *Options) {
 		if se.InstallerFunc != nil {
 			se.InstallerFunc = firstRunHint
 		}
-		return se.Next()
+		if opts.serve != nil {
+			opts.serve.configureServer(se)
+		}
+		if err := se.Next(); err != nil {
+			return err
+		}
+		if opts.serve.tls() {
+			return opts.serve.startRedirect(se.App, se.CertManager)
+		}
+		return nil
 	})
 }
 
@@ -52,16 +73,19 @@ const formBodyLimit = 16 << 10
 
 // routes is Reserva's route table: every route, and the middlewares of each group.
 func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
-	// Every request: an id for the audit log, token-free request logs, HTML error pages.
-	r.Bind(requestID(), redactLog(), h.htmlErrors())
+	// Every request: an id for the audit log, token-free request logs, HTML error pages, HSTS
+	// under TLS. PocketBase's CORS (open to every origin by default) is removed: only the
+	// availability API below opens it.
+	r.Bind(requestID(), redactLog(), h.htmlErrors(), hsts(), superuserNets(h.limits.SuperuserNets))
+	r.Unbind(apis.DefaultCorsMiddlewareId)
 
 	// Visitor pages. Successful page views are not written to the request log (errors are).
 	pages := r.Group("")
 	pages.Bind(securityHeaders(), apis.SkipSuccessActivityLog())
 	pages.GET("/{$}", h.home)
-	pages.GET("/book/{slug}", h.bookPage)
+	pages.GET("/book/{slug}", h.bookPage).Bind(h.rateLimit(h.pages))
 	pages.GET("/b/{token}", h.manage)
-	pages.GET("/b/{token}/change", h.changePage)
+	pages.GET("/b/{token}/change", h.changePage).Bind(h.rateLimit(h.pages))
 	pages.GET("/b/{token}/calendar.ics", h.calendar)
 	pages.GET("/privacy", h.privacy)
 	pages.GET("/.well-known/security.txt", h.securityTxt)
@@ -72,7 +96,7 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 
 	// Visitor forms: same-origin only (CSRF), small bodies, every request logged.
 	forms := r.Group("")
-	forms.Bind(securityHeaders(), crossOriginOnly(), apis.BodyLimit(formBodyLimit))
+	forms.Bind(securityHeaders(), crossOriginOnly(), h.rateLimit(h.posts), apis.BodyLimit(formBodyLimit))
 	forms.POST("/book/{slug}", h.book)
 	forms.POST("/b/{token}/cancel", h.cancel)
 	forms.POST("/b/{token}/change", h.change)
@@ -80,7 +104,7 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	// Reserva's JSON API, for embedding availability in another site.
 	api := r.Group("/api/reserva")
 	api.Bind(apis.SkipSuccessActivityLog())
-	api.GET("/availability", h.availability)
+	api.GET("/availability", h.availability).Bind(publicCORS(), h.rateLimit(h.pages))
 }
 
 func (h *handlers) notFound(e *core.RequestEvent) error {

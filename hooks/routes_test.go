@@ -126,18 +126,38 @@ func TestSecurityTxtAndHeaders(t *testing.T) {
 		t.Fatalf("security.txt = %d", res.status)
 	}
 	mustContain(t, "security.txt", res.body, "Contact: mailto:hello@demo.invalid\n", "Expires: 2027-11-24T09:00:00Z\n")
-	page := s.get(t, "/")
-	for header, want := range map[string]string{
-		"Referrer-Policy":        "no-referrer",
-		"X-Content-Type-Options": "nosniff",
-		"X-Frame-Options":        "DENY",
-	} {
-		if got := page.header.Get(header); got != want {
-			t.Errorf("%s = %q, want %q", header, got, want)
-		}
+	token := s.book(t, "2026-11-27T19:00", "2")
+	bad := bookingForm("2026-11-27T19:00", "2")
+	bad.Del("consent")
+	pages := map[string]response{
+		"home":          s.get(t, "/"),
+		"booking page":  s.get(t, "/book/dinner?date=2026-11-27"),
+		"booking form":  s.get(t, "/book/dinner?date=2026-11-27&start=2026-11-27T19:00"),
+		"422 form":      s.post(t, "/book/dinner", bad),
+		"manage":        s.get(t, "/b/"+token),
+		"change":        s.get(t, "/b/"+token+"/change"),
+		"calendar file": s.get(t, "/b/"+token+"/calendar.ics"),
+		"privacy":       s.get(t, "/privacy"),
+		"404":           s.get(t, "/no/such/page"),
+		"booking 404":   s.get(t, "/b/"+strings.Repeat("A", tokenLen)),
+		"403":           s.do(t, http.MethodPost, "/book/dinner", bad, "Sec-Fetch-Site", "cross-site"),
 	}
-	if csp := page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe") {
-		t.Errorf("Content-Security-Policy = %q", csp)
+	for name, page := range pages {
+		for header, want := range map[string]string{
+			"Referrer-Policy":        "no-referrer",
+			"X-Content-Type-Options": "nosniff",
+			"X-Frame-Options":        "DENY",
+			"Permissions-Policy":     "camera=(), microphone=(), geolocation=(), payment=()",
+			"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
+				"base-uri 'none'; frame-ancestors 'none'",
+		} {
+			if got := page.header.Get(header); got != want {
+				t.Errorf("%s: %s = %q, want %q", name, header, got, want)
+			}
+		}
+		if strings.Contains(page.body, "<script") || strings.Contains(page.body, "http://") || strings.Contains(page.body, "https://") {
+			t.Errorf("%s: a script or an absolute (third-party) URL in the page", name)
+		}
 	}
 	css := s.get(t, "/static/style.css")
 	if css.status != http.StatusOK || css.header.Get("ETag") == "" {

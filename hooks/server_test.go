@@ -29,7 +29,13 @@ type testServer struct {
 }
 
 // newServer builds a test server whose clock stands at testNow; tests may move s.now.
+// Abuse limits are off unless a test sets them with newServerWith.
 func newServer(t testing.TB) *testServer {
+	t.Helper()
+	return newServerWith(t, Limits{})
+}
+
+func newServerWith(t testing.TB, limits Limits) *testServer {
 	t.Helper()
 	app, err := tests.NewTestApp(t.TempDir())
 	if err != nil {
@@ -37,7 +43,7 @@ func newServer(t testing.TB) *testServer {
 	}
 	t.Cleanup(app.Cleanup)
 	s := &testServer{app: app, now: testNow}
-	Register(app, &Options{Demo: true, Now: func() time.Time { return s.now }})
+	Register(app, &Options{Demo: true, Now: func() time.Time { return s.now }, Limits: limits})
 	r, err := apis.NewRouter(app)
 	if err != nil {
 		t.Fatalf("NewRouter: %v", err)

@@ -138,6 +138,7 @@ func (h *handlers) bookData(app core.App, v *venue, off *core.Record, sel select
 		Closed:        closedMsg(cal, r, sel.date),
 		Policy:        v.rec.GetString("booking_policy"),
 		NoticeVersion: v.noticeVersion(),
+		Stamp:         h.stamps.stamp(now),
 	}, nil
 }
 

@@ -108,6 +108,8 @@ type BookData struct {
 	Closed        Msg
 	Policy        string
 	NoticeVersion int
+	// Stamp is the signed moment the form was shown (hidden field "t"), against bots.
+	Stamp string
 }
 
 // HasErrors reports whether any field has a message.
