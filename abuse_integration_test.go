@@ -20,7 +20,7 @@ import (
 // fields (and some raw garbage that is not HTTP at all) at a running server: no answer is a
 // 5xx and the process stays up. The random source is seeded, so a failure can be replayed.
 func TestTenThousandMalformedRequests(t *testing.T) {
-	inst := startReserva(t, "--demo")
+	inst := startReserva(t, nil, "--demo")
 	const total, workers = 10000, 16
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -71,7 +71,7 @@ func TestTenThousandMalformedRequests(t *testing.T) {
 	if n := fivexx.Load(); n > 0 {
 		t.Errorf("%d answers were 5xx, e.g. %v", n, examples)
 	}
-	if inst.exited() {
+	if inst.Exited() {
 		t.Fatalf("the server died")
 	}
 	res, err := http.Get(inst.URL + "/healthz")

@@ -38,7 +38,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	opts := hooks.Options{Limits: limits, Version: appVersion()}
+	baseURL, mailEvery, err := hooks.MailFromEnv(os.Getenv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts := hooks.Options{Limits: limits, Version: appVersion(), BaseURL: baseURL, MailInterval: mailEvery}
 	app.RootCmd.AddCommand(
 		hooks.NewServeCommand(app, &opts),
 		hooks.NewHealthcheckCommand(),

@@ -4,26 +4,19 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/json"
-	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"reserva/internal/realtest"
 )
 
 // The ports Pebble validates challenges on: Reserva's HTTPS (TLS-ALPN-01) and HTTP (HTTP-01)
@@ -35,85 +28,15 @@ const (
 	testKey        = "0123456789abcdef0123456789abcdef" // RESERVA_ENCRYPTION_KEY for the tests
 )
 
-// acmeServer is a running Pebble with pebble-challtestsrv as its DNS (every name is 127.0.0.1).
-type acmeServer struct {
-	Directory string // ACME directory URL
-	CAFile    string // PEM of the certificate Pebble's own HTTPS listener uses
-	mgmt      string // management address (issued roots)
-	client    *http.Client
-}
-
-// startPebble runs Debian's pebble and pebble-challtestsrv on loopback (installed by .ci/run).
-func startPebble(t *testing.T) *acmeServer {
-	t.Helper()
-	for _, bin := range []string{"pebble", "pebble-challtestsrv"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatalf("%s is required for the TLS tests (.ci/run installs Debian's pebble package): %v", bin, err)
-		}
-	}
-	dir := t.TempDir()
-	certPEM, keyPEM := selfSigned(t, "localhost", "127.0.0.1")
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	must(t, os.WriteFile(certFile, certPEM, 0o600))
-	must(t, os.WriteFile(keyFile, keyPEM, 0o600))
-	listen, mgmt, dns := freeAddr(t), freeAddr(t), freeAddr(t)
-	cfg := map[string]any{"pebble": map[string]any{
-		"listenAddress": listen, "managementListenAddress": mgmt,
-		"certificate": certFile, "privateKey": keyFile,
-		"httpPort": pebbleHTTPPort, "tlsPort": pebbleTLSPort,
-		"ocspResponderURL": "", "externalAccountBindingRequired": false,
-	}}
-	raw, _ := json.Marshal(cfg)
-	cfgFile := filepath.Join(dir, "pebble.json")
-	must(t, os.WriteFile(cfgFile, raw, 0o600))
-
-	// challtestsrv only as DNS: every other listener off, bound to loopback.
-	dnsCmd := exec.Command("pebble-challtestsrv", "-dns01", dns, "-http01", "", "-https01", "", "-tlsalpn01", "",
-		"-management", freeAddr(t), "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "")
-	startBackground(t, dnsCmd, "pebble-challtestsrv")
-	pebbleCmd := exec.Command("pebble", "-config", cfgFile, "-dnsserver", dns)
-	pebbleCmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
-	startBackground(t, pebbleCmd, "pebble")
-
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(certPEM)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	a := &acmeServer{Directory: "https://" + listen + "/dir", CAFile: certFile, mgmt: mgmt, client: client}
-	waitFor(t, nil, func() error {
-		res, err := client.Get(a.Directory)
-		if err != nil {
-			return err
-		}
-		res.Body.Close()
-		return nil
-	})
-	return a
-}
-
-// issuedRoots returns the root Pebble signs certificates with (new at each start).
-func (a *acmeServer) issuedRoots(t *testing.T) *x509.CertPool {
-	t.Helper()
-	res, err := a.client.Get("https://" + a.mgmt + "/roots/0")
-	must(t, err)
-	defer res.Body.Close()
-	pemBytes, err := io.ReadAll(res.Body)
-	must(t, err)
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemBytes) {
-		t.Fatalf("pebble root: no PEM in %q", pemBytes)
-	}
-	return pool
-}
-
 // startTLSReserva runs `reserva serve booking.test` against Pebble on the validation ports.
-func startTLSReserva(t *testing.T, a *acmeServer, extra ...string) *instance {
+func startTLSReserva(t *testing.T, a *realtest.Pebble, extra ...string) *instance {
 	t.Helper()
 	args := append([]string{"serve", testDomain, "--demo",
 		"--http", fmt.Sprintf("127.0.0.1:%d", pebbleHTTPPort),
 		"--https", fmt.Sprintf("127.0.0.1:%d", pebbleTLSPort),
 		"--acme-directory", a.Directory, "--acme-ca-roots", a.CAFile, "--acme-email", "owner@example.com"}, extra...)
-	inst := runReserva(t, []string{"RESERVA_ENCRYPTION_KEY=" + testKey}, args...)
-	waitFor(t, inst, func() error {
+	inst := runReserva(t, "", []string{"RESERVA_ENCRYPTION_KEY=" + testKey}, args...)
+	inst.WaitReady(t, func() error {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", pebbleTLSPort))
 		if err != nil {
 			return err
@@ -144,7 +67,7 @@ func httpsClient(roots *x509.CertPool) *http.Client {
 }
 
 func TestCertificatesFromPebble(t *testing.T) {
-	a := startPebble(t)
+	a := realtest.StartPebble(t, pebbleHTTPPort, pebbleTLSPort)
 	for _, tc := range []struct {
 		name      string
 		challenge string
@@ -155,8 +78,8 @@ func TestCertificatesFromPebble(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inst := startTLSReserva(t, a, "--acme-challenge", tc.challenge)
-			defer inst.stop()
-			roots := a.issuedRoots(t)
+			defer inst.Stop()
+			roots := a.IssuedRoots(t)
 			client := httpsClient(roots)
 			httpsBase := fmt.Sprintf("https://%s:%d", testDomain, pebbleTLSPort)
 
@@ -260,58 +183,4 @@ func scanTLS(t *testing.T, addr string) {
 		t.Errorf("sslscan found no accepted cipher suite:\n%s", out)
 	}
 	t.Logf("sslscan: %d accepted suites, protocols %v", accepted, enabled)
-}
-
-// selfSigned makes a self-signed ECDSA certificate for names, as PEM cert and key.
-func selfSigned(t *testing.T, names ...string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: names[0]},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	for _, n := range names {
-		if ip := net.ParseIP(n); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	must(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	must(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-}
-
-// startBackground starts cmd, logs its output if the test fails, and kills it at the end.
-func startBackground(t *testing.T, cmd *exec.Cmd, name string) {
-	t.Helper()
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = &lockedWriter{b: out}, &lockedWriter{b: out}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("%s output:\n%s", name, out.String())
-		}
-	})
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+
+	"reserva/internal/realtest"
 )
 
 // nextOpenDate is a date the demo dinner is open and bookable: the first Friday at least two
@@ -33,8 +35,8 @@ func nextOpenDate(t *testing.T) string {
 // JavaScript help: open the site, pick a date, party and time, fill the form, tick consent,
 // book, land on the manage page, download the calendar file, cancel.
 func TestVisitorBooksInChromium(t *testing.T) {
-	inst := startReserva(t, "--demo")
-	ctx := newBrowser(t)
+	inst := startReserva(t, nil, "--demo")
+	ctx := realtest.NewBrowser(t, 2*time.Minute)
 	date := nextOpenDate(t)
 
 	step := func(name string, err error) {

@@ -109,8 +109,12 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		if err := h.checkDailyCap(tx, v, in.form.Email, now); err != nil {
 			return err
 		}
-		token, err = insertBooking(tx, reqID(e), v, off, slot, in, now)
-		return err
+		var rec *core.Record
+		token, rec, err = insertBooking(tx, reqID(e), v, off, slot, in, now)
+		if err != nil {
+			return err
+		}
+		return h.bookingMail(tx, v, off, rec, views.MailConfirmation, "")
 	})
 	switch {
 	case err == nil:
@@ -321,21 +325,21 @@ func (h *handlers) startDate(app core.App, v *venue, off *core.Record, start str
 }
 
 // insertBooking stores a confirmed booking for slot, creating or refreshing the customer, and
-// returns the new manage token. Call it inside the transaction that checked capacity.
-func insertBooking(tx core.App, requestID string, v *venue, off *core.Record, slot booking.Slot, in bookInput, now time.Time) (string, error) {
+// returns the new manage token and the record. Call it inside the transaction that checked
+// capacity.
+func insertBooking(tx core.App, requestID string, v *venue, off *core.Record, slot booking.Slot, in bookInput, now time.Time) (string, *core.Record, error) {
 	cust, err := upsertCustomer(tx, in.form, now)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	ref, err := uniqueReference(tx)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	col, err := tx.FindCachedCollectionByNameOrId("bookings")
 	if err != nil {
-		return "", fmt.Errorf("book: %w", err)
+		return "", nil, fmt.Errorf("book: %w", err)
 	}
-	token, hash := newToken()
 	rec := core.NewRecord(col)
 	rec.Set("reference", ref)
 	rec.Set("offering", off.Id)
@@ -351,15 +355,19 @@ func insertBooking(tx core.App, requestID string, v *venue, off *core.Record, sl
 	rec.Set("source", "web")
 	rec.Set("consent_at", now.UTC())
 	rec.Set("notice_version", v.noticeVersion())
-	rec.Set("token_hash", hash)
 	rec.Set("customer", cust.Id)
+	markReminder(v, rec, now)
 	if err := tx.Save(rec); err != nil {
-		return "", fmt.Errorf("book: save booking: %w", err)
+		return "", nil, fmt.Errorf("book: save booking: %w", err)
+	}
+	token, err := issueToken(tx, rec.Id, "web")
+	if err != nil {
+		return "", nil, err
 	}
 	if err := audit(tx, requestID, actorVisitor, "booking.create", "bookings/"+rec.Id, ""); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return token, nil
+	return token, rec, nil
 }
 
 // upsertCustomer finds the customer by e-mail address (case-insensitively) or creates one, and

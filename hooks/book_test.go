@@ -108,7 +108,7 @@ func TestBookCreatesBookingWithHashedToken(t *testing.T) {
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 
-	rec, err := s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	rec, err := s.bookingByToken(t, token)
 	if err != nil {
 		t.Fatalf("booking by token hash: %v", err)
 	}

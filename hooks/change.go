@@ -121,10 +121,14 @@ func (h *handlers) change(e *core.RequestEvent) error {
 		cur.Set("session", slot.Session)
 		cur.Set("party", party)
 		cur.Set("sequence", cur.GetInt("sequence")+1)
+		markReminder(v, cur, now)
 		if err := tx.Save(cur); err != nil {
 			return fmt.Errorf("change: save: %w", err)
 		}
-		return audit(tx, reqID(e), actorVisitor, "booking.change", "bookings/"+cur.Id, "")
+		if err := audit(tx, reqID(e), actorVisitor, "booking.change", "bookings/"+cur.Id, ""); err != nil {
+			return err
+		}
+		return h.bookingMail(tx, v, off, cur, views.MailChange, "")
 	})
 	switch {
 	case err == nil:

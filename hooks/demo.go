@@ -42,6 +42,7 @@ func SeedDemo(app core.App, now time.Time) error {
 			"notice_version": 1,
 			"gdpr_email":     "privacy@demo.invalid",
 			"booking_policy": "Tables are held for 15 minutes. Please cancel online if your plans change.",
+			"reminder_hours": 24,
 		}); err != nil {
 			return err
 		}

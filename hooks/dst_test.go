@@ -67,7 +67,7 @@ func TestDSTNightsInBerlin(t *testing.T) {
 	}
 
 	token := s.bookSlug(t, "night", "2026-10-25T02:30", "1")
-	rec, _ := s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	rec, _ := s.bookingByToken(t, token)
 	if got := rec.GetDateTime("start").String(); got != "2026-10-25 00:30:00.000Z" {
 		t.Errorf("stored start = %s, want the first 02:30 (00:30 UTC)", got)
 	}

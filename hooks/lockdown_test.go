@@ -129,7 +129,7 @@ func TestEveryAPIRouteRefusesAnonymous(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	rec, _ := s.bookingByToken(t, token)
 	sawOK := map[string]bool{}
 	walked := 0
 	for _, rt := range routeTable(r) {

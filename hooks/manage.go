@@ -26,12 +26,16 @@ func findBooking(app core.App, token string) (*core.Record, error) {
 	if !wellFormedToken(token) {
 		return nil, bookingNotFound(nil)
 	}
-	rec, err := app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	id, err := bookingIDByToken(app, token)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bookingNotFound(nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("manage: find booking: %w", err)
+	}
+	rec, err := app.FindRecordById("bookings", id)
+	if err != nil {
+		return nil, fmt.Errorf("manage: find booking %s: %w", id, err)
 	}
 	return rec, nil
 }
@@ -171,7 +175,10 @@ func (h *handlers) cancel(e *core.RequestEvent) error {
 		if err := tx.Save(rec); err != nil {
 			return fmt.Errorf("cancel: save: %w", err)
 		}
-		return audit(tx, reqID(e), actorVisitor, "booking.cancel", "bookings/"+rec.Id, "")
+		if err := audit(tx, reqID(e), actorVisitor, "booking.cancel", "bookings/"+rec.Id, ""); err != nil {
+			return err
+		}
+		return h.bookingMail(tx, v, off, rec, views.MailCancellation, "guest")
 	})
 	if errors.Is(err, errTooLate) || errors.Is(err, errNotActive) {
 		return h.problem(e, v, token, err)
@@ -197,6 +204,19 @@ func (h *handlers) calendar(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
+	ics, err := bookingCalendar(v, off, rec)
+	if err != nil {
+		return err
+	}
+	e.Response.Header().Set("Content-Disposition", `attachment; filename="booking-`+rec.GetString("reference")+`.ics"`)
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return e.Blob(http.StatusOK, "text/calendar; charset=utf-8", ics)
+}
+
+// bookingCalendar is the booking's calendar file: the manage page's download and the mails'
+// attachment are the same file (stable UID, SEQUENCE = the booking's change count, CANCEL once
+// cancelled).
+func bookingCalendar(v *venue, off, rec *core.Record) ([]byte, error) {
 	b := bookingView(v, off, rec)
 	ics, err := mail.Calendar(mail.Event{
 		UID:         rec.Id + "@reserva",
@@ -212,9 +232,7 @@ func (h *handlers) calendar(e *core.RequestEvent) error {
 		Stamp:       rec.GetDateTime("updated").Time(),
 	})
 	if err != nil {
-		return fmt.Errorf("calendar: %w", err)
+		return nil, fmt.Errorf("calendar: %w", err)
 	}
-	e.Response.Header().Set("Content-Disposition", `attachment; filename="booking-`+b.Reference+`.ics"`)
-	e.Response.Header().Set("Cache-Control", "no-store")
-	return e.Blob(http.StatusOK, "text/calendar; charset=utf-8", ics)
+	return ics, nil
 }

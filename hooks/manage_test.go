@@ -41,7 +41,7 @@ func TestCancel(t *testing.T) {
 	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/b/"+token+"?m=cancelled" {
 		t.Fatalf("cancel = %d %q", res.status, res.header.Get("Location"))
 	}
-	rec, _ := s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	rec, _ := s.bookingByToken(t, token)
 	if rec.GetString("status") != "cancelled" || rec.GetInt("sequence") != 1 || rec.GetDateTime("cancelled_at").IsZero() {
 		t.Errorf("after cancel: status %q sequence %d cancelled_at %v", rec.GetString("status"), rec.GetInt("sequence"), rec.GetDateTime("cancelled_at"))
 	}
@@ -53,7 +53,7 @@ func TestCancel(t *testing.T) {
 	if res := s.post(t, "/b/"+token+"/cancel", url.Values{}); res.status != http.StatusSeeOther {
 		t.Errorf("second cancel = %d, want 303", res.status)
 	}
-	rec, _ = s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	rec, _ = s.bookingByToken(t, token)
 	if rec.GetInt("sequence") != 1 {
 		t.Errorf("sequence after a second cancel = %d, want 1", rec.GetInt("sequence"))
 	}
@@ -93,7 +93,7 @@ func TestCancelAfterCutOff(t *testing.T) {
 		t.Fatalf("late cancel = %d, want 409", res.status)
 	}
 	mustContain(t, "late cancel", res.body, "too late to change or cancel online")
-	rec, _ := s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	rec, _ := s.bookingByToken(t, token)
 	if rec.GetString("status") != "confirmed" {
 		t.Errorf("status after a refused cancel = %q", rec.GetString("status"))
 	}
@@ -116,7 +116,7 @@ func TestChange(t *testing.T) {
 	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/b/"+token+"?m=changed" {
 		t.Fatalf("change = %d %q\n%s", res.status, res.header.Get("Location"), res.body)
 	}
-	rec, _ := s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	rec, _ := s.bookingByToken(t, token)
 	if got := rec.GetDateTime("start").String(); got != "2026-11-28 19:00:00.000Z" {
 		t.Errorf("start after change = %s", got)
 	}
@@ -148,7 +148,7 @@ func TestChange(t *testing.T) {
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("change with a bad party = %d, want 422", res.status)
 	}
-	rec, _ = s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	rec, _ = s.bookingByToken(t, token)
 	if rec.GetInt("party") != 4 || rec.GetInt("sequence") != 2 {
 		t.Errorf("refused changes altered the booking: party %d sequence %d", rec.GetInt("party"), rec.GetInt("sequence"))
 	}
@@ -161,7 +161,7 @@ func TestCalendarFile(t *testing.T) {
 	if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "text/calendar") {
 		t.Fatalf("ics = %d %q", res.status, res.header.Get("Content-Type"))
 	}
-	rec, _ := s.app.FindFirstRecordByData("bookings", "token_hash", hashToken(token))
+	rec, _ := s.bookingByToken(t, token)
 	mustContain(t, "ics", res.body, "METHOD:PUBLISH", "BEGIN:VTIMEZONE", "TZID:Europe/Berlin",
 		"DTSTART;TZID=Europe/Berlin:20261127T190000", "DTEND;TZID=Europe/Berlin:20261127T210000",
 		"UID:"+rec.Id+"@reserva", "SEQUENCE:0", "STATUS:CONFIRMED", rec.GetString("reference"))

@@ -11,6 +11,8 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
+
+	"reserva/internal/mail"
 )
 
 // Options configure Register.
@@ -23,6 +25,13 @@ type Options struct {
 	Limits Limits
 	// Version is the application's version, for backups' manifests and the dashboard.
 	Version string
+	// BaseURL is the site's public address, for links in mails (e.g. https://booking.example.com);
+	// empty: taken from the serve command (its domain, or its --http address).
+	BaseURL string
+	// MailInterval is how often the outbox worker runs (default 15 s).
+	MailInterval time.Duration
+	// Transport replaces the configured SMTP relays (tests).
+	Transport mail.Transport
 
 	// serve is set by the serve command before the server starts.
 	serve *serveConfig
@@ -34,16 +43,24 @@ type handlers struct {
 	stamps *stamper
 	// Per-IP allowances of form posts and of availability pages.
 	posts, pages *limiter
+	mail         mailer
+	baseURL      string
+	version      string
 }
 
 // Register wires Reserva into app: on serve it seeds the demo (when asked) and adds the routes.
 // opts is read when the server starts, after the command line has been parsed.
-func Register(app core.App, opts *Options) {
-	h := &handlers{now: opts.Now, limits: opts.Limits, stamps: newStamper(),
-		posts: newLimiter(opts.Limits.Booking), pages: newLimiter(opts.Limits.Pages)}
+func Register(app core.App, opts *Options) { register(app, opts) }
+
+// register is Register, returning the handlers for tests.
+func register(app core.App, opts *Options) *handlers {
+	h := &handlers{now: opts.Now, limits: opts.Limits, stamps: newStamper(), version: opts.Version,
+		posts: newLimiter(opts.Limits.Booking), pages: newLimiter(opts.Limits.Pages), baseURL: opts.BaseURL}
+	h.mail.override = opts.Transport
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.bindPocketBaseMail(app)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		if opts.Demo {
 			if err := SeedDemo(se.App, h.now()); err != nil {
@@ -56,15 +73,25 @@ func Register(app core.App, opts *Options) {
 		}
 		if opts.serve != nil {
 			opts.serve.configureServer(se)
+			if h.baseURL == "" {
+				h.baseURL = opts.serve.publicURL()
+			}
 		}
 		if err := se.Next(); err != nil {
 			return err
 		}
 		if opts.serve.tls() {
-			return opts.serve.startRedirect(se.App, se.CertManager)
+			if err := opts.serve.startRedirect(se.App, se.CertManager); err != nil {
+				return err
+			}
+		}
+		if opts.serve != nil {
+			// Jobs run only under `serve`: the outbox, reminders, clean-ups.
+			return h.startJobs(se.App, opts.MailInterval)
 		}
 		return nil
 	})
+	return h
 }
 
 // Body limits: a booking form is a few hundred bytes; 16 KiB leaves room for long notes in any

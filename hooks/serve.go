@@ -317,3 +317,23 @@ func publicCORS() *hook.Handler[*core.RequestEvent] {
 	h.Id = "reservaPublicCORS"
 	return h
 }
+
+// publicURL is the site's address as visitors reach it: https://DOMAIN (with the port when not
+// 443), else http://ADDR of the plain listener (127.0.0.1 for a wildcard address).
+func (c *serveConfig) publicURL() string {
+	if c.tls() {
+		u := "https://" + c.domains[0]
+		if _, port, err := net.SplitHostPort(c.httpsAddr); err == nil && port != "443" {
+			u += ":" + port
+		}
+		return u
+	}
+	host, port, err := net.SplitHostPort(c.httpAddr)
+	if err != nil {
+		return "http://" + c.httpAddr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,12 +1,14 @@
 package hooks
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
+	"reserva/internal/mail"
 	_ "reserva/migrations"
 )
 
@@ -23,9 +26,43 @@ var testNow = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 // testServer is a Reserva app on a temporary database with the demo venue, and the HTTP
 // handler that serves it (Reserva's routes with PocketBase's own).
 type testServer struct {
-	app *tests.TestApp
-	mux http.Handler
-	now time.Time
+	app   *tests.TestApp
+	mux   http.Handler
+	now   time.Time
+	relay *fakeRelay
+	h     *handlers
+}
+
+// fakeRelay is a mail transport that records messages, or fails with err while err is set.
+type fakeRelay struct {
+	mu   sync.Mutex
+	sent []mail.Message
+	err  error
+}
+
+func (f *fakeRelay) Send(_ context.Context, m mail.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	f.sent = append(f.sent, m)
+	return nil
+}
+
+func (f *fakeRelay) messages() []mail.Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]mail.Message(nil), f.sent...)
+}
+
+func (f *fakeRelay) setErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
 }
 
 // newServer builds a test server whose clock stands at testNow; tests may move s.now.
@@ -37,13 +74,24 @@ func newServer(t testing.TB) *testServer {
 
 func newServerWith(t testing.TB, limits Limits) *testServer {
 	t.Helper()
+	return newServerOpts(t, func(o *Options) { o.Limits = limits })
+}
+
+// newServerOpts builds a test server with options changed by set. Mail goes to s.relay, a
+// fake relay that records what it is given, unless set replaces the transport.
+func newServerOpts(t testing.TB, set func(*Options)) *testServer {
+	t.Helper()
 	app, err := tests.NewTestApp(t.TempDir())
 	if err != nil {
 		t.Fatalf("NewTestApp: %v", err)
 	}
 	t.Cleanup(app.Cleanup)
-	s := &testServer{app: app, now: testNow}
-	Register(app, &Options{Demo: true, Now: func() time.Time { return s.now }, Limits: limits})
+	s := &testServer{app: app, now: testNow, relay: &fakeRelay{}}
+	opts := &Options{Demo: true, Now: func() time.Time { return s.now }, BaseURL: "https://booking.test", Transport: s.relay}
+	if set != nil {
+		set(opts)
+	}
+	s.h = register(app, opts)
 	r, err := apis.NewRouter(app)
 	if err != nil {
 		t.Fatalf("NewRouter: %v", err)
@@ -159,4 +207,15 @@ func mustNotContain(t testing.TB, what, body string, unwanted ...string) {
 			t.Errorf("%s: unexpected %q in:\n%s", what, w, body)
 		}
 	}
+}
+
+// bookingByToken loads the booking a manage token opens (failing the test when none does),
+// with the error kept for the call sites that used to read it.
+func (s *testServer) bookingByToken(t testing.TB, token string) (*core.Record, error) {
+	t.Helper()
+	id, err := bookingIDByToken(s.app, token)
+	if err != nil {
+		t.Fatalf("no booking for the token: %v", err)
+	}
+	return s.app.FindRecordById("bookings", id)
 }

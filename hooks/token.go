@@ -3,8 +3,14 @@ package hooks
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
 )
 
 // tokenBytes is the manage token's entropy: 256 random bits, twice the contract's minimum.
@@ -62,4 +68,37 @@ func newReference() string {
 		out = append(out, referenceAlphabet[int(c)%len(referenceAlphabet)])
 	}
 	return string(out)
+}
+
+// issueToken creates a new manage token for booking (each mail about a booking carries its
+// own; all stay valid while the booking's data exists) and stores its hash. Call it inside the
+// transaction that writes the booking or the mail.
+func issueToken(tx core.App, bookingID, purpose string) (string, error) {
+	col, err := tx.FindCachedCollectionByNameOrId("booking_tokens")
+	if err != nil {
+		return "", fmt.Errorf("token: %w", err)
+	}
+	token, hash := newToken()
+	rec := core.NewRecord(col)
+	rec.Set("booking", bookingID)
+	rec.Set("token_hash", hash)
+	rec.Set("purpose", purpose)
+	if err := tx.Save(rec); err != nil {
+		return "", fmt.Errorf("token: save: %w", err)
+	}
+	return token, nil
+}
+
+// bookingIDByToken returns the id of the booking a token opens; sql.ErrNoRows when none.
+func bookingIDByToken(app core.App, token string) (string, error) {
+	var id string
+	err := app.DB().Select("booking").From("booking_tokens").
+		Where(dbx.HashExp{"token_hash": hashToken(token)}).Limit(1).Row(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", sql.ErrNoRows
+	}
+	if err != nil {
+		return "", fmt.Errorf("token: lookup: %w", err)
+	}
+	return id, nil
 }

@@ -3,217 +3,24 @@
 package mail
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"reserva/internal/realtest"
 )
 
-// mailpitBinary finds mailpit on PATH, else in $GOBIN or $(go env GOPATH)/bin.
-func mailpitBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p
-	}
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) > 0 && strings.TrimSpace(lines[0]) != "" {
-			dirs = append(dirs, strings.TrimSpace(lines[0]))
-		}
-		if len(lines) > 1 {
-			for _, p := range filepath.SplitList(strings.TrimSpace(lines[1])) {
-				dirs = append(dirs, filepath.Join(p, "bin"))
-			}
-		}
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "mailpit")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p
-		}
-	}
-	t.Fatal("mailpit is required: .ci/run installs it with go install github.com/axllent/mailpit@v1.27.11")
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects a process's output from two pipes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// mailpit is a running Mailpit that requires STARTTLS with a test certificate.
-type mailpit struct {
-	smtpPort int
-	api      string // http://127.0.0.1:port
-	cert     testCert
-	out      *syncBuffer
-}
-
-func startMailpit(t *testing.T) *mailpit {
-	t.Helper()
-	bin := mailpitBinary(t)
-	mp := &mailpit{smtpPort: freePort(t), cert: newTestCert(t), out: &syncBuffer{}}
-	httpPort := freePort(t)
-	mp.api = "http://127.0.0.1:" + strconv.Itoa(httpPort)
-
-	cmd := exec.Command(bin,
-		"--smtp-require-starttls",
-		"--smtp-tls-cert", mp.cert.certFile,
-		"--smtp-tls-key", mp.cert.keyFile,
-		"--smtp-auth-accept-any",
-		"--smtp-disable-rdns",
-		"--disable-version-check",
-		"--database", filepath.Join(t.TempDir(), "mp.db"),
-		"--smtp", "127.0.0.1:"+strconv.Itoa(mp.smtpPort),
-		"--listen", "127.0.0.1:"+strconv.Itoa(httpPort),
-	)
-	cmd.Stdout, cmd.Stderr = mp.out, mp.out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mailpit: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("mailpit output:\n%s", mp.out)
-		}
-	})
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-exited:
-			t.Fatalf("mailpit exited at start:\n%s", mp.out)
-		default:
-		}
-		if mp.ready() {
-			return mp
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mailpit not ready after 30s:\n%s", mp.out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (mp *mailpit) ready() bool {
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(mp.smtpPort), time.Second)
-	if err != nil {
-		return false
-	}
-	conn.Close()
-	resp, err := http.Get(mp.api + "/api/v1/messages")
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
-// get fetches path from Mailpit's API; with v it decodes JSON into v, and returns the body.
-func (mp *mailpit) get(t *testing.T, path string, v any) []byte {
-	t.Helper()
-	resp, err := http.Get(mp.api + path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: read: %v", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s\n%s", path, resp.Status, body)
-	}
-	if v != nil {
-		if err := json.Unmarshal(body, v); err != nil {
-			t.Fatalf("GET %s: decode: %v\n%s", path, err, body)
-		}
-	}
-	return body
-}
-
-// mailpitAddress, mailpitSummary and mailpitMessage are the parts of Mailpit's API answers
-// (GET /api/v1/messages, GET /api/v1/message/{ID}) that the test reads.
-type mailpitAddress struct{ Name, Address string }
-
-type mailpitSummary struct {
-	ID, MessageID, Subject string
-	Attachments            int
-}
-
-type mailpitMessage struct {
-	ID, MessageID, Subject, Text, HTML string
-	From                               mailpitAddress
-	To                                 []mailpitAddress
-	Attachments                        []struct {
-		PartID, FileName, ContentType string
-		Size                          int
-	}
-}
-
-func (mp *mailpit) list(t *testing.T) []mailpitSummary {
-	t.Helper()
-	var res struct {
-		Total    int
-		Messages []mailpitSummary
-	}
-	mp.get(t, "/api/v1/messages", &res)
-	return res.Messages
-}
-
 func TestSenderIntegrationMailpit(t *testing.T) {
-	mp := startMailpit(t)
+	mp := realtest.StartMailpit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
 	config := Config{
-		Host: "127.0.0.1", Port: mp.smtpPort, TLS: TLSStartTLS,
+		Host: "127.0.0.1", Port: mp.SMTPPort, TLS: TLSStartTLS,
 		Username: "reserva", Password: "secret",
 		FromName: "Reserva", FromAddress: "bookings@example.com",
-		RootCAs: mp.cert.pool, Timeout: 10 * time.Second,
+		RootCAs: mp.Cert.Pool, Timeout: 10 * time.Second,
 	}
 
 	t.Run("starttls with calendar", func(t *testing.T) {
@@ -226,7 +33,7 @@ func TestSenderIntegrationMailpit(t *testing.T) {
 			t.Fatalf("Send() = %v", err)
 		}
 
-		list := mp.list(t)
+		list := mp.Messages(t)
 		if len(list) != 1 {
 			t.Fatalf("mailpit holds %d messages, want 1: %+v", len(list), list)
 		}
@@ -235,8 +42,7 @@ func TestSenderIntegrationMailpit(t *testing.T) {
 			t.Errorf("listed %+v, want Message-ID %s, subject %q, 1 attachment", list[0], wantID, want.Subject)
 		}
 
-		var got mailpitMessage
-		mp.get(t, "/api/v1/message/"+list[0].ID, &got)
+		got := mp.Message(t, list[0].ID)
 		if got.MessageID != wantID {
 			t.Errorf("MessageID = %q, want %q", got.MessageID, wantID)
 		}
@@ -264,12 +70,12 @@ func TestSenderIntegrationMailpit(t *testing.T) {
 		if a.FileName != "booking.ics" || !strings.HasPrefix(a.ContentType, "text/calendar") || a.Size != len(testICS) {
 			t.Errorf("attachment = %+v, want booking.ics, text/calendar, %d bytes", a, len(testICS))
 		}
-		if data := mp.get(t, "/api/v1/message/"+got.ID+"/part/"+a.PartID, nil); string(data) != testICS {
+		if data := mp.Part(t, got.ID, a.PartID); string(data) != testICS {
 			t.Errorf("attachment data = %q, want %q", data, testICS)
 		}
 
 		// The raw message as stored: content type parameters, extra headers, every part.
-		checkFullMessage(t, mp.get(t, "/api/v1/message/"+got.ID+"/raw", nil))
+		checkFullMessage(t, mp.Get(t, "/api/v1/message/"+got.ID+"/raw", nil))
 	})
 
 	t.Run("none to a remote host is refused by Validate", func(t *testing.T) {
@@ -296,14 +102,14 @@ func TestSenderIntegrationMailpit(t *testing.T) {
 		if IsPermanent(err) {
 			t.Errorf("IsPermanent(%v) = true, want false", err)
 		}
-		if n := len(mp.list(t)); n != 1 {
+		if n := len(mp.Messages(t)); n != 1 {
 			t.Errorf("mailpit holds %d messages, want still 1", n)
 		}
 	})
 
 	t.Run("certificate not trusted", func(t *testing.T) {
 		c := config
-		c.RootCAs = newTestCert(t).pool // another CA
+		c.RootCAs = newTestCert(t).Pool // another CA
 		sender, err := NewSender(c)
 		if err != nil {
 			t.Fatal(err)
@@ -312,7 +118,7 @@ func TestSenderIntegrationMailpit(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("Send() = %v, want a certificate error", err)
 		}
-		if n := len(mp.list(t)); n != 1 {
+		if n := len(mp.Messages(t)); n != 1 {
 			t.Errorf("mailpit holds %d messages, want still 1", n)
 		}
 	})

@@ -2,17 +2,11 @@ package mail
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/textproto"
 	"os"
@@ -22,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"reserva/internal/realtest"
 )
 
 func validConfig() Config {
@@ -244,70 +240,13 @@ func TestIsPermanent(t *testing.T) {
 	}
 }
 
-// testCert is a self-signed certificate for localhost, 127.0.0.1 and ::1, and a pool that
-// trusts it.
-type testCert struct {
-	tls      tls.Certificate
-	pool     *x509.CertPool
-	certPEM  []byte
-	keyPEM   []byte
-	certFile string
-	keyFile  string
-}
+// testCert is a self-signed certificate for the test servers.
+type testCert = realtest.Cert
 
-func newTestCert(t *testing.T) testCert {
-	t.Helper()
-	return newTestCertFor(t, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback})
-}
+func newTestCert(t *testing.T) testCert { return realtest.NewCert(t) }
 
 // newTestCertFor is newTestCert for other names.
-func newTestCertFor(t *testing.T, dnsNames []string, ips []net.IP) testCert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: dnsNames[0], Organization: []string{"Reserva test"}},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              dnsNames,
-		IPAddresses:           ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := testCert{
-		tls:     tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert},
-		pool:    x509.NewCertPool(),
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-	}
-	c.pool.AddCert(cert)
-	dir := t.TempDir()
-	c.certFile, c.keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(c.certFile, c.certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(c.keyFile, c.keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func newTestCertFor(t *testing.T, names ...string) testCert { return realtest.NewCert(t, names...) }
 
 // delivery is one message the test server accepted.
 type delivery struct {
@@ -373,7 +312,7 @@ func (s *testSMTP) start(t *testing.T) *testSMTP {
 }
 
 func (s *testSMTP) tlsConfig() *tls.Config {
-	c := &tls.Config{Certificates: []tls.Certificate{s.cert.tls}}
+	c := &tls.Config{Certificates: []tls.Certificate{s.cert.TLS}}
 	if s.tlsMax != 0 {
 		c.MinVersion, c.MaxVersion = tls.VersionTLS10, s.tlsMax
 	}
@@ -583,7 +522,7 @@ func senderFor(t *testing.T, s *testSMTP, mode TLSMode, edit ...func(c *Config))
 	c := Config{
 		Host: "127.0.0.1", Port: s.port, TLS: mode,
 		FromName: "Reserva", FromAddress: "bookings@example.com",
-		RootCAs: s.cert.pool, Timeout: 5 * time.Second, HELO: "app.example.com",
+		RootCAs: s.cert.Pool, Timeout: 5 * time.Second, HELO: "app.example.com",
 	}
 	for _, e := range edit {
 		e(&c)
@@ -712,7 +651,7 @@ func TestSenderRefusesWithoutTLS(t *testing.T) {
 			srv := tt.srv
 			srv.cert = newTestCert(t)
 			if tt.name == "certificate for another host" {
-				srv.cert = newTestCertFor(t, []string{"relay.example.com"}, nil)
+				srv.cert = newTestCertFor(t, "relay.example.com")
 			}
 			srv.start(t)
 			edits := []func(*Config){}

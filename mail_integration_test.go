@@ -1,0 +1,294 @@
+//go:build integration
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	"reserva/internal/realtest"
+)
+
+// mailEnv points Reserva at Mailpit (STARTTLS required, its certificate trusted through
+// SSL_CERT_FILE), with a fast outbox worker and no abuse limits in the way of a test that
+// books from one address many times.
+func mailEnv(mp *realtest.Mailpit, interval string) []string {
+	return []string{
+		"RESERVA_SMTP_HOST=127.0.0.1", "RESERVA_SMTP_PORT=" + strconv.Itoa(mp.SMTPPort), "RESERVA_SMTP_TLS=starttls",
+		"RESERVA_SMTP_USERNAME=reserva", "RESERVA_SMTP_PASSWORD=relay-secret",
+		"RESERVA_SMTP_FROM_NAME=Demo Bistro", "RESERVA_SMTP_FROM_ADDRESS=bookings@demo.invalid",
+		"SSL_CERT_FILE=" + mp.Cert.CertFile,
+		"RESERVA_MAIL_INTERVAL=" + interval,
+		"RESERVA_RATE_BOOKING=off", "RESERVA_RATE_PAGES=off", "RESERVA_BOOKINGS_PER_EMAIL=0", "RESERVA_FORM_MIN_SECONDS=0",
+	}
+}
+
+// freeTimes asks the availability API for the free starts of offering on the next days.
+func freeTimes(t *testing.T, base, offering string, days int) []string {
+	t.Helper()
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	var out []string
+	for d := range days {
+		date := time.Now().In(berlin).AddDate(0, 0, d).Format("2006-01-02")
+		res, err := http.Get(base + "/api/reserva/availability?offering=" + offering + "&date=" + date + "&party=1")
+		must(t, err)
+		var ans struct {
+			Times []struct {
+				Value     string
+				Available bool
+			}
+		}
+		must(t, json.NewDecoder(res.Body).Decode(&ans))
+		res.Body.Close()
+		for _, tm := range ans.Times {
+			if tm.Available {
+				out = append(out, tm.Value)
+			}
+		}
+	}
+	return out
+}
+
+var tokenInLocation = regexp.MustCompile(`^/b/([A-Za-z0-9_-]{43})\?m=booked$`)
+
+// bookHTTP books offering at start through the real server and returns the manage token.
+func bookHTTP(t *testing.T, base, offering, start, email string) string {
+	t.Helper()
+	form := url.Values{"start": {start}, "party": {"1"}, "name": {"Grace Hopper"}, "email": {email}, "consent": {"yes"}}
+	res := postForm(t, base+"/book/"+offering, form)
+	m := tokenInLocation.FindStringSubmatch(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || m == nil {
+		t.Fatalf("booking %s at %s = %d", offering, start, res.StatusCode)
+	}
+	return m[1]
+}
+
+func postForm(t *testing.T, target string, form url.Values) *http.Response {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.PostForm(target, form)
+	must(t, err)
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+// calendarOf parses the calendar attachment of a mail.
+func calendarOf(t *testing.T, mp *realtest.Mailpit, m realtest.Mail) *ics.Calendar {
+	t.Helper()
+	for _, a := range m.Attachments {
+		if strings.HasPrefix(a.ContentType, "text/calendar") {
+			cal, err := ics.ParseCalendar(bytes.NewReader(mp.Part(t, m.ID, a.PartID)))
+			if err != nil {
+				t.Fatalf("the calendar part of %q does not parse: %v", m.Subject, err)
+			}
+			return cal
+		}
+	}
+	t.Fatalf("%q has no calendar part: %+v", m.Subject, m.Attachments)
+	return nil
+}
+
+// findMail returns the one message whose subject starts with prefix.
+func findMail(t *testing.T, mp *realtest.Mailpit, prefix string) realtest.Mail {
+	t.Helper()
+	var found []realtest.MailSummary
+	for _, s := range mp.Messages(t) {
+		if strings.HasPrefix(s.Subject, prefix) {
+			found = append(found, s)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d messages start with %q, want 1", len(found), prefix)
+	}
+	return mp.Message(t, found[0].ID)
+}
+
+// TestMailThroughMailpit: a booking's confirmation, change and cancellation arrive at a real
+// relay that requires STARTTLS, each with a calendar part in the venue's zone; a reminder
+// arrives once.
+func TestMailThroughMailpit(t *testing.T) {
+	mp := realtest.StartMailpit(t)
+	dir := t.TempDir() + "/pb_data"
+	// A superuser turns reminders off while the booking is made, then sets them to 72 hours:
+	// a booking made inside its reminder window gets none (its confirmation is fresh), while
+	// one made before gets it when the window opens, as here.
+	out, err := exec.Command(reservaBinary(t), "superuser", "upsert", "owner@example.com", "correct-horse-battery", "--dir", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("superuser upsert: %v\n%s", err, out)
+	}
+	addr := realtest.FreeAddr(t)
+	inst := runReserva(t, dir, mailEnv(mp, "1s"), "serve", "--demo", "--http", addr)
+	inst.URL = "http://" + addr
+	inst.WaitReady(t, func() error { _, err := http.Get(inst.URL + "/healthz"); return err })
+	setReminderHours(t, inst.URL, 0)
+
+	times := freeTimes(t, inst.URL, "dinner", 4)
+	if len(times) < 2 {
+		t.Fatalf("the demo has %d free dinner times in the next days", len(times))
+	}
+	token := bookHTTP(t, inst.URL, "dinner", times[0], "grace@example.com")
+	mp.WaitFor(t, 1, 30*time.Second)
+	conf := findMail(t, mp, "Booking confirmed: Dinner")
+	if len(conf.To) != 1 || conf.To[0].Address != "grace@example.com" {
+		t.Errorf("confirmation to %+v", conf.To)
+	}
+	if !strings.Contains(conf.Text, inst.URL+"/b/") {
+		t.Errorf("no manage link in the confirmation:\n%s", conf.Text)
+	}
+	checkEvent(t, calendarOf(t, mp, conf), times[0], "0", ics.MethodPublish)
+
+	// The reminder (the booking is within 72 hours) arrives, once.
+	setReminderHours(t, inst.URL, 72)
+	mp.WaitFor(t, 2, 30*time.Second)
+	time.Sleep(3 * time.Second) // more worker runs: nothing may be sent twice
+	rem := findMail(t, mp, "Reminder: Dinner")
+	checkEvent(t, calendarOf(t, mp, rem), times[0], "0", ics.MethodPublish)
+
+	if res := postForm(t, inst.URL+"/b/"+token+"/change", url.Values{"start": {times[1]}, "party": {"2"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change = %d", res.StatusCode)
+	}
+	mp.WaitFor(t, 3, 30*time.Second)
+	checkEvent(t, calendarOf(t, mp, findMail(t, mp, "Booking changed: Dinner")), times[1], "1", ics.MethodPublish)
+
+	if res := postForm(t, inst.URL+"/b/"+token+"/cancel", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cancel = %d", res.StatusCode)
+	}
+	mp.WaitFor(t, 4, 30*time.Second)
+	cal := calendarOf(t, mp, findMail(t, mp, "Booking cancelled: Dinner"))
+	checkEvent(t, cal, times[1], "2", ics.MethodCancel)
+}
+
+// checkEvent asserts the calendar's one event starts at local (venue time, TZID
+// Europe/Berlin), with the sequence and method given.
+func checkEvent(t *testing.T, cal *ics.Calendar, local, sequence string, method ics.Method) {
+	t.Helper()
+	ev := cal.Events()
+	if len(ev) != 1 {
+		t.Fatalf("calendar has %d events", len(ev))
+	}
+	start := ev[0].GetProperty(ics.ComponentPropertyDtStart)
+	wantStart := strings.NewReplacer("-", "", ":", "").Replace(local) + "00"
+	if start == nil || start.Value != wantStart || len(start.ICalParameters["TZID"]) != 1 || start.ICalParameters["TZID"][0] != "Europe/Berlin" {
+		t.Errorf("DTSTART = %+v, want %s with TZID Europe/Berlin", start, wantStart)
+	}
+	if seq := ev[0].GetProperty(ics.ComponentPropertySequence); seq == nil || seq.Value != sequence {
+		t.Errorf("SEQUENCE = %+v, want %s", seq, sequence)
+	}
+	got := ""
+	for _, p := range cal.CalendarProperties {
+		if p.IANAToken == string(ics.PropertyMethod) {
+			got = p.Value
+		}
+	}
+	if got != string(method) {
+		t.Errorf("METHOD = %q, want %s", got, method)
+	}
+	if len(cal.Timezones()) != 1 {
+		t.Errorf("calendar has %d VTIMEZONEs, want 1", len(cal.Timezones()))
+	}
+}
+
+// setReminderHours changes the venue's reminder setting through PocketBase's API as the
+// superuser.
+func setReminderHours(t *testing.T, base string, hours int) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"identity": "owner@example.com", "password": "correct-horse-battery"})
+	res, err := http.Post(base+"/api/collections/_superusers/auth-with-password", "application/json", bytes.NewReader(body))
+	must(t, err)
+	var auth struct{ Token string }
+	must(t, json.NewDecoder(res.Body).Decode(&auth))
+	res.Body.Close()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/collections/venue/records", nil)
+	req.Header.Set("Authorization", auth.Token)
+	res, err = http.DefaultClient.Do(req)
+	must(t, err)
+	var list struct{ Items []struct{ ID string } }
+	must(t, json.NewDecoder(res.Body).Decode(&list))
+	res.Body.Close()
+	if len(list.Items) != 1 {
+		t.Fatalf("venues: %+v", list)
+	}
+	patch, _ := json.Marshal(map[string]int{"reminder_hours": hours})
+	req, _ = http.NewRequest(http.MethodPatch, base+"/api/collections/venue/records/"+list.Items[0].ID, bytes.NewReader(patch))
+	req.Header.Set("Authorization", auth.Token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err = http.DefaultClient.Do(req)
+	must(t, err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("patch venue = %d", res.StatusCode)
+	}
+}
+
+// TestMailOutage: with the relay down, 50 bookings are made; nothing is lost, and once the
+// relay is back every confirmation arrives exactly once within two minutes.
+func TestMailOutage(t *testing.T) {
+	mp := realtest.StartMailpit(t)
+	mp.Stop()
+	inst := startReserva(t, mailEnv(mp, "1s"), "--demo")
+	var slots []string
+	for _, off := range []string{"dinner", "pottery"} {
+		for _, v := range freeTimes(t, inst.URL, off, 21) {
+			slots = append(slots, off+" "+v)
+		}
+	}
+	if len(slots) < 5 {
+		t.Fatalf("only %d free times in the demo", len(slots))
+	}
+	for i := range 50 {
+		off, start, _ := strings.Cut(slots[i%len(slots)], " ")
+		bookHTTP(t, inst.URL, off, start, fmt.Sprintf("guest%02d@example.com", i))
+	}
+	time.Sleep(4 * time.Second) // several worker runs fail against the stopped relay
+	back := time.Now()
+	mp.Restart(t)
+	msgs := mp.WaitFor(t, 50, 2*time.Minute)
+	t.Logf("all 50 confirmations arrived %s after the relay came back", time.Since(back).Round(time.Millisecond))
+	time.Sleep(3 * time.Second)
+	msgs = mp.Messages(t)
+	ids := map[string]bool{}
+	for _, m := range msgs {
+		ids[m.MessageID] = true
+	}
+	if len(msgs) != 50 || len(ids) != 50 {
+		t.Errorf("mailbox: %d messages, %d distinct, want 50 and 50", len(msgs), len(ids))
+	}
+}
+
+// TestMailAfterCrash: the process is killed (SIGKILL) after a booking queued its mail and
+// before the worker sent it; the restarted process sends it.
+func TestMailAfterCrash(t *testing.T) {
+	mp := realtest.StartMailpit(t)
+	// A worker interval of an hour: the mail stays queued until the kill.
+	inst := startReserva(t, mailEnv(mp, "1h"), "--demo")
+	times := freeTimes(t, inst.URL, "dinner", 7)
+	if len(times) == 0 {
+		t.Fatal("no free dinner time")
+	}
+	bookHTTP(t, inst.URL, "dinner", times[0], "crash@example.com")
+	time.Sleep(time.Second)
+	if n := len(mp.Messages(t)); n != 0 {
+		t.Fatalf("%d messages sent before the kill, want 0", n)
+	}
+	inst.Stop() // SIGKILL
+	addr := realtest.FreeAddr(t)
+	again := runReserva(t, inst.Dir, mailEnv(mp, "1s"), "serve", "--http", addr)
+	again.WaitReady(t, func() error { _, err := http.Get("http://" + addr + "/healthz"); return err })
+	msgs := mp.WaitFor(t, 1, 30*time.Second)
+	if !strings.HasPrefix(msgs[0].Subject, "Booking confirmed") || msgs[0].To[0].Address != "crash@example.com" {
+		t.Errorf("after the restart: %+v", msgs[0])
+	}
+}
