@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/cmd"
@@ -42,9 +43,27 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	opts := hooks.Options{Limits: limits, Version: appVersion(), BaseURL: baseURL, MailInterval: mailEvery}
+	backups, err := hooks.BackupFromEnv(os.Getenv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts := hooks.Options{Limits: limits, Version: appVersion(), BaseURL: baseURL, MailInterval: mailEvery, Backup: backups}
+
+	// Backup subcommands that must not have PocketBase open (or create) the data directory
+	// first run on their own: a restore writes into it.
+	if len(os.Args) > 2 && os.Args[1] == "backup" && slices.Contains(hooks.StandaloneBackupCommands, os.Args[2]) {
+		c := hooks.NewBackupCommand(nil, &opts)
+		c.SetArgs(os.Args[2:])
+		c.SilenceUsage = true
+		if err := c.Execute(); err != nil {
+			os.Exit(1)
+		}
+		return
+	}
+
 	app.RootCmd.AddCommand(
 		hooks.NewServeCommand(app, &opts),
+		hooks.NewBackupCommand(app, &opts),
 		hooks.NewHealthcheckCommand(),
 		cmd.NewSuperuserCommand(app),
 		&cobra.Command{

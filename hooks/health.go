@@ -25,9 +25,33 @@ func (h *handlers) healthz(e *core.RequestEvent) error {
 	e.Response.Header().Set("Cache-Control", "no-store")
 	if dbErr != nil || one != 1 {
 		e.App.Logger().Error("healthz: database check failed", "error", fmt.Sprint(dbErr))
-		return e.JSON(http.StatusServiceUnavailable, map[string]string{"status": "error", "database": "error"})
+		return e.JSON(http.StatusServiceUnavailable, map[string]any{"status": "error", "database": "error"})
 	}
-	return e.JSON(http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+	return e.JSON(http.StatusOK, map[string]any{"status": "ok", "database": "ok", "backup": h.backupHealth(e.App)})
+}
+
+// backupHealth says how the backups stand: "off", or the age of the last good backup and
+// whether the latest attempt (backup, drill or upload) failed.
+func (h *handlers) backupHealth(app core.App) map[string]any {
+	if !h.backup.cfg.On() {
+		return map[string]any{"state": "off"}
+	}
+	h.backup.stateMu.Lock()
+	failing := h.backup.failing
+	h.backup.stateMu.Unlock()
+	state := "ok"
+	if failing {
+		state = "failing"
+	}
+	out := map[string]any{"state": state}
+	if rec, err := lastGoodBackup(app); err == nil {
+		out["last_good"] = rec.GetDateTime("taken").Time().UTC().Format(time.RFC3339)
+		out["age_seconds"] = int64(h.now().Sub(rec.GetDateTime("taken").Time()).Seconds())
+		out["drill"] = rec.GetString("verify_result")
+	} else {
+		out["state"] = "none yet"
+	}
+	return out
 }
 
 // securityTxt publishes where to report security problems (RFC 9116): the venue's contact

@@ -61,6 +61,17 @@ func (h *handlers) startJobs(app core.App, mailEvery time.Duration) error {
 			{fmt.Sprintf("@every %s", mailEvery), func() { h.runReminders(app); h.runDeliver(app) }},
 			{"30 3 * * *", func() { h.runMailCleanup(app) }},
 		}
+		if h.backup.cfg.On() {
+			jobs = append(jobs,
+				struct {
+					spec string
+					run  func()
+				}{h.backup.cfg.Schedule, func() { h.runBackup(app) }},
+				struct {
+					spec string
+					run  func()
+				}{h.backup.cfg.Drill, func() { h.runDrill(app) }})
+		}
 		for _, j := range jobs {
 			if _, err := c.AddFunc(j.spec, j.run); err != nil {
 				return fmt.Errorf("jobs: %s: %w", j.spec, err)
@@ -69,6 +80,10 @@ func (h *handlers) startJobs(app core.App, mailEvery time.Duration) error {
 		c.Start()
 		s.cron, s.loc = c, loc.String()
 		return nil
+	}
+	removeStrayZips(app)
+	if !h.backup.cfg.On() {
+		app.Logger().Warn("backup: off: set RESERVA_BACKUP_RECIPIENTS (`reserva backup keygen` makes a key)")
 	}
 	if err := start(); err != nil {
 		return err
@@ -134,4 +149,32 @@ func (h *handlers) runMailCleanup(app core.App) {
 		return
 	}
 	app.Logger().Info("mail: clean-up", "bodies_stripped", n)
+}
+
+func (h *handlers) runBackup(app core.App) {
+	now := h.now()
+	snap, err := h.takeBackup(app, now)
+	if err != nil {
+		return // recorded and alerted by takeBackup
+	}
+	if !snap.Skipped {
+		app.Logger().Info("backup: taken", "file", snap.Manifest.File, "bytes", snap.Manifest.CipherSize)
+	}
+	if n, err := h.applyRetention(app, now); err != nil {
+		app.Logger().Error("backup: retention failed", "error", err.Error())
+	} else if n > 0 {
+		app.Logger().Info("backup: retention", "deleted", n)
+	}
+	if up, failed, err := h.uploadPending(app, now); err != nil {
+		app.Logger().Error("backup: off-site copy failed", "error", err.Error())
+	} else if up+failed > 0 {
+		app.Logger().Info("backup: off-site copy", "uploaded", up, "failed", failed)
+	}
+}
+
+func (h *handlers) runDrill(app core.App) {
+	result, err := h.drill(app, h.now())
+	if err == nil {
+		app.Logger().Info("backup: restore drill", "result", result)
+	}
 }

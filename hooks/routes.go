@@ -32,6 +32,8 @@ type Options struct {
 	MailInterval time.Duration
 	// Transport replaces the configured SMTP relays (tests).
 	Transport mail.Transport
+	// Backup is how backups are taken (main reads BackupFromEnv); without recipients, none are.
+	Backup BackupConfig
 
 	// serve is set by the serve command before the server starts.
 	serve *serveConfig
@@ -44,6 +46,7 @@ type handlers struct {
 	// Per-IP allowances of form posts and of availability pages.
 	posts, pages *limiter
 	mail         mailer
+	backup       backups
 	baseURL      string
 	version      string
 }
@@ -57,10 +60,12 @@ func register(app core.App, opts *Options) *handlers {
 	h := &handlers{now: opts.Now, limits: opts.Limits, stamps: newStamper(), version: opts.Version,
 		posts: newLimiter(opts.Limits.Booking), pages: newLimiter(opts.Limits.Pages), baseURL: opts.BaseURL}
 	h.mail.override = opts.Transport
+	h.backup.cfg = opts.Backup
 	if h.now == nil {
 		h.now = time.Now
 	}
 	h.bindPocketBaseMail(app)
+	h.bindBackupExclusions(app)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		if opts.Demo {
 			if err := SeedDemo(se.App, h.now()); err != nil {

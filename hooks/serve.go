@@ -72,6 +72,14 @@ func NewServeCommand(app core.App, opts *Options) *cobra.Command {
 			if err := cfg.check(acmeCAs); err != nil {
 				return err
 			}
+			unlock, err := lockDataDir(app.DataDir())
+			if err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			defer unlock()
+			if err := opts.preMigrationBackup(app); err != nil {
+				return err
+			}
 			if len(trustedProxies) > 0 {
 				s := app.Settings()
 				s.TrustedProxy.Headers = trustedProxies
@@ -90,7 +98,7 @@ func NewServeCommand(app core.App, opts *Options) *cobra.Command {
 				// Reserva runs the port-80 listener itself, with timeouts (see startRedirect).
 				sc.HttpAddr = ""
 			}
-			err := apis.Serve(app, sc)
+			err = apis.Serve(app, sc)
 			if errors.Is(err, http.ErrServerClosed) {
 				return nil
 			}

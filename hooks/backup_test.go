@@ -1,0 +1,415 @@
+package hooks
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+
+	"reserva/internal/backup"
+)
+
+// backupServer is a test server with backups on: a fresh age key, files in a temp dir.
+func backupServer(t *testing.T, withIdentity bool) (*testServer, string) {
+	t.Helper()
+	keyFile := filepath.Join(t.TempDir(), "key.txt")
+	recipient, err := backup.Keygen(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := backup.ParseRecipients([]string{recipient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := BackupConfig{Recipients: rs, Dir: t.TempDir(), Policy: backup.DefaultPolicy(), Schedule: "*/5 * * * *", Drill: "15 4 * * *"}
+	if withIdentity {
+		cfg.IdentityFile = keyFile
+	}
+	s := newServerOpts(t, func(o *Options) { o.Backup = cfg })
+	return s, keyFile
+}
+
+// addBookings inserts n bookings of the demo dinner straight into the database (fast), with
+// distinct names and addresses.
+func addBookings(t testing.TB, app core.App, n int) {
+	t.Helper()
+	var off string
+	if err := app.DB().Select("id").From("offerings").Where(dbx.HashExp{"slug": "dinner"}).Row(&off); err != nil {
+		t.Fatal(err)
+	}
+	err := app.RunInTransaction(func(tx core.App) error {
+		for i := range n {
+			start := time.Date(2026, 1, 1, 18, 0, 0, 0, time.UTC).Add(time.Duration(i%700) * 24 * time.Hour)
+			_, err := tx.DB().Insert("bookings", dbx.Params{
+				"id": fmt.Sprintf("bk%013d", i), "reference": fmt.Sprintf("R%06d", i), "offering": off,
+				"start": dbTime(start), "end": dbTime(start.Add(2 * time.Hour)), "party": 1 + i%6, "status": "confirmed",
+				"name": fmt.Sprintf("Guest %d", i), "email": fmt.Sprintf("guest%d@example.com", i), "source": "web",
+				"created": dbTime(start.Add(-72 * time.Hour)), "updated": dbTime(start.Add(-72 * time.Hour)),
+			}).Execute()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dumpTables reads every row of every table of db as text, table by table, sorted.
+func dumpTables(t testing.TB, db dbx.Builder) map[string][]string {
+	t.Helper()
+	var tables []string
+	if err := db.NewQuery("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").Column(&tables); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, tb := range tables {
+		rows, err := db.NewQuery("SELECT * FROM " + quoteIdent(tb)).Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out[tb] = append(out[tb], fmt.Sprint(vals...))
+		}
+		rows.Close()
+		sort.Strings(out[tb])
+	}
+	return out
+}
+
+func TestBackupRoundTrip(t *testing.T) {
+	s, keyFile := backupServer(t, true)
+	s.book(t, "2026-11-27T19:00", "2")
+	addBookings(t, s.app, 10000)
+
+	snap, err := s.h.takeBackup(s.app, s.now)
+	if err != nil || snap.Skipped {
+		t.Fatalf("takeBackup = %+v, %v", snap, err)
+	}
+	if got := snap.Manifest.Rows["bookings"]; got != 10001 {
+		t.Errorf("manifest counts %d bookings, want 10001", got)
+	}
+	path := filepath.Join(s.h.backup.cfg.Dir, snap.Manifest.File)
+	cipher, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, plain := range []string{"ada@example.com", "guest9999@example.com", "Ada Lovelace", "SQLite format"} {
+		if bytes.Contains(cipher, []byte(plain)) {
+			t.Errorf("the encrypted file contains %q", plain)
+		}
+	}
+	// Nothing plaintext stays behind in pb_data.
+	if stray, _ := filepath.Glob(filepath.Join(s.app.DataDir(), core.LocalBackupsDirName, "*")); len(stray) != 0 {
+		t.Errorf("left in pb_data/backups: %v", stray)
+	}
+
+	// Restore into a new directory, start Reserva on it, compare every row of every table.
+	ids, err := backup.LoadIdentities(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := filepath.Join(t.TempDir(), "pb_data")
+	rows, err := restoreInto(path, snap.Manifest, ids, restored)
+	if err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if rows["bookings"] != 10001 {
+		t.Errorf("restored %d bookings", rows["bookings"])
+	}
+	again, err := tests.NewTestApp(restored)
+	if err != nil {
+		t.Fatalf("start Reserva on the restored data: %v", err)
+	}
+	defer again.Cleanup()
+	want, got := dumpTables(t, s.app.DB()), dumpTables(t, again.DB())
+	// The live database has moved on since the snapshot only by the backup's own record.
+	delete(want, "backups")
+	delete(got, "backups")
+	if len(want) != len(got) {
+		t.Fatalf("tables: %d live, %d restored", len(want), len(got))
+	}
+	for table, rows := range want {
+		if strings.Join(rows, "\n") != strings.Join(got[table], "\n") {
+			t.Errorf("table %s differs after the restore (%d rows live, %d restored)", table, len(rows), len(got[table]))
+		}
+	}
+	if len(got["bookings"]) != 10001 {
+		t.Errorf("restored bookings table has %d rows", len(got["bookings"]))
+	}
+
+	// Unchanged data: the next run skips; a booking makes the next one necessary.
+	if snap, err := s.h.takeBackup(s.app, s.now.Add(5*time.Minute)); err != nil || !snap.Skipped {
+		t.Errorf("unchanged data: %+v, %v; want a skip", snap, err)
+	}
+	s.book(t, "2026-11-28T17:00", "2") // the generated bookings fill 19:00-21:00
+	if snap, err := s.h.takeBackup(s.app, s.now.Add(10*time.Minute)); err != nil || snap.Skipped {
+		t.Errorf("after a booking: %+v, %v; want a backup", snap, err)
+	}
+}
+
+func TestBackupVerifyDetectsTamperingAndWrongKeys(t *testing.T) {
+	s, keyFile := backupServer(t, true)
+	s.book(t, "2026-11-27T19:00", "2")
+	snap, err := s.h.takeBackup(s.app, s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.h.backup.cfg.Dir, snap.Manifest.File)
+	tempBase := t.TempDir()
+	if res, err := s.h.drillFile(tempBase, path); err != nil || !strings.HasPrefix(res, "restored: integrity ok") {
+		t.Fatalf("drill of a good backup = %q, %v", res, err)
+	}
+
+	other := filepath.Join(t.TempDir(), "other.txt")
+	if _, err := backup.Keygen(other); err != nil {
+		t.Fatal(err)
+	}
+	s.h.backup.cfg.IdentityFile = other
+	if _, err := s.h.drillFile(tempBase, path); !errors.Is(err, backup.ErrWrongIdentity) {
+		t.Errorf("wrong identity: %v, want ErrWrongIdentity", err)
+	}
+	s.h.backup.cfg.IdentityFile = keyFile
+
+	data, _ := os.ReadFile(path)
+	data[len(data)/2] ^= 0x01
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.h.drillFile(tempBase, path); !errors.Is(err, backup.ErrCorrupt) {
+		t.Errorf("tampered file with the identity: %v, want ErrCorrupt", err)
+	}
+	s.h.backup.cfg.IdentityFile = ""
+	if _, err := s.h.drillFile(tempBase, path); !errors.Is(err, backup.ErrMismatch) {
+		t.Errorf("tampered file, checksum only: %v, want ErrMismatch", err)
+	}
+	// The recorded drill fails and raises the alert (a security event and a mail).
+	if _, err := s.h.drill(s.app, s.now); err == nil {
+		t.Fatal("drill of a tampered backup passed")
+	}
+	if n, _ := s.app.CountRecords("audit_log", dbx.HashExp{"action": "security.backup_failed"}); n != 1 {
+		t.Errorf("security events = %d, want 1", n)
+	}
+	if n, _ := s.app.CountRecords("outbox", dbx.HashExp{"kind": "alert"}); n != 1 {
+		t.Errorf("alert mails = %d, want 1", n)
+	}
+	if entries, _ := os.ReadDir(tempBase); len(entries) != 0 {
+		t.Errorf("drills left %d entries in the temp directory", len(entries))
+	}
+}
+
+// TestBackupDiskFull: a write error (a full disk) fails the backup: it is recorded as failed,
+// no partial file is left or counted, the alert is raised once, and bookings continue.
+func TestBackupDiskFull(t *testing.T) {
+	s, _ := backupServer(t, false)
+	s.book(t, "2026-11-27T19:00", "2")
+	s.h.backup.writeFile = func(dir, name string, mode os.FileMode, write func(io.Writer) error) error {
+		return backup.WriteAtomic(dir, name, mode, func(w io.Writer) error {
+			return write(&fullDisk{w: w, left: 4096})
+		})
+	}
+	if _, err := s.h.takeBackup(s.app, s.now); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("takeBackup on a full disk = %v, want ENOSPC", err)
+	}
+	if entries, _ := os.ReadDir(s.h.backup.cfg.Dir); len(entries) != 0 {
+		t.Errorf("files left in the backup directory: %d", len(entries))
+	}
+	if _, err := lastGoodBackup(s.app); err == nil {
+		t.Errorf("a good backup is recorded")
+	}
+	if n, _ := s.app.CountRecords("backups", dbx.HashExp{"status": "failed"}); n != 1 {
+		t.Errorf("failed backup records = %d, want 1", n)
+	}
+	s.h.takeBackup(s.app, s.now.Add(5*time.Minute))
+	if n, _ := s.app.CountRecords("outbox", dbx.HashExp{"kind": "alert"}); n != 1 {
+		t.Errorf("alert mails after two failures = %d, want 1 (one per streak)", n)
+	}
+	health := s.get(t, "/healthz")
+	mustContain(t, "healthz", health.body, `"state":"none yet"`)
+	s.book(t, "2026-11-28T19:00", "2") // bookings go on
+	s.h.backup.writeFile = nil
+	if _, err := s.h.takeBackup(s.app, s.now.Add(10*time.Minute)); err != nil {
+		t.Fatalf("after the disk has room again: %v", err)
+	}
+	mustContain(t, "healthz", s.get(t, "/healthz").body, `"state":"ok"`, `"age_seconds":`)
+}
+
+type fullDisk struct {
+	w    io.Writer
+	left int
+}
+
+func (f *fullDisk) Write(p []byte) (int, error) {
+	if len(p) > f.left {
+		n, _ := f.w.Write(p[:f.left])
+		f.left = 0
+		return n, syscall.ENOSPC
+	}
+	f.left -= len(p)
+	return f.w.Write(p)
+}
+
+// TestBookingsDuringABackup books from several goroutines while a snapshot of a large
+// database runs: every booking succeeds, and the slowest is reported.
+func TestBookingsDuringABackup(t *testing.T) {
+	s, _ := backupServer(t, false)
+	addBookings(t, s.app, 20000)
+	srv := httptest.NewServer(s.mux)
+	defer srv.Close()
+	done := make(chan struct{})
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  int
+	)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := srv.Client()
+			client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				form := bookingForm(fmt.Sprintf("2026-12-%02dT19:00", 1+(g*7+i)%25), "1")
+				start := time.Now()
+				res, err := client.PostForm(srv.URL+"/book/dinner", form)
+				took := time.Since(start)
+				mu.Lock()
+				if err != nil || (res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusUnprocessableEntity && res.StatusCode != http.StatusConflict) {
+					failures++
+				} else {
+					latencies = append(latencies, took)
+				}
+				mu.Unlock()
+				if res != nil {
+					res.Body.Close()
+				}
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	started := time.Now()
+	snap, err := s.h.takeBackup(s.app, s.now)
+	backupTook := time.Since(started)
+	time.Sleep(200 * time.Millisecond)
+	close(done)
+	wg.Wait()
+	if err != nil || snap.Skipped {
+		t.Fatalf("backup during bookings: %+v %v", snap, err)
+	}
+	if failures > 0 {
+		t.Errorf("%d bookings failed during the backup", failures)
+	}
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	if len(latencies) < 10 {
+		t.Fatalf("only %d bookings ran", len(latencies))
+	}
+	p99 := latencies[len(latencies)*99/100]
+	t.Logf("backup of %d bookings took %s; %d bookings meanwhile, p50 %s, p99 %s, max %s", snap.Manifest.Rows["bookings"],
+		backupTook.Round(time.Millisecond), len(latencies), latencies[len(latencies)/2].Round(time.Microsecond),
+		p99.Round(time.Microsecond), latencies[len(latencies)-1].Round(time.Microsecond))
+	// Writers are never locked out for the snapshot's length: the slowest booking waited far
+	// less than the backup took.
+	if latencies[len(latencies)-1] > backupTook {
+		t.Errorf("a booking waited %s, as long as the whole backup (%s)", latencies[len(latencies)-1], backupTook)
+	}
+}
+
+func TestBackupRetentionDeletesFilesAndRecords(t *testing.T) {
+	s, _ := backupServer(t, false)
+	var files []string
+	for i := range 4 {
+		s.book(t, fmt.Sprintf("2026-12-%02dT19:00", 1+i), "1")
+		snap, err := s.h.takeBackup(s.app, testNow.Add(time.Duration(i)*24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, snap.Manifest.File)
+	}
+	// Keep one hour, one day hourly, two days daily: at day 3 the backups of days 0 and 1 go.
+	s.h.backup.cfg.Policy = backup.Policy{All: time.Hour, Hourly: 24 * time.Hour, Daily: 48 * time.Hour}
+	n, err := s.h.applyRetention(s.app, testNow.Add(3*24*time.Hour+time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("retention deleted %d (%v), want 2", n, err)
+	}
+	for i, f := range files {
+		_, err := os.Stat(filepath.Join(s.h.backup.cfg.Dir, f))
+		if gone := errors.Is(err, os.ErrNotExist); gone != (i < 2) {
+			t.Errorf("%s: gone %v", f, gone)
+		}
+	}
+	if c, _ := s.app.CountRecords("backups", dbx.HashExp{"status": "deleted"}); c != 2 {
+		t.Errorf("records marked deleted = %d", c)
+	}
+}
+
+func TestRestoreOverExistingDataNeedsTheServerStopped(t *testing.T) {
+	s, keyFile := backupServer(t, true)
+	s.book(t, "2026-11-27T19:00", "2")
+	snap, err := s.h.takeBackup(s.app, s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := backup.LoadIdentities(keyFile)
+	target := filepath.Join(t.TempDir(), "pb_data")
+	if err := os.MkdirAll(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(target, "data.db"), []byte("current data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockDataDir(target) // a running server holds this
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	path := filepath.Join(s.h.backup.cfg.Dir, snap.Manifest.File)
+	if err := restoreCommand(&out, path, ids, target); err == nil || !strings.Contains(err.Error(), "stop it first") {
+		t.Fatalf("restore with the server running: %v", err)
+	}
+	unlock()
+	if err := restoreCommand(&out, path, ids, target); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	aside, err := lastAside(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(aside, "data.db")); string(b) != "current data" {
+		t.Errorf("the previous data was not kept aside")
+	}
+	if err := integrityCheck(filepath.Join(target, "data.db")); err != nil {
+		t.Errorf("restored database: %v", err)
+	}
+	mustContain(t, "output", out.String(), "reserva backup confirm", "reserva backup rollback")
+}
