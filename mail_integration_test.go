@@ -255,10 +255,10 @@ func TestMailOutage(t *testing.T) {
 	time.Sleep(4 * time.Second) // several worker runs fail against the stopped relay
 	back := time.Now()
 	mp.Restart(t)
-	msgs := mp.WaitFor(t, 50, 2*time.Minute)
+	mp.WaitFor(t, 50, 2*time.Minute)
 	t.Logf("all 50 confirmations arrived %s after the relay came back", time.Since(back).Round(time.Millisecond))
 	time.Sleep(3 * time.Second)
-	msgs = mp.Messages(t)
+	msgs := mp.Messages(t)
 	ids := map[string]bool{}
 	for _, m := range msgs {
 		ids[m.MessageID] = true

@@ -36,7 +36,7 @@ type BackupConfig struct {
 // S3Config is an S3-compatible bucket for off-site copies.
 type S3Config struct {
 	Endpoint, Bucket, Region, AccessKey, SecretKey, Prefix string
-	PathStyle                                            bool
+	PathStyle                                              bool
 }
 
 // On reports whether backups are configured.

@@ -3,7 +3,6 @@
 package realtest
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,6 +120,6 @@ func Binary(t testing.TB, name, hint string) string {
 			return p
 		}
 	}
-	t.Fatal(fmt.Sprintf("%s is required for the integration tests: %s", name, hint))
+	t.Fatalf("%s is required for the integration tests: %s", name, hint)
 	return ""
 }
