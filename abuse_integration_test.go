@@ -20,7 +20,7 @@ import (
 // fields (and some raw garbage that is not HTTP at all) at a running server: no answer is a
 // 5xx and the process stays up. The random source is seeded, so a failure can be replayed.
 func TestTenThousandMalformedRequests(t *testing.T) {
-	inst := startReserva(t, nil, "--demo")
+	inst := startReserva(t, nil, "--demo", "--demo-guests=false")
 	const total, workers = 10000, 16
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)

@@ -40,7 +40,7 @@ func TestOffsiteBackupAndRestore(t *testing.T) {
 		"RESERVA_BACKUP_S3_PATH_STYLE=true", "RESERVA_BACKUP_S3_PREFIX=venue",
 		"RESERVA_RATE_BOOKING=off", "RESERVA_FORM_MIN_SECONDS=0", "RESERVA_BOOKINGS_PER_EMAIL=0",
 	}
-	inst := startReserva(t, env, "--demo")
+	inst := startReserva(t, env, "--demo", "--demo-guests=false")
 	times := freeTimes(t, inst.URL, "dinner", 14)
 	for i := range 3 {
 		bookHTTP(t, inst.URL, "dinner", times[i], "offsite@example.com")

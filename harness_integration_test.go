@@ -6,12 +6,18 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/net/html"
 
 	"reserva/internal/realtest"
 )
@@ -88,4 +94,112 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// staffClient is a signed-in staff member's HTTP client (a cookie jar; redirects not followed).
+type staffClient struct {
+	base   string
+	client *http.Client
+}
+
+// signInStaff signs in at /admin/login with a password (accounts without 2FA).
+func signInStaff(t testing.TB, base, email, password string) *staffClient {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	must(t, err)
+	c := &staffClient{base: base, client: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	res := c.post(t, "/admin/login", url.Values{"email": {email}, "password": {password}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/" {
+		t.Fatalf("sign-in as %s = %d → %s", email, res.StatusCode, res.Header.Get("Location"))
+	}
+	return c
+}
+
+func (c *staffClient) post(t testing.TB, path string, form url.Values) *http.Response {
+	t.Helper()
+	res, err := c.client.PostForm(c.base+path, form)
+	must(t, err)
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+// form reads the fields of the form marked data-testid=testID on the page at path, as a
+// browser would send them unchanged: inputs (checkboxes and radios when checked), text areas,
+// selects (the selected option).
+func (c *staffClient) form(t testing.TB, path, testID string) url.Values {
+	t.Helper()
+	res, err := c.client.Get(c.base + path)
+	must(t, err)
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d", path, res.StatusCode)
+	}
+	doc, err := html.Parse(res.Body)
+	must(t, err)
+	attr := func(n *html.Node, key string) (string, bool) {
+		for _, a := range n.Attr {
+			if a.Key == key {
+				return a.Val, true
+			}
+		}
+		return "", false
+	}
+	var form *html.Node
+	for n := range doc.Descendants() {
+		if id, _ := attr(n, "data-testid"); n.Type == html.ElementNode && n.Data == "form" && id == testID {
+			form = n
+			break
+		}
+	}
+	if form == nil {
+		t.Fatalf("no form %q on %s", testID, path)
+	}
+	vals := url.Values{}
+	for n := range form.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		name, ok := attr(n, "name")
+		if !ok {
+			continue
+		}
+		switch n.Data {
+		case "input":
+			typ, _ := attr(n, "type")
+			_, checked := attr(n, "checked")
+			if (typ == "checkbox" || typ == "radio") && !checked || typ == "submit" {
+				continue
+			}
+			v, _ := attr(n, "value")
+			vals.Add(name, v)
+		case "textarea":
+			var b strings.Builder
+			for ch := range n.Descendants() {
+				if ch.Type == html.TextNode {
+					b.WriteString(ch.Data)
+				}
+			}
+			vals.Add(name, b.String())
+		case "select":
+			first, chosen := "", ""
+			for o := range n.Descendants() {
+				if o.Type == html.ElementNode && o.Data == "option" {
+					v, _ := attr(o, "value")
+					if first == "" {
+						first = v
+					}
+					if _, sel := attr(o, "selected"); sel && chosen == "" {
+						chosen = v
+					}
+				}
+			}
+			if chosen == "" {
+				chosen = first
+			}
+			vals.Add(name, chosen)
+		}
+	}
+	return vals
 }

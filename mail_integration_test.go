@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -122,18 +121,16 @@ func findMail(t *testing.T, mp *realtest.Mailpit, prefix string) realtest.Mail {
 func TestMailThroughMailpit(t *testing.T) {
 	mp := realtest.StartMailpit(t)
 	dir := t.TempDir() + "/pb_data"
-	// A superuser turns reminders off while the booking is made, then sets them to 72 hours:
-	// a booking made inside its reminder window gets none (its confirmation is fresh), while
-	// one made before gets it when the window opens, as here.
-	out, err := exec.Command(reservaBinary(t), "superuser", "upsert", "owner@example.com", "correct-horse-battery", "--dir", dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("superuser upsert: %v\n%s", err, out)
-	}
+	// The owner turns reminders off while the booking is made, then sets them to 72 hours: a
+	// booking made inside its reminder window gets none (its confirmation is fresh), while one
+	// made before gets it when the window opens, as here.
+	createStaff(t, dir, "owner@example.com", "owner", "copper-lantern-estuary")
 	addr := realtest.FreeAddr(t)
-	inst := runReserva(t, dir, mailEnv(mp, "1s"), "serve", "--demo", "--http", addr)
+	inst := runReserva(t, dir, mailEnv(mp, "1s"), "serve", "--demo", "--demo-guests=false", "--http", addr)
 	inst.URL = "http://" + addr
 	inst.WaitReady(t, func() error { _, err := http.Get(inst.URL + "/healthz"); return err })
-	setReminderHours(t, inst.URL, 0)
+	owner := signInStaff(t, inst.URL, "owner@example.com", "copper-lantern-estuary")
+	setReminderHours(t, owner, 0)
 
 	times := freeTimes(t, inst.URL, "dinner", 4)
 	if len(times) < 2 {
@@ -151,7 +148,7 @@ func TestMailThroughMailpit(t *testing.T) {
 	checkEvent(t, calendarOf(t, mp, conf), times[0], "0", ics.MethodPublish)
 
 	// The reminder (the booking is within 72 hours) arrives, once.
-	setReminderHours(t, inst.URL, 72)
+	setReminderHours(t, owner, 72)
 	mp.WaitFor(t, 2, 30*time.Second)
 	time.Sleep(3 * time.Second) // more worker runs: nothing may be sent twice
 	rem := findMail(t, mp, "Reminder: Dinner")
@@ -201,35 +198,14 @@ func checkEvent(t *testing.T, cal *ics.Calendar, local, sequence string, method 
 	}
 }
 
-// setReminderHours changes the venue's reminder setting through PocketBase's API as the
-// superuser.
-func setReminderHours(t *testing.T, base string, hours int) {
+// setReminderHours changes the venue's reminder setting as its owner does: in the dashboard's
+// settings form, every other field sent back as shown.
+func setReminderHours(t *testing.T, owner *staffClient, hours int) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"identity": "owner@example.com", "password": "correct-horse-battery"})
-	res, err := http.Post(base+"/api/collections/_superusers/auth-with-password", "application/json", bytes.NewReader(body))
-	must(t, err)
-	var auth struct{ Token string }
-	must(t, json.NewDecoder(res.Body).Decode(&auth))
-	res.Body.Close()
-	req, _ := http.NewRequest(http.MethodGet, base+"/api/collections/venue/records", nil)
-	req.Header.Set("Authorization", auth.Token)
-	res, err = http.DefaultClient.Do(req)
-	must(t, err)
-	var list struct{ Items []struct{ ID string } }
-	must(t, json.NewDecoder(res.Body).Decode(&list))
-	res.Body.Close()
-	if len(list.Items) != 1 {
-		t.Fatalf("venues: %+v", list)
-	}
-	patch, _ := json.Marshal(map[string]int{"reminder_hours": hours})
-	req, _ = http.NewRequest(http.MethodPatch, base+"/api/collections/venue/records/"+list.Items[0].ID, bytes.NewReader(patch))
-	req.Header.Set("Authorization", auth.Token)
-	req.Header.Set("Content-Type", "application/json")
-	res, err = http.DefaultClient.Do(req)
-	must(t, err)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("patch venue = %d", res.StatusCode)
+	form := owner.form(t, "/admin/settings", "settings-form")
+	form.Set("reminder_hours", strconv.Itoa(hours))
+	if res := owner.post(t, "/admin/settings", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving the settings = %d", res.StatusCode)
 	}
 }
 
@@ -238,7 +214,7 @@ func setReminderHours(t *testing.T, base string, hours int) {
 func TestMailOutage(t *testing.T) {
 	mp := realtest.StartMailpit(t)
 	mp.Stop()
-	inst := startReserva(t, mailEnv(mp, "1s"), "--demo")
+	inst := startReserva(t, mailEnv(mp, "1s"), "--demo", "--demo-guests=false")
 	var slots []string
 	for _, off := range []string{"dinner", "pottery"} {
 		for _, v := range freeTimes(t, inst.URL, off, 21) {
@@ -273,7 +249,7 @@ func TestMailOutage(t *testing.T) {
 func TestMailAfterCrash(t *testing.T) {
 	mp := realtest.StartMailpit(t)
 	// A worker interval of an hour: the mail stays queued until the kill.
-	inst := startReserva(t, mailEnv(mp, "1h"), "--demo")
+	inst := startReserva(t, mailEnv(mp, "1h"), "--demo", "--demo-guests=false")
 	times := freeTimes(t, inst.URL, "dinner", 7)
 	if len(times) == 0 {
 		t.Fatal("no free dinner time")

@@ -64,6 +64,7 @@ func main() {
 	app.RootCmd.AddCommand(
 		hooks.NewServeCommand(app, &opts),
 		hooks.NewBackupCommand(app, &opts),
+		hooks.NewStaffCommand(app, &opts),
 		hooks.NewHealthcheckCommand(),
 		cmd.NewSuperuserCommand(app),
 		&cobra.Command{

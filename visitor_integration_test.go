@@ -35,7 +35,7 @@ func nextOpenDate(t *testing.T) string {
 // JavaScript help: open the site, pick a date, party and time, fill the form, tick consent,
 // book, land on the manage page, download the calendar file, cancel.
 func TestVisitorBooksInChromium(t *testing.T) {
-	inst := startReserva(t, nil, "--demo")
+	inst := startReserva(t, nil, "--demo", "--demo-guests=false")
 	ctx := realtest.NewBrowser(t, 2*time.Minute)
 	date := nextOpenDate(t)
 
@@ -107,31 +107,7 @@ func TestVisitorBooksInChromium(t *testing.T) {
 	}
 
 	// Download the calendar file through the browser.
-	downloads := t.TempDir()
-	_, err = chromedp.Run(ctx, chromedp.Func(func(c context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.CallBrowser(c, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-			Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,
-			DownloadPath:  downloads,
-			EventsEnabled: ptr(true),
-		})
-		return err
-	}))
-	step("allow downloads", err)
-	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
-	step("click the calendar link", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="ics"]`))))
-	var guid string
-	for ev, err := range progress {
-		step("download", err)
-		if ev.State == browser.DownloadProgressStateCompleted {
-			guid = ev.GUID
-			break
-		}
-		if ev.State == browser.DownloadProgressStateCanceled {
-			t.Fatal("the calendar download was cancelled")
-		}
-	}
-	ics, err := os.ReadFile(filepath.Join(downloads, guid))
-	step("read the calendar file", err)
+	ics := downloadByClick(t, ctx, `[data-testid="ics"]`)
 	for _, want := range []string{"BEGIN:VCALENDAR", "METHOD:PUBLISH", "TZID:Europe/Berlin",
 		"DTSTART;TZID=Europe/Berlin:" + strings.ReplaceAll(date, "-", "") + "T190000", ref} {
 		if !strings.Contains(string(ics), want) {
@@ -151,3 +127,33 @@ func TestVisitorBooksInChromium(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// downloadByClick clicks sel in the browser, waits for the download it starts and returns the
+// file's content.
+func downloadByClick(t *testing.T, ctx context.Context, sel string) []byte {
+	t.Helper()
+	downloads := t.TempDir()
+	_, err := chromedp.Run(ctx, chromedp.Func(func(c context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(c, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: ptr(true)})
+		return err
+	}))
+	must(t, err)
+	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+	if _, err := chromedp.Run(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("click %s: %v", sel, err)
+	}
+	for ev, err := range progress {
+		must(t, err)
+		switch ev.State {
+		case browser.DownloadProgressStateCompleted:
+			b, err := os.ReadFile(filepath.Join(downloads, ev.GUID))
+			must(t, err)
+			return b
+		case browser.DownloadProgressStateCanceled:
+			t.Fatalf("the download from %s was cancelled", sel)
+		}
+	}
+	t.Fatalf("no download from %s", sel)
+	return nil
+}

@@ -415,6 +415,18 @@ func (o *Options) preMigrationBackup(app core.App) error {
 	return nil
 }
 
+// migrate brings the schema up to date for a command run before the first `serve` (the first
+// owner is created on a fresh install), with the same backup first as serve takes.
+func (o *Options) migrate(app core.App) error {
+	if err := o.preMigrationBackup(app); err != nil {
+		return err
+	}
+	if err := app.RunAllMigrations(); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	return nil
+}
+
 // pendingMigrations counts Reserva's migrations not applied yet.
 func pendingMigrations(app core.App) (int, error) {
 	var applied []string

@@ -288,12 +288,12 @@ func TestBookingsDuringABackup(t *testing.T) {
 		failures  int
 	)
 	var wg sync.WaitGroup
+	client := &http.Client{Transport: srv.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for g := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			client := srv.Client()
-			client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 			for i := 0; ; i++ {
 				select {
 				case <-done:

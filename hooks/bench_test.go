@@ -109,3 +109,38 @@ func BenchmarkBookContended(b *testing.B) {
 	})
 	b.ReportMetric(float64(booked.Load())/time.Since(start).Seconds(), "bookings/s")
 }
+
+// BenchmarkStaffPagesBusyDay serves the staff pages of a day with 300 bookings, signed in:
+// each request finds the session, checks the role, reads the day and writes its audit entry.
+// The visitor's booking page of the same day runs in the same benchmark as the yardstick.
+func BenchmarkStaffPagesBusyDay(b *testing.B) {
+	s := newServer(b)
+	s.now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	busyDay(b, s, 300)
+	cookie, _ := s.signedIn(b, "manager")
+	for _, target := range []string{
+		"/book/busy?date=2026-11-27&party=2",
+		"/admin/?date=2026-11-27",
+		"/admin/bookings?from=2026-11-27&to=2026-11-27",
+		"/admin/export?from=2026-11-27&to=2026-11-27",
+	} {
+		b.Run(strings.SplitN(target, "?", 2)[0], func(b *testing.B) {
+			if res := s.as(b, cookie, http.MethodGet, target, nil); res.status != http.StatusOK {
+				b.Fatalf("GET %s = %d", target, res.status)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest(http.MethodGet, target, nil)
+					req.Header.Set("Cookie", cookie)
+					rec := httptest.NewRecorder()
+					s.mux.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Errorf("status %d", rec.Code)
+					}
+				}
+			})
+		})
+	}
+}

@@ -2,11 +2,14 @@ package hooks
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
 	"reserva/internal/booking"
+	"reserva/views"
 )
 
 const demoNotice = `Demo Bistro & Pottery ("we") stores the details you give when you book: your name, e-mail address, phone number, party size and any notes. We use them only to manage your booking and to contact you about it.
@@ -17,8 +20,9 @@ This site sets no tracking cookies and loads nothing from other websites.`
 
 // SeedDemo creates the demo venue on an empty database: a restaurant (tables shared over the
 // evening, 40 seats, Tuesday to Sunday) and a pottery class (12 seats, dated sessions over the
-// coming weeks). It does nothing when a venue exists, so it is safe on every start.
-func SeedDemo(app core.App, now time.Time) error {
+// coming weeks); with guests, made-up bookings for today and the next six days too (see
+// seedDemoGuests). It does nothing when a venue exists, so it is safe on every start.
+func SeedDemo(app core.App, now time.Time, guests bool) error {
 	n, err := app.CountRecords("venue")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -115,8 +119,80 @@ func SeedDemo(app core.App, now time.Time) error {
 				return err
 			}
 		}
+		if guests {
+			return seedDemoGuests(tx, now)
+		}
 		return nil
 	})
+}
+
+var (
+	demoFirst = []string{"Ada", "Ben", "Chloé", "Dev", "Elif", "Finn", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Lena",
+		"Mateo", "Nora", "Omar", "Priya", "Quentin", "Rosa", "Sven", "Tariq", "Uma", "Vera", "Wim", "Yusuf", "Zoe"}
+	demoLast  = []string{"Demo", "Example", "Sample", "Testperson", "Placeholder"}
+	demoNotes = []string{"", "", "", "Window seat, please", "Birthday", "One vegetarian", "High chair needed", ""}
+)
+
+// seedDemoGuests books made-up guests (names such as "Ada Demo", addresses @demo.invalid,
+// which no mail server accepts) for today and the next six days, through the same rules as
+// visitors, so the dashboard has a day to show: about a dozen tables an evening and a few
+// seats in each pottery session. The draw is seeded, so every demo looks the same. The
+// bookings are marked as reminded, so no reminder is queued for these addresses.
+func seedDemoGuests(tx core.App, now time.Time) error {
+	h := &handlers{now: func() time.Time { return now }}
+	v, err := h.venue(tx)
+	if err != nil {
+		return err
+	}
+	offs, err := tx.FindRecordsByFilter("offerings", "active = true", "sort", 0, 0)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	rnd := rand.New(rand.NewPCG(2026, 11))
+	today := v.today(now)
+	n := 0
+	for day := range 7 {
+		d := today.AddDays(day)
+		// The rules are asked as of the day before, so today's early tables exist too.
+		midnight, _, _ := booking.Resolve(d, 0, v.loc)
+		asOf := midnight.Add(-24 * time.Hour)
+		for _, off := range offs {
+			r := rules(off)
+			want := 12
+			if r.Kind == booking.KindSession {
+				want = 4
+			}
+			for range want {
+				cal, err := loadCalendar(tx, off, d, v.loc)
+				if err != nil {
+					return err
+				}
+				slots := r.Slots(cal.Calendar, d, asOf, v.loc)
+				if len(slots) == 0 {
+					break
+				}
+				slot := slots[rnd.IntN(len(slots))]
+				party := 1 + rnd.IntN(min(max(r.MaxParty, 1), 6))
+				if !slot.Fits(r, party) {
+					continue
+				}
+				n++
+				first, last := demoFirst[rnd.IntN(len(demoFirst))], demoLast[rnd.IntN(len(demoLast))]
+				in := bookInput{party: party, form: views.BookForm{Name: first + " " + last,
+					Email: fmt.Sprintf("%s.%s.%d@demo.invalid", strings.ToLower(first), strings.ToLower(last), n),
+					Phone: fmt.Sprintf("+49 30 5550 %04d", n), Notes: demoNotes[rnd.IntN(len(demoNotes))], Consent: true}}
+				_, rec, err := insertBooking(tx, "demo", v, off, slot, in, now)
+				if err != nil {
+					return err
+				}
+				rec.Set("reminded_at", now.UTC())
+				if err := tx.Save(rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // create saves a new record of collection with fields.

@@ -59,7 +59,7 @@ func (h *handlers) startJobs(app core.App, mailEvery time.Duration) error {
 			// Reminders are queued on the same tick as the outbox is sent: the selection is one
 			// indexed query, and a reminder then leaves within one interval.
 			{fmt.Sprintf("@every %s", mailEvery), func() { h.runReminders(app); h.runDeliver(app) }},
-			{"30 3 * * *", func() { h.runMailCleanup(app) }},
+			{"30 3 * * *", func() { h.runMailCleanup(app); h.runStaffCleanup(app) }},
 		}
 		if h.backup.cfg.On() {
 			jobs = append(jobs,
@@ -149,6 +149,15 @@ func (h *handlers) runMailCleanup(app core.App) {
 		return
 	}
 	app.Logger().Info("mail: clean-up", "bodies_stripped", n)
+}
+
+func (h *handlers) runStaffCleanup(app core.App) {
+	sessions, invites, err := purgeStaffLeftovers(app, h.now())
+	if err != nil {
+		app.Logger().Error("staff: clean-up failed", "error", err.Error())
+		return
+	}
+	app.Logger().Info("staff: clean-up", "sessions_ended", sessions, "invites_deleted", invites)
 }
 
 func (h *handlers) runBackup(app core.App) {

@@ -16,6 +16,8 @@ type Limits struct {
 	Booking Rate
 	// Pages limits booking pages and the availability API per IP address.
 	Pages Rate
+	// Signin limits staff sign-in posts (and invites, the 2FA step) per IP address.
+	Signin Rate
 	// BookingsPerEmail caps new bookings per e-mail address per venue-local day; 0 is no cap.
 	BookingsPerEmail int
 	// FormMinFill is the least time between showing the booking form and its post; a faster
@@ -30,6 +32,7 @@ type Limits struct {
 var LimitVars = map[string]string{
 	"RESERVA_RATE_BOOKING":       "10/10m",
 	"RESERVA_RATE_PAGES":         "300/1m",
+	"RESERVA_RATE_SIGNIN":        "10/10m",
 	"RESERVA_BOOKINGS_PER_EMAIL": "10",
 	"RESERVA_FORM_MIN_SECONDS":   "3",
 	"RESERVA_SUPERUSER_IPS":      "",
@@ -79,6 +82,9 @@ func LimitsFromEnv(getenv func(string) string) (Limits, error) {
 	}
 	if l.Pages, err = ParseRate(get("RESERVA_RATE_PAGES")); err != nil {
 		return l, fmt.Errorf("RESERVA_RATE_PAGES: %w", err)
+	}
+	if l.Signin, err = ParseRate(get("RESERVA_RATE_SIGNIN")); err != nil {
+		return l, fmt.Errorf("RESERVA_RATE_SIGNIN: %w", err)
 	}
 	n, err := strconv.Atoi(get("RESERVA_BOOKINGS_PER_EMAIL"))
 	if err != nil || n < 0 {

@@ -62,8 +62,11 @@ func TestRESTAPIIsClosedToAnonymousVisitors(t *testing.T) {
 				t.Errorf("%s %s leaked record %s", tc.method, tc.target, id)
 			}
 		}
-		if c.IsAuth() && c.Name != core.CollectionNameSuperusers {
-			t.Errorf("auth collection %q exists: only superusers (and later staff, by issue) may sign in", c.Name)
+		if c.IsAuth() && c.Name != core.CollectionNameSuperusers && c.Name != "staff" {
+			t.Errorf("auth collection %q exists: only superusers and staff may sign in", c.Name)
+		}
+		if c.Name == "staff" && (c.PasswordAuth.Enabled || c.OTP.Enabled || c.OAuth2.Enabled) {
+			t.Errorf("PocketBase's own sign-in is on for staff: they sign in at /admin/login only")
 		}
 	}
 	if n, _ := s.app.CountRecords("bookings"); n != 1 {
@@ -109,6 +112,7 @@ var anonymousOK = map[string]string{
 	"GET /api/health": "a liveness answer without data",
 	"GET /api/collections/_superusers/auth-methods":            "lists how superusers sign in (password, OTP); no account data",
 	"POST /api/collections/_superusers/request-password-reset": "answers the same for any address; the link goes to the superuser's mailbox",
+	"POST /api/collections/_superusers/request-otp":            "superusers sign in with MFA: a code by mail; the answer is the same for any address",
 	"GET /api/oauth2-redirect":                                 "the OAuth2 callback: without a sign-in under way it only redirects to an error page",
 	"POST /api/oauth2-redirect":                                "the same callback, form-post variant",
 	"GET /api/realtime":                                        "an event stream; every collection's rules are nil, so an anonymous client receives nothing (TestRealtimeSendsAnonymousClientsNothing)",

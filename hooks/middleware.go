@@ -180,3 +180,18 @@ func superuserNets(nets []netip.Prefix) *hook.Handler[*core.RequestEvent] {
 		},
 	}
 }
+
+// closedAuthCollections hides PocketBase's auth routes (verification, password reset, email
+// change, refresh, ...) of the staff collection: staff sign in through /admin/login only.
+func closedAuthCollections() *hook.Handler[*core.RequestEvent] {
+	return &hook.Handler[*core.RequestEvent]{
+		Id:       "reservaClosedAuthCollections",
+		Priority: apis.DefaultRateLimitMiddlewarePriority - 4,
+		Func: func(e *core.RequestEvent) error {
+			if strings.HasPrefix(e.Request.URL.Path, "/api/collections/staff/") {
+				return apis.NewNotFoundError("", nil)
+			}
+			return e.Next()
+		},
+	}
+}

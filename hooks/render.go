@@ -106,7 +106,15 @@ func (h *handlers) htmlErrors() *hook.Handler[*core.RequestEvent] {
 		Priority: apis.DefaultActivityLoggerMiddlewarePriority + 5,
 		Func: func(e *core.RequestEvent) error {
 			err := e.Next()
-			if err == nil || isAPIPath(e.Request.URL.Path) {
+			if err == nil {
+				return nil
+			}
+			if isAPIPath(e.Request.URL.Path) {
+				// JSON paths keep PocketBase's error answers; a page error keeps its status.
+				var pe *pageError
+				if errors.As(err, &pe) {
+					return router.NewApiError(pe.status, http.StatusText(pe.status), nil)
+				}
 				return err
 			}
 			if e.Written() {

@@ -4,12 +4,14 @@ package hooks
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/router"
 
 	"reserva/internal/mail"
@@ -19,6 +21,8 @@ import (
 type Options struct {
 	// Demo creates the demo venue on an empty database when the server starts.
 	Demo bool
+	// DemoGuests adds made-up bookings for the coming week to a new demo venue.
+	DemoGuests bool
 	// Now is the clock; nil means time.Now. Tests pass a fixed clock.
 	Now func() time.Time
 	// Limits are the abuse defences; the zero value has none (main reads LimitsFromEnv).
@@ -43,12 +47,13 @@ type handlers struct {
 	now    func() time.Time
 	limits Limits
 	stamps *stamper
-	// Per-IP allowances of form posts and of availability pages.
-	posts, pages *limiter
-	mail         mailer
-	backup       backups
-	baseURL      string
-	version      string
+	// Per-IP allowances of form posts, of availability pages and of staff sign-ins.
+	posts, pages, signinRate *limiter
+	mail                     mailer
+	backup                   backups
+	signins                  backoff // failed staff sign-ins, per account and per address
+	baseURL                  string
+	version                  string
 }
 
 // Register wires Reserva into app: on serve it seeds the demo (when asked) and adds the routes.
@@ -58,7 +63,8 @@ func Register(app core.App, opts *Options) { register(app, opts) }
 // register is Register, returning the handlers for tests.
 func register(app core.App, opts *Options) *handlers {
 	h := &handlers{now: opts.Now, limits: opts.Limits, stamps: newStamper(), version: opts.Version,
-		posts: newLimiter(opts.Limits.Booking), pages: newLimiter(opts.Limits.Pages), baseURL: opts.BaseURL}
+		posts: newLimiter(opts.Limits.Booking), pages: newLimiter(opts.Limits.Pages), signinRate: newLimiter(opts.Limits.Signin),
+		baseURL: opts.BaseURL}
 	h.mail.override = opts.Transport
 	h.backup.cfg = opts.Backup
 	if h.now == nil {
@@ -66,9 +72,10 @@ func register(app core.App, opts *Options) *handlers {
 	}
 	h.bindPocketBaseMail(app)
 	h.bindBackupExclusions(app)
+	bindAuditAppendOnly(app)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		if opts.Demo {
-			if err := SeedDemo(se.App, h.now()); err != nil {
+			if err := SeedDemo(se.App, h.now(), opts.DemoGuests); err != nil {
 				return err
 			}
 		}
@@ -108,7 +115,8 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	// Every request: an id for the audit log, token-free request logs, HTML error pages, HSTS
 	// under TLS. PocketBase's CORS (open to every origin by default) is removed: only the
 	// availability API below opens it.
-	r.Bind(requestID(), redactLog(), h.htmlErrors(), hsts(), superuserNets(h.limits.SuperuserNets))
+	r.Bind(requestID(), redactLog(), h.htmlErrors(), hsts(), superuserNets(h.limits.SuperuserNets), closedAuthCollections(),
+		h.adminAllowList())
 	r.Unbind(apis.DefaultCorsMiddlewareId)
 
 	// Visitor pages. Successful page views are not written to the request log (errors are).
@@ -133,10 +141,97 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	forms.POST("/b/{token}/cancel", h.cancel)
 	forms.POST("/b/{token}/change", h.change)
 
+	h.adminRoutes(r)
+
 	// Reserva's JSON API, for embedding availability in another site.
 	api := r.Group("/api/reserva")
 	api.Bind(apis.SkipSuccessActivityLog())
 	api.GET("/availability", h.availability).Bind(publicCORS(), h.rateLimit(h.pages))
+}
+
+// adminBodyLimit is the largest staff form (the privacy notice is long).
+const adminBodyLimit = 256 << 10
+
+// adminRoutes is the staff dashboard's part of the route table. Every /admin/ route is
+// same-origin only for posts (CSRF), checks the role on the server, and sends the pages'
+// security headers; the owner's IP allow-list applies to all of it (adminAllowList).
+func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
+	common := []*hook.Handler[*core.RequestEvent]{securityHeaders(), crossOriginOnly(), apis.BodyLimit(adminBodyLimit)}
+	signinLimit := h.rateLimit(h.signinRate)
+
+	// Signing in, signing out, accepting an invite: no session needed.
+	open := r.Group("/admin")
+	open.Bind(common...)
+	open.GET("", func(e *core.RequestEvent) error { return e.Redirect(http.StatusMovedPermanently, "/admin/") })
+	open.GET("/login", h.loginPage)
+	open.POST("/login", h.login).Bind(signinLimit)
+	open.POST("/logout", h.logout)
+	open.GET("/invite/{token}", h.invitePage)
+	open.POST("/invite/{token}", h.acceptInvite).Bind(signinLimit)
+
+	// The second sign-in step and enrolling an authenticator: the password step is done.
+	half := r.Group("/admin")
+	half.Bind(append(common, h.halfSignedIn())...)
+	half.GET("/login/2fa", h.twoFactorPage)
+	half.POST("/login/2fa", h.twoFactor).Bind(signinLimit)
+	half.GET("/2fa/setup", h.totpSetupPage)
+	half.POST("/2fa/setup", h.totpSetup)
+	half.GET("/2fa/qr.png", h.totpQR)
+
+	// Front desk: the day, bookings (view, create, check in, cancel, edit contact), own account.
+	desk := r.Group("/admin")
+	desk.Bind(append(common, h.staffGuard(roleFrontdesk))...)
+	desk.GET("/{$}", h.today)
+	desk.GET("/bookings", h.bookingsList)
+	desk.GET("/bookings/new", h.newBookingPage)
+	desk.POST("/bookings/new", h.newBooking)
+	desk.GET("/bookings/{id}", h.bookingAdmin)
+	desk.POST("/bookings/{id}", h.bookingEdit)
+	desk.POST("/bookings/{id}/checkin", h.setStatus("checked_in"))
+	desk.POST("/bookings/{id}/noshow", h.setStatus("no_show"))
+	desk.POST("/bookings/{id}/confirm", h.setStatus("confirmed"))
+	desk.POST("/bookings/{id}/cancel", h.staffCancel)
+	desk.GET("/account", h.accountPage)
+	desk.POST("/account/password", h.changePassword)
+	desk.POST("/account/recovery", h.newRecoveryCodesAction)
+	desk.POST("/sessions/{id}/revoke", h.revokeOwnSession)
+
+	// Managers: plus moving bookings, offerings, hours, sessions, closures, export, outbox.
+	mgr := r.Group("/admin")
+	mgr.Bind(append(common, h.staffGuard(roleManager))...)
+	mgr.POST("/bookings/{id}/move", h.bookingMove)
+	mgr.GET("/offerings", h.offeringsPage)
+	mgr.GET("/offerings/{id}", h.offeringPage)
+	mgr.POST("/offerings/{id}", h.offeringSave)
+	mgr.POST("/offerings/{id}/hours", h.hoursAdd)
+	mgr.POST("/offerings/{id}/hours/{hid}/delete", h.hoursDelete)
+	mgr.POST("/offerings/{id}/sessions", h.sessionAdd)
+	mgr.POST("/offerings/{id}/sessions/{sid}/cancel", h.sessionCancel)
+	mgr.GET("/closures", h.closuresPage)
+	mgr.POST("/closures", h.closureAdd)
+	mgr.POST("/closures/{id}/delete", h.closureDelete)
+	mgr.GET("/export", h.exportCSV)
+	mgr.GET("/outbox", h.outboxPage)
+	mgr.POST("/outbox/{id}/retry", h.outboxRetry)
+
+	// Owners: everything, including staff, settings, access, backups, the audit log.
+	own := r.Group("/admin")
+	own.Bind(append(common, h.staffGuard(roleOwner))...)
+	own.GET("/staff", h.staffPage)
+	own.POST("/staff/invite", h.invite)
+	own.POST("/staff/{id}/role", h.staffRole)
+	own.POST("/staff/{id}/activate", h.staffActive(true))
+	own.POST("/staff/{id}/deactivate", h.staffActive(false))
+	own.POST("/staff/{id}/revoke", h.staffRevoke)
+	own.POST("/staff/{id}/reset2fa", h.staffReset2FA)
+	own.GET("/settings", h.settingsPage)
+	own.POST("/settings", h.settingsSave)
+	own.POST("/settings/mail", h.mailSave)
+	own.POST("/settings/access", h.accessSave)
+	own.GET("/backups", h.backupsPage)
+	own.POST("/backups/now", h.backupNow)
+	own.POST("/backups/drill", h.backupDrillNow)
+	own.GET("/audit", h.auditPage)
 }
 
 func (h *handlers) notFound(e *core.RequestEvent) error {

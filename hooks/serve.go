@@ -106,6 +106,7 @@ func NewServeCommand(app core.App, opts *Options) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&opts.Demo, "demo", false, "create a demo venue when the database has none")
+	c.Flags().BoolVar(&opts.DemoGuests, "demo-guests", true, "with --demo: book made-up guests (@demo.invalid) for the coming week")
 	c.Flags().StringVar(&httpAddr, "http", "", "HTTP address (default 127.0.0.1:8090; with a domain 0.0.0.0:80, which only redirects)")
 	c.Flags().StringVar(&httpsAddr, "https", "", "HTTPS address (default with a domain: 0.0.0.0:443)")
 	c.Flags().StringVar(&acmeDir, "acme-directory", "", "ACME directory URL (default Let's Encrypt; e.g. its staging, or a private CA)")

@@ -219,3 +219,12 @@ func (s *testServer) bookingByToken(t testing.TB, token string) (*core.Record, e
 	}
 	return s.app.FindRecordById("bookings", id)
 }
+
+func newRequest(method, target string) *http.Request { return httptest.NewRequest(method, target, nil) }
+
+// serve runs one prepared request through the router.
+func (s *testServer) serve(req *http.Request) response {
+	rec := httptest.NewRecorder()
+	s.mux.ServeHTTP(rec, req)
+	return response{status: rec.Code, header: rec.Header(), body: rec.Body.String()}
+}

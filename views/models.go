@@ -4,6 +4,7 @@
 package views
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -75,11 +76,18 @@ type Picker struct {
 	Days         []DayLink
 	Party        int
 	PartyOptions []int
+	// Keep are further query fields the picker carries along (name, value), e.g. the offering
+	// on the staff's new-booking page.
+	Keep [][2]string
 }
 
 // DayURL is the picker's link to another date, keeping the party size.
 func (p Picker) DayURL(date string) string {
-	return p.Action + "?date=" + date + "&party=" + strconv.Itoa(p.Party)
+	u := p.Action + "?date=" + date + "&party=" + strconv.Itoa(p.Party)
+	for _, kv := range p.Keep {
+		u += "&" + url.QueryEscape(kv[0]) + "=" + url.QueryEscape(kv[1])
+	}
+	return u
 }
 
 // BookForm holds the visitor's details, echoed back when the form is re-rendered.

@@ -1,0 +1,497 @@
+package hooks
+
+import (
+	"bytes"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+	"golang.org/x/crypto/bcrypt"
+
+	"reserva/views"
+)
+
+// loginPage shows the sign-in form (or goes on when a session exists).
+func (h *handlers) loginPage(e *core.RequestEvent) error {
+	if _, staff, err := h.currentSession(e); err == nil && staff != nil {
+		return e.Redirect(http.StatusSeeOther, "/admin/")
+	}
+	return render(e, http.StatusOK, views.LoginPage(views.LoginData{
+		AdminPage: h.adminPage(e, views.M("admin.login.title")), Next: safeNext(e.Request.URL.Query().Get("next")),
+	}))
+}
+
+// login checks the password, with a back-off per account and per address, and starts a
+// session; with 2FA on, the session still needs the second factor.
+func (h *handlers) login(e *core.RequestEvent) error {
+	if err := e.Request.ParseForm(); err != nil {
+		return formError(err)
+	}
+	now := h.now()
+	email := strings.ToLower(strings.TrimSpace(e.Request.PostForm.Get("email")))
+	password := e.Request.PostForm.Get("password")
+	next := safeNext(e.Request.PostForm.Get("next"))
+	acctKey, ipKey := "acct:"+email, "ip:"+e.RealIP()
+	fail := func(status int, msg views.Msg) error {
+		return render(e, status, views.LoginPage(views.LoginData{
+			AdminPage: h.adminPage(e, views.M("admin.login.title")), Email: email, Next: next, Error: msg}))
+	}
+	if wait := max(h.signins.wait(acctKey, backoffFreeAccount, now), h.signins.wait(ipKey, backoffFreeIP, now)); wait > 0 {
+		_ = h.staffAudit(e.App, e, "security.signin_backoff", "", "")
+		secs := int(math.Ceil(wait.Seconds()))
+		e.Response.Header().Set("Retry-After", fmt.Sprint(secs))
+		return fail(http.StatusTooManyRequests, views.M("admin.login.wait", secs))
+	}
+	staff, err := staffByEmail(e.App, email)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	ok := false
+	if staff != nil {
+		ok = staff.ValidatePassword(password) && staff.GetBool("active")
+	} else {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+	}
+	if !ok {
+		h.signins.fail(acctKey, now)
+		h.signins.fail(ipKey, now)
+		target, detail := "", "unknown account"
+		if staff != nil {
+			target, detail = "staff/"+staff.Id, "wrong password or inactive"
+		}
+		if err := h.staffAudit(e.App, e, "security.signin_failed", target, detail); err != nil {
+			return err
+		}
+		return fail(http.StatusUnauthorized, views.M("admin.login.failed"))
+	}
+	h.signins.reset(acctKey)
+	hasTOTP := staff.GetString("totp_secret") != ""
+	if err := h.startSession(e, staff, !hasTOTP); err != nil {
+		return err
+	}
+	e.Set(staffKey, staff)
+	if err := h.staffAudit(e.App, e, "staff.signin", "staff/"+staff.Id, "password"); err != nil {
+		return err
+	}
+	switch {
+	case hasTOTP:
+		return e.Redirect(http.StatusSeeOther, "/admin/login/2fa")
+	case h.access(e.App).Require2FA:
+		return e.Redirect(http.StatusSeeOther, "/admin/2fa/setup")
+	}
+	return e.Redirect(http.StatusSeeOther, next)
+}
+
+// safeNext keeps only a local /admin path to return to after sign-in (no open redirect).
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+		return next
+	}
+	return "/admin/"
+}
+
+// logout ends the session.
+func (h *handlers) logout(e *core.RequestEvent) error {
+	if sess, staff, err := h.currentSession(e); err == nil && sess != nil {
+		e.Set(staffKey, staff)
+		_ = h.staffAudit(e.App, e, "staff.signout", "staff/"+staff.Id, "")
+		if err := e.App.Delete(sess); err != nil {
+			return err
+		}
+	}
+	clearSessionCookie(e)
+	return e.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// twoFactorPage asks for the second factor.
+func (h *handlers) twoFactorPage(e *core.RequestEvent) error {
+	if staffOf(e).GetString("totp_secret") == "" || sessionOf(e).GetBool("second_factor") {
+		return e.Redirect(http.StatusSeeOther, "/admin/")
+	}
+	return render(e, http.StatusOK, views.TwoFactorPage(views.TwoFactorData{AdminPage: h.adminPage(e, views.M("admin.2fa.title"))}))
+}
+
+// twoFactor checks a TOTP code (each time step once) or a recovery code (each once) and marks
+// the session's second factor done. Failures count towards the sign-in back-off.
+func (h *handlers) twoFactor(e *core.RequestEvent) error {
+	if err := e.Request.ParseForm(); err != nil {
+		return formError(err)
+	}
+	staff, sess, now := staffOf(e), sessionOf(e), h.now()
+	if staff.GetString("totp_secret") == "" || sess.GetBool("second_factor") {
+		return e.Redirect(http.StatusSeeOther, "/admin/") // nothing to check (as the page)
+	}
+	key := "acct:" + staff.Email()
+	if wait := h.signins.wait(key, backoffFreeAccount, now); wait > 0 {
+		return render(e, http.StatusTooManyRequests, views.TwoFactorPage(views.TwoFactorData{
+			AdminPage: h.adminPage(e, views.M("admin.2fa.title")), Error: views.M("admin.login.wait", int(math.Ceil(wait.Seconds())))}))
+	}
+	code := strings.TrimSpace(e.Request.PostForm.Get("code"))
+	ok, how, err := h.checkSecondFactor(e.App, staff, code, now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		h.signins.fail(key, now)
+		if err := h.staffAudit(e.App, e, "security.2fa_failed", "staff/"+staff.Id, ""); err != nil {
+			return err
+		}
+		return render(e, http.StatusUnauthorized, views.TwoFactorPage(views.TwoFactorData{
+			AdminPage: h.adminPage(e, views.M("admin.2fa.title")), Error: views.M("admin.2fa.failed")}))
+	}
+	h.signins.reset(key)
+	sess.Set("second_factor", true)
+	if err := e.App.Save(sess); err != nil {
+		return err
+	}
+	if err := h.staffAudit(e.App, e, "staff.signin_2fa", "staff/"+staff.Id, how); err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/")
+}
+
+// checkSecondFactor accepts a current TOTP code not used before, or an unused recovery code
+// (which is then spent). The check and the spending run in one write transaction on a fresh
+// read of the account, so two requests racing with the same code cannot both pass.
+func (h *handlers) checkSecondFactor(app core.App, staff *core.Record, code string, now time.Time) (ok bool, how string, err error) {
+	err = app.RunInTransaction(func(tx core.App) error {
+		cur, err := tx.FindRecordById("staff", staff.Id)
+		if err != nil {
+			return err
+		}
+		secret, err := openSecret(cur.GetString("totp_secret"))
+		if err != nil {
+			return err
+		}
+		if step, valid := totpStep(secret, code, now); valid {
+			if step <= int64(cur.GetInt("totp_last_step")) {
+				return nil // a code seen already: replayed
+			}
+			cur.Set("totp_last_step", step)
+			ok, how = true, "totp"
+			return tx.Save(cur)
+		}
+		var hashes []string
+		_ = json.Unmarshal([]byte(cur.GetString("recovery_codes")), &hashes)
+		h0 := hashToken(normalizeRecovery(code))
+		for i, hsh := range hashes {
+			if hsh == h0 {
+				cur.Set("recovery_codes", append(hashes[:i:i], hashes[i+1:]...))
+				ok, how = true, "recovery code"
+				return tx.Save(cur)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, "", err
+	}
+	return ok, how, nil
+}
+
+// totpStep validates a 6-digit code against secret at now (allowing one 30-second step of
+// clock drift either way) and returns the time step it belongs to.
+func totpStep(secret, code string, now time.Time) (int64, bool) {
+	if len(code) != 6 {
+		return 0, false
+	}
+	for _, skew := range []int64{0, -1, 1} {
+		t := now.Add(time.Duration(skew) * 30 * time.Second)
+		want, err := totp.GenerateCodeCustom(secret, t, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err == nil && want == code {
+			return t.Unix() / 30, true
+		}
+	}
+	return 0, false
+}
+
+// sealSecret stores a TOTP secret sealed with RESERVA_ENCRYPTION_KEY, or as it is when no key
+// is set (local use; `serve DOMAIN` requires the key).
+func sealSecret(secret string) (string, error) {
+	k, err := sealKey()
+	if errors.Is(err, errNoKey) {
+		return "plain:" + secret, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	s, err := seal(k, []byte(secret))
+	return "sealed:" + s, err
+}
+
+func openSecret(stored string) (string, error) {
+	if s, ok := strings.CutPrefix(stored, "plain:"); ok {
+		return s, nil
+	}
+	s, ok := strings.CutPrefix(stored, "sealed:")
+	if !ok {
+		return "", errors.New("2fa: unknown secret format")
+	}
+	k, err := sealKey()
+	if err != nil {
+		return "", fmt.Errorf("2fa: %w", err)
+	}
+	b, err := unseal(k, s)
+	return string(b), err
+}
+
+// totpSetupPage starts (or shows) enrolment: a new pending secret, its QR code and text.
+func (h *handlers) totpSetupPage(e *core.RequestEvent) error {
+	staff := staffOf(e)
+	if staff.GetString("totp_secret") != "" && !sessionOf(e).GetBool("second_factor") {
+		return e.Redirect(http.StatusSeeOther, "/admin/login/2fa")
+	}
+	secret, err := h.pendingSecret(e.App, staff)
+	if err != nil {
+		return err
+	}
+	return render(e, http.StatusOK, views.TOTPSetupPage(views.TOTPSetupData{
+		AdminPage: h.adminPage(e, views.M("admin.setup.title")), Secret: secret,
+		Required: h.access(e.App).Require2FA && staff.GetString("totp_secret") == ""}))
+}
+
+// pendingSecret returns the person's enrolment secret, making one when there is none.
+func (h *handlers) pendingSecret(app core.App, staff *core.Record) (string, error) {
+	if p := staff.GetString("totp_pending"); p != "" {
+		return openSecret(p)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Reserva", AccountName: staff.Email()})
+	if err != nil {
+		return "", fmt.Errorf("2fa: %w", err)
+	}
+	sealed, err := sealSecret(key.Secret())
+	if err != nil {
+		return "", err
+	}
+	staff.Set("totp_pending", sealed)
+	if err := app.Save(staff); err != nil {
+		return "", err
+	}
+	return key.Secret(), nil
+}
+
+// totpQR serves the enrolment QR code as a PNG (the page's CSP allows images from 'self' only).
+func (h *handlers) totpQR(e *core.RequestEvent) error {
+	staff := staffOf(e)
+	secret, err := h.pendingSecret(e.App, staff)
+	if err != nil {
+		return err
+	}
+	venue := "Reserva"
+	if v, err := h.venue(e.App); err == nil {
+		venue = v.rec.GetString("name")
+	}
+	key, err := otp.NewKeyFromURL(fmt.Sprintf("otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=SHA1&digits=6&period=30",
+		urlPathEscape(venue), urlPathEscape(staff.Email()), secret, urlPathEscape(venue)))
+	if err != nil {
+		return err
+	}
+	img, err := key.Image(200, 200)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return e.Blob(http.StatusOK, "image/png", buf.Bytes())
+}
+
+// totpSetup confirms enrolment with a code from the app, turns 2FA on and shows ten
+// recovery codes once.
+func (h *handlers) totpSetup(e *core.RequestEvent) error {
+	if err := e.Request.ParseForm(); err != nil {
+		return formError(err)
+	}
+	staff := staffOf(e)
+	if staff.GetString("totp_secret") != "" && !sessionOf(e).GetBool("second_factor") {
+		// Replacing an authenticator needs the current one first.
+		return forbidden(errors.New("2fa setup without the second factor"))
+	}
+	secret, err := h.pendingSecret(e.App, staff)
+	if err != nil {
+		return err
+	}
+	step, ok := totpStep(secret, strings.TrimSpace(e.Request.PostForm.Get("code")), h.now())
+	if !ok {
+		return render(e, http.StatusUnprocessableEntity, views.TOTPSetupPage(views.TOTPSetupData{
+			AdminPage: h.adminPage(e, views.M("admin.setup.title")), Secret: secret, Error: views.M("admin.2fa.failed"),
+			Required: h.access(e.App).Require2FA}))
+	}
+	codes, hashes := newRecoveryCodes()
+	staff.Set("totp_secret", staff.GetString("totp_pending"))
+	staff.Set("totp_pending", "")
+	staff.Set("totp_last_step", step)
+	staff.Set("recovery_codes", hashes)
+	if err := e.App.Save(staff); err != nil {
+		return err
+	}
+	sess := sessionOf(e)
+	sess.Set("second_factor", true)
+	if err := e.App.Save(sess); err != nil {
+		return err
+	}
+	if err := h.staffAudit(e.App, e, "staff.2fa_enabled", "staff/"+staff.Id, ""); err != nil {
+		return err
+	}
+	return render(e, http.StatusOK, views.RecoveryCodesPage(views.RecoveryCodesData{
+		AdminPage: h.adminPage(e, views.M("admin.recovery.title")), Codes: codes}))
+}
+
+// newRecoveryCodes makes ten single-use codes (about 60 random bits each) and their hashes.
+func newRecoveryCodes() (codes []string, hashes []string) {
+	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+	for range 10 {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		var sb strings.Builder
+		for i, c := range b {
+			if i > 0 && i%4 == 0 {
+				sb.WriteByte('-')
+			}
+			sb.WriteByte(alphabet[int(c)%len(alphabet)])
+		}
+		codes = append(codes, sb.String())
+		hashes = append(hashes, hashToken(normalizeRecovery(sb.String())))
+	}
+	return codes, hashes
+}
+
+func normalizeRecovery(code string) string {
+	return strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(code))
+}
+
+func urlPathEscape(s string) string {
+	return strings.NewReplacer(" ", "%20", ":", "%3A", "?", "%3F", "&", "%26", "#", "%23", "/", "%2F").Replace(s)
+}
+
+// newInvite stores a single-use invite (or set-password link) for email with role, valid for
+// ttl, and returns its token. Only the token's hash is kept.
+func newInvite(app core.App, email, roleName, invitedBy string, now time.Time, ttl time.Duration) (string, error) {
+	col, err := app.FindCachedCollectionByNameOrId("staff_invites")
+	if err != nil {
+		return "", fmt.Errorf("invite: %w", err)
+	}
+	token, hash := newToken()
+	rec := core.NewRecord(col)
+	rec.Load(map[string]any{"email": strings.ToLower(email), "role": roleName, "token_hash": hash, "invited_by": invitedBy,
+		"expires": now.Add(ttl).UTC()})
+	if err := app.Save(rec); err != nil {
+		return "", fmt.Errorf("invite: %w", err)
+	}
+	return token, nil
+}
+
+// validInvite finds an unused, unexpired invite by token; a calm 404 page otherwise.
+func (h *handlers) validInvite(app core.App, token string) (*core.Record, error) {
+	if !wellFormedToken(token) {
+		return nil, inviteGone(nil)
+	}
+	rec, err := app.FindFirstRecordByFilter("staff_invites", "token_hash = {:h}", dbx.Params{"h": hashToken(token)})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, inviteGone(nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !rec.GetDateTime("used_at").IsZero() || !h.now().Before(rec.GetDateTime("expires").Time()) {
+		return nil, inviteGone(errors.New("used or expired"))
+	}
+	return rec, nil
+}
+
+func inviteGone(err error) error {
+	return &pageError{status: http.StatusNotFound, heading: "admin.invite.gone", body: "admin.invite.gone_body", err: err}
+}
+
+// invitePage shows the form to accept an invite: name and a password.
+func (h *handlers) invitePage(e *core.RequestEvent) error {
+	inv, err := h.validInvite(e.App, e.Request.PathValue("token"))
+	if err != nil {
+		return err
+	}
+	return render(e, http.StatusOK, views.InvitePage(views.InviteData{
+		AdminPage: h.adminPage(e, views.M("admin.invite.title")), Email: inv.GetString("email"), Role: inv.GetString("role")}))
+}
+
+// acceptInvite creates the account (or sets the password of one made with --link), spends the
+// invite and signs the person in.
+func (h *handlers) acceptInvite(e *core.RequestEvent) error {
+	token := e.Request.PathValue("token")
+	inv, err := h.validInvite(e.App, token)
+	if err != nil {
+		return err
+	}
+	if err := e.Request.ParseForm(); err != nil {
+		return formError(err)
+	}
+	name := strings.TrimSpace(e.Request.PostForm.Get("name"))
+	password := e.Request.PostForm.Get("password")
+	venueName := ""
+	if v, err := h.venue(e.App); err == nil {
+		venueName = v.rec.GetString("name")
+	}
+	errs := map[string]views.Msg{}
+	if name == "" || !cleanText(name, false) || len(name) > views.MaxName {
+		errs["name"] = views.M("err.name_required")
+	}
+	if p := passwordProblem(password, inv.GetString("email"), name, venueName); !p.IsZero() {
+		errs["password"] = p
+	} else if password != e.Request.PostForm.Get("password2") {
+		errs["password2"] = views.M("admin.password.mismatch")
+	}
+	if len(errs) > 0 {
+		return render(e, http.StatusUnprocessableEntity, views.InvitePage(views.InviteData{
+			AdminPage: h.adminPage(e, views.M("admin.invite.title")), Email: inv.GetString("email"), Role: inv.GetString("role"),
+			Name: name, Errors: errs}))
+	}
+	var staff *core.Record
+	err = e.App.RunInTransaction(func(tx core.App) error {
+		cur, err := tx.FindRecordById("staff_invites", inv.Id)
+		if err != nil || !cur.GetDateTime("used_at").IsZero() {
+			return inviteGone(err)
+		}
+		staff, err = staffByEmail(tx, cur.GetString("email"))
+		if errors.Is(err, sql.ErrNoRows) {
+			staff, err = createStaff(tx, cur.GetString("email"), name, cur.GetString("role"), "", venueName)
+		}
+		if err != nil {
+			return err
+		}
+		staff.Set("name", name)
+		staff.Set("active", true)
+		staff.SetPassword(password)
+		staff.Set("password_changed", h.now().UTC())
+		if err := tx.Save(staff); err != nil {
+			return err
+		}
+		cur.Set("used_at", h.now().UTC())
+		if err := tx.Save(cur); err != nil {
+			return err
+		}
+		e.Set(staffKey, staff)
+		return h.staffAudit(tx, e, "staff.invite_accepted", "staff/"+staff.Id, cur.GetString("role"))
+	})
+	if err != nil {
+		return err
+	}
+	if err := h.startSession(e, staff, true); err != nil {
+		return err
+	}
+	if h.access(e.App).Require2FA {
+		return e.Redirect(http.StatusSeeOther, "/admin/2fa/setup")
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/")
+}

@@ -1,0 +1,438 @@
+package hooks
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// The columns of the role matrix.
+var matrixRoles = []string{"anonymous", "frontdesk", "manager", "owner"}
+
+// matrixCase is one /admin/ route in the role matrix: the exact status each role gets, and the
+// request sent (built against the role's own server, so a destructive route touches only its
+// own fixtures). Allowed roles send a valid request and get the route's success status.
+type matrixCase struct {
+	want [4]int // anonymous, frontdesk, manager, owner
+	req  func(f *matrixFixtures) (path string, form url.Values)
+}
+
+const (
+	ok     = http.StatusOK
+	seeOth = http.StatusSeeOther
+	forbid = http.StatusForbidden
+	unauth = http.StatusUnauthorized
+	unproc = http.StatusUnprocessableEntity
+)
+
+// Statuses of the guard groups: an anonymous GET is sent to sign in, an anonymous POST refused.
+var (
+	deskGET  = [4]int{seeOth, ok, ok, ok}
+	deskPOST = [4]int{forbid, seeOth, seeOth, seeOth}
+	mgrGET   = [4]int{seeOth, forbid, ok, ok}
+	mgrPOST  = [4]int{forbid, forbid, seeOth, seeOth}
+	ownGET   = [4]int{seeOth, forbid, forbid, ok}
+	ownPOST  = [4]int{forbid, forbid, forbid, seeOth}
+)
+
+func get(p string) func(*matrixFixtures) (string, url.Values) {
+	return func(*matrixFixtures) (string, url.Values) { return p, nil }
+}
+
+func post(p string) func(*matrixFixtures) (string, url.Values) {
+	return func(*matrixFixtures) (string, url.Values) { return p, url.Values{} }
+}
+
+// adminMatrix holds every /admin/ route of the route table; TestAdminRoleMatrix fails on a
+// route without an entry, and on an entry without a route.
+var adminMatrix = map[string]matrixCase{
+	// Open: signing in and out, invites.
+	"GET /admin":       {[4]int{http.StatusMovedPermanently, 301, 301, 301}, get("/admin")},
+	"GET /admin/login": {[4]int{ok, seeOth, seeOth, seeOth}, get("/admin/login")},
+	"POST /admin/login": {[4]int{unauth, unauth, unauth, unauth}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/login", url.Values{"email": {"owner@demo.invalid"}, "password": {"not the password"}}
+	}},
+	"POST /admin/logout": {[4]int{seeOth, seeOth, seeOth, seeOth}, func(f *matrixFixtures) (string, url.Values) {
+		f.freshSession() // signing out ends the session; the other cases keep theirs
+		return "/admin/logout", url.Values{}
+	}},
+	"GET /admin/invite/{token}": {[4]int{ok, ok, ok, ok}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/invite/" + f.invite(), nil
+	}},
+	"POST /admin/invite/{token}": {[4]int{seeOth, seeOth, seeOth, seeOth}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/invite/" + f.invite(), url.Values{"name": {"Ines Invited"}, "password": {"amber-pelican-orchard"},
+			"password2": {"amber-pelican-orchard"}}
+	}},
+
+	// Half signed in: the second step and enrolment. These accounts have no authenticator.
+	"GET /admin/login/2fa": {[4]int{seeOth, seeOth, seeOth, seeOth}, get("/admin/login/2fa")},
+	"POST /admin/login/2fa": {[4]int{forbid, seeOth, seeOth, seeOth}, func(*matrixFixtures) (string, url.Values) {
+		return "/admin/login/2fa", url.Values{"code": {"000000"}}
+	}},
+	"GET /admin/2fa/setup": {deskGET, get("/admin/2fa/setup")},
+	"POST /admin/2fa/setup": {[4]int{forbid, unproc, unproc, unproc}, func(*matrixFixtures) (string, url.Values) {
+		return "/admin/2fa/setup", url.Values{"code": {"000000"}}
+	}},
+	"GET /admin/2fa/qr.png": {deskGET, get("/admin/2fa/qr.png")},
+
+	// Front desk and up.
+	"GET /admin/{$}":                                   {deskGET, get("/admin/")},
+	"GET /admin/bookings":                              {deskGET, get("/admin/bookings?q=ada&from=2026-11-01&to=2026-12-31&status=confirmed")},
+	"GET /admin/bookings/new":                          {deskGET, get("/admin/bookings/new")},
+	"POST /admin/bookings/new":                         {deskPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/bookings/new", f.staffBookingForm() }},
+	"GET /admin/bookings/{id}":                         {deskGET, func(f *matrixFixtures) (string, url.Values) { return "/admin/bookings/" + f.booking(), nil }},
+	"POST /admin/bookings/{id}":                        {deskPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/bookings/" + f.booking(), f.contactForm() }},
+	"POST /admin/bookings/{id}/checkin":                {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.bookingPost("checkin") }},
+	"POST /admin/bookings/{id}/noshow":                 {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.bookingPost("noshow") }},
+	"POST /admin/bookings/{id}/confirm":                {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.checkedInPost("confirm") }},
+	"POST /admin/bookings/{id}/cancel":                 {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.bookingPost("cancel") }},
+	"GET /admin/account":                               {deskGET, get("/admin/account")},
+	"POST /admin/account/password":                     {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.passwordChange() }},
+	"POST /admin/account/recovery":                     {deskPOST, post("/admin/account/recovery")},
+	"POST /admin/sessions/{id}/revoke":                 {[4]int{forbid, seeOth, seeOth, seeOth}, func(f *matrixFixtures) (string, url.Values) { return f.ownSessionRevoke() }},
+	"POST /admin/bookings/{id}/move":                   {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.moveForm() }},
+	"GET /admin/offerings":                             {mgrGET, get("/admin/offerings")},
+	"GET /admin/offerings/{id}":                        {mgrGET, func(f *matrixFixtures) (string, url.Values) { return "/admin/offerings/" + f.offering("dinner"), nil }},
+	"POST /admin/offerings/{id}":                       {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/offerings/new", f.offeringForm() }},
+	"POST /admin/offerings/{id}/hours":                 {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.hoursForm() }},
+	"POST /admin/offerings/{id}/hours/{hid}/delete":    {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.hoursDelete() }},
+	"POST /admin/offerings/{id}/sessions":              {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.sessionForm() }},
+	"POST /admin/offerings/{id}/sessions/{sid}/cancel": {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.sessionCancel() }},
+	"GET /admin/closures":                              {mgrGET, get("/admin/closures")},
+	"POST /admin/closures":                             {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/closures", f.closureForm() }},
+	"POST /admin/closures/{id}/delete":                 {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.closureDelete() }},
+	"GET /admin/export":                                {mgrGET, get("/admin/export?from=2026-11-01&to=2026-12-31")},
+	"GET /admin/outbox":                                {mgrGET, get("/admin/outbox")},
+	"POST /admin/outbox/{id}/retry": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/outbox/" + f.outboxRow() + "/retry", url.Values{}
+	}},
+	"GET /admin/staff":                  {ownGET, get("/admin/staff")},
+	"POST /admin/staff/invite":          {[4]int{forbid, forbid, forbid, ok}, func(f *matrixFixtures) (string, url.Values) { return f.inviteForm() }},
+	"POST /admin/staff/{id}/role":       {ownPOST, func(f *matrixFixtures) (string, url.Values) { return f.colleaguePost("role", "role", "manager") }},
+	"POST /admin/staff/{id}/activate":   {ownPOST, func(f *matrixFixtures) (string, url.Values) { return f.colleaguePost("activate") }},
+	"POST /admin/staff/{id}/deactivate": {ownPOST, func(f *matrixFixtures) (string, url.Values) { return f.colleaguePost("deactivate") }},
+	"POST /admin/staff/{id}/revoke":     {ownPOST, func(f *matrixFixtures) (string, url.Values) { return f.colleaguePost("revoke") }},
+	"POST /admin/staff/{id}/reset2fa":   {ownPOST, func(f *matrixFixtures) (string, url.Values) { return f.colleaguePost("reset2fa") }},
+	"GET /admin/settings":               {ownGET, get("/admin/settings")},
+	"POST /admin/settings":              {ownPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/settings", f.settingsForm() }},
+	"POST /admin/settings/mail":         {ownPOST, post("/admin/settings/mail")},
+	"POST /admin/settings/access":       {ownPOST, func(*matrixFixtures) (string, url.Values) { return "/admin/settings/access", url.Values{"allow": {""}} }},
+	"GET /admin/backups":                {ownGET, get("/admin/backups")},
+	"POST /admin/backups/now":           {ownPOST, post("/admin/backups/now")},
+	"POST /admin/backups/drill":         {ownPOST, post("/admin/backups/drill")},
+	"GET /admin/audit":                  {ownGET, get("/admin/audit?action=booking&from=2026-11-01&to=2026-12-31")},
+}
+
+// TestAdminRoleMatrix sends every /admin/ route's request as each role and asserts the exact
+// status. Each role has its own server, and each case builds its own fixtures there.
+func TestAdminRoleMatrix(t *testing.T) {
+	probe := newServer(t)
+	r, err := apis.NewRouter(probe.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe.h.routes(r)
+	seen := map[string]bool{}
+	var keys []string
+	for _, rt := range routeTable(r) {
+		if rt.path != "/admin" && !strings.HasPrefix(rt.path, "/admin/") {
+			continue
+		}
+		key := rt.method + " " + rt.path
+		seen[key] = true
+		if _, ok := adminMatrix[key]; !ok {
+			t.Errorf("route %s has no entry in adminMatrix: add one with the status of each role", key)
+			continue
+		}
+		keys = append(keys, key)
+	}
+	for key := range adminMatrix {
+		if !seen[key] {
+			t.Errorf("adminMatrix has %s, which is no longer a route", key)
+		}
+	}
+	sort.Strings(keys)
+
+	for col, role := range matrixRoles {
+		t.Run(role, func(t *testing.T) {
+			s, _ := backupServer(t, true)
+			f := &matrixFixtures{t: t, s: s, role: role}
+			// The owner of every server (the colleague routes act on a second member).
+			f.owner = s.staffAccount(t, "owner@demo.invalid", "owner")
+			if role != "anonymous" && role != "owner" {
+				f.me = s.staffAccount(t, role+"@demo.invalid", role)
+			} else if role == "owner" {
+				f.me = f.owner
+			}
+			f.freshSession()
+			for _, key := range keys {
+				c := adminMatrix[key]
+				method := strings.SplitN(key, " ", 2)[0]
+				target, form := c.req(f)
+				if method == http.MethodPost && form == nil {
+					form = url.Values{}
+				}
+				res := s.as(t, f.cookie, method, target, form)
+				if res.status != c.want[col] {
+					t.Errorf("%s as %s (%s) = %d, want %d\n%s", key, role, target, res.status, c.want[col], snippet(res.body))
+				}
+				if res.status >= 500 {
+					t.Errorf("%s as %s: a server error", key, role)
+				}
+				// Every staff answer carries the pages' security headers; none is cached.
+				for name, want := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+					"Referrer-Policy": "no-referrer", "Content-Security-Policy": contentSecurityPolicy} {
+					if got := res.header.Get(name); got != want {
+						t.Errorf("%s as %s: %s = %q", key, role, name, got)
+					}
+				}
+				if res.status == http.StatusOK && res.header.Get("Cache-Control") != "no-store" {
+					t.Errorf("%s as %s: Cache-Control = %q, want no-store", key, role, res.header.Get("Cache-Control"))
+				}
+				f.cookie = f.session // a case may have used a one-off session
+			}
+		})
+	}
+}
+
+func snippet(body string) string {
+	if m := regexp.MustCompile(`(?s)<main.*?</main>`).FindString(body); m != "" {
+		body = m
+	}
+	if len(body) > 600 {
+		body = body[:600]
+	}
+	return body
+}
+
+// matrixFixtures makes what each case needs, fresh, on the role's server.
+type matrixFixtures struct {
+	t         *testing.T
+	s         *testServer
+	role      string
+	owner, me *core.Record
+	// session is the role's cookie; cookie is what the current case sends.
+	session, cookie string
+	pw              string // the role's password once a case changed it
+	n               int
+}
+
+// freshSession signs the role in anew (nothing for anonymous) and makes it the current cookie.
+func (f *matrixFixtures) freshSession() {
+	f.t.Helper()
+	if f.me == nil {
+		return
+	}
+	res, cookie := f.s.signIn(f.t, f.me.Email(), f.password())
+	if cookie == "" {
+		f.t.Fatalf("sign-in as %s = %d", f.role, res.status)
+	}
+	if f.session == "" {
+		f.session = cookie
+	}
+	f.cookie = cookie
+}
+
+func (f *matrixFixtures) password() string {
+	if f.pw != "" {
+		return f.pw
+	}
+	return testPassword
+}
+
+// booking makes a confirmed visitor booking for tonight (17:00 to 21:00, half-hourly) and
+// returns its id.
+func (f *matrixFixtures) booking() string {
+	f.t.Helper()
+	f.n++
+	minutes := 17*60 + f.n%9*30
+	token := f.s.book(f.t, fmt.Sprintf("2026-11-24T%02d:%02d", minutes/60, minutes%60), "2")
+	rec, err := f.s.bookingByToken(f.t, token)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rec.Id
+}
+
+func (f *matrixFixtures) bookingPost(action string) (string, url.Values) {
+	form := url.Values{}
+	if action == "cancel" {
+		form.Set("reason", "The kitchen is closed tonight")
+	}
+	return "/admin/bookings/" + f.booking() + "/" + action, form
+}
+
+func (f *matrixFixtures) checkedInPost(action string) (string, url.Values) {
+	f.t.Helper()
+	id := f.booking()
+	rec, _ := f.s.app.FindRecordById("bookings", id)
+	rec.Set("status", "checked_in")
+	if err := f.s.app.Save(rec); err != nil {
+		f.t.Fatal(err)
+	}
+	return "/admin/bookings/" + id + "/" + action, url.Values{}
+}
+
+func (f *matrixFixtures) contactForm() url.Values {
+	return url.Values{"name": {"Ada King"}, "email": {"ada.king@example.com"}, "phone": {"+49 30 1234567"},
+		"notes": {"Window seat"}, "internal_notes": {"Regular guest"}}
+}
+
+func (f *matrixFixtures) staffBookingForm() url.Values {
+	form := bookingForm("2026-11-25T19:00", "2")
+	form.Set("offering", f.offering("dinner"))
+	return form
+}
+
+func (f *matrixFixtures) moveForm() (string, url.Values) {
+	return "/admin/bookings/" + f.booking() + "/move", url.Values{"start": {"2026-11-26T20:00"}, "party": {"3"}}
+}
+
+func (f *matrixFixtures) offering(slug string) string {
+	var id string
+	if err := f.s.app.DB().Select("id").From("offerings").Where(dbx.HashExp{"slug": slug}).Row(&id); err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+func (f *matrixFixtures) offeringForm() url.Values {
+	f.n++
+	return url.Values{"name": {"Brunch"}, "slug": {fmt.Sprintf("brunch-%d", f.n)}, "description": {"Sundays"}, "kind": {"slot"},
+		"mode": {"people"}, "active": {"yes"}, "duration": {"90"}, "interval": {"30"}, "capacity": {"20"}, "min_party": {"1"},
+		"max_party": {"6"}, "buffer_before": {"0"}, "buffer_after": {"0"}, "lead_time": {"60"}, "horizon": {"60"},
+		"cancel_cutoff": {"120"}, "sort": {"5"}}
+}
+
+func (f *matrixFixtures) hoursForm() (string, url.Values) {
+	return "/admin/offerings/" + f.offering("dinner") + "/hours", url.Values{"weekday": {"1"}, "opens": {"12:00"}, "closes": {"14:00"}}
+}
+
+func (f *matrixFixtures) hoursDelete() (string, url.Values) {
+	f.t.Helper()
+	dinner := f.offering("dinner")
+	rec, err := create(f.s.app, "opening_hours", map[string]any{"offering": dinner, "weekday": 2, "opens": "12:00", "closes": "14:00"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return "/admin/offerings/" + dinner + "/hours/" + rec.Id + "/delete", url.Values{}
+}
+
+func (f *matrixFixtures) sessionForm() (string, url.Values) {
+	return "/admin/offerings/" + f.offering("pottery") + "/sessions", url.Values{"date": {"2026-12-05"}, "time": {"10:00"}, "seats": {"8"}}
+}
+
+func (f *matrixFixtures) sessionCancel() (string, url.Values) {
+	f.t.Helper()
+	pottery := f.offering("pottery")
+	rec, err := create(f.s.app, "sessions", map[string]any{"offering": pottery, "start": "2026-12-06 09:00:00.000Z",
+		"end": "2026-12-06 11:00:00.000Z", "seats": 8})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return "/admin/offerings/" + pottery + "/sessions/" + rec.Id + "/cancel", url.Values{}
+}
+
+func (f *matrixFixtures) closureForm() url.Values {
+	return url.Values{"from": {"2026-12-24"}, "to": {"2026-12-26"}, "reason": {"Christmas"}}
+}
+
+func (f *matrixFixtures) closureDelete() (string, url.Values) {
+	f.t.Helper()
+	rec, err := create(f.s.app, "closures", map[string]any{"start_date": "2027-01-01", "end_date": "2027-01-01", "reason": "New Year"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return "/admin/closures/" + rec.Id + "/delete", url.Values{}
+}
+
+// outboxRow is the confirmation mail of a new booking.
+func (f *matrixFixtures) outboxRow() string {
+	f.t.Helper()
+	f.booking()
+	var id string
+	if err := f.s.app.DB().Select("id").From("outbox").OrderBy("created DESC").Limit(1).Row(&id); err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+// invite makes an unused invite and returns its token.
+func (f *matrixFixtures) invite() string {
+	f.t.Helper()
+	f.n++
+	token, err := newInvite(f.s.app, fmt.Sprintf("invited%d@demo.invalid", f.n), "frontdesk", f.owner.Id, f.s.now, inviteTTL)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return token
+}
+
+func (f *matrixFixtures) inviteForm() (string, url.Values) {
+	f.n++
+	f.s.h.mail.override = nil // no relay: the owner is shown the link (200)
+	return "/admin/staff/invite", url.Values{"email": {fmt.Sprintf("newcomer%d@demo.invalid", f.n)}, "role": {"frontdesk"}}
+}
+
+// colleaguePost acts on a new front-desk colleague (never on oneself).
+func (f *matrixFixtures) colleaguePost(action string, kv ...string) (string, url.Values) {
+	f.t.Helper()
+	f.n++
+	other := f.s.staffAccount(f.t, fmt.Sprintf("colleague%d@demo.invalid", f.n), "frontdesk")
+	form := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		form.Set(kv[i], kv[i+1])
+	}
+	return "/admin/staff/" + other.Id + "/" + action, form
+}
+
+// passwordChange changes the role's password from its own session, which stays signed in (a
+// change ends only the other sessions); later sign-ins use the new password.
+func (f *matrixFixtures) passwordChange() (string, url.Values) {
+	f.n++
+	next := fmt.Sprintf("saffron-quay-meridian-%d", f.n)
+	form := url.Values{"current": {f.password()}, "password": {next}, "password2": {next}}
+	if f.me != nil {
+		f.pw = next
+	}
+	return "/admin/account/password", form
+}
+
+func (f *matrixFixtures) ownSessionRevoke() (string, url.Values) {
+	f.t.Helper()
+	if f.me == nil {
+		return "/admin/sessions/none/revoke", url.Values{}
+	}
+	// A second session of one's own, revoked from the first.
+	res, _ := f.s.signIn(f.t, f.me.Email(), f.password())
+	if res.status != http.StatusSeeOther {
+		f.t.Fatalf("second session = %d", res.status)
+	}
+	var id string
+	if err := f.s.app.DB().Select("id").From("staff_sessions").Where(dbx.HashExp{"staff": f.me.Id}).
+		OrderBy("created DESC", "rowid DESC").Limit(1).Row(&id); err != nil {
+		f.t.Fatal(err)
+	}
+	return "/admin/sessions/" + id + "/revoke", url.Values{}
+}
+
+func (f *matrixFixtures) settingsForm() url.Values {
+	f.t.Helper()
+	v, err := f.s.h.venue(f.s.app)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	r := v.rec
+	return url.Values{"name": {r.GetString("name")}, "timezone": {r.GetString("timezone")}, "address": {r.GetString("address")},
+		"email": {r.GetString("email")}, "phone": {r.GetString("phone")}, "locale": {"en"}, "policy": {r.GetString("booking_policy")},
+		"notice": {r.GetString("privacy_notice") + "\nUpdated."}, "gdpr_email": {r.GetString("gdpr_email")},
+		"notify_email": {r.GetString("notify_email")}, "feedback_url": {""}, "reminder_hours": {"24"}, "feedback_hours": {"0"}}
+}

@@ -1,0 +1,408 @@
+package hooks
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/ozzo-validation/v4/is"
+	"github.com/pocketbase/pocketbase/core"
+
+	"reserva/internal/booking"
+	"reserva/internal/mail"
+	"reserva/views"
+)
+
+// settingsPage (owner) shows the venue's settings, the mail relays and the access rules.
+func (h *handlers) settingsPage(e *core.RequestEvent) error {
+	return h.renderSettings(e, http.StatusOK, views.SettingsData{})
+}
+
+func (h *handlers) renderSettings(e *core.RequestEvent, status int, d views.SettingsData) error {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return err
+	}
+	r := v.rec
+	d.AdminPage = h.adminPage(e, views.M("admin.nav.settings"))
+	if d.Form.Name == "" {
+		d.Form = views.SettingsForm{Name: r.GetString("name"), TimeZone: r.GetString("timezone"), Address: r.GetString("address"),
+			Email: r.GetString("email"), Phone: r.GetString("phone"), Locale: r.GetString("locale"), Policy: r.GetString("booking_policy"),
+			Notice: r.GetString("privacy_notice"), GDPREmail: r.GetString("gdpr_email"), NotifyEmail: r.GetString("notify_email"),
+			FeedbackURL: r.GetString("feedback_url"), ReminderHours: r.GetInt("reminder_hours"), FeedbackHours: r.GetInt("feedback_hours")}
+	}
+	d.Form.NoticeVersion = v.noticeVersion()
+	d.Languages = views.Languages()
+	if _, ok, _ := mail.ConfigFromEnv(smtpEnvPrefix, os.Getenv); ok {
+		d.MailFromEnv = true
+	} else if d.Primary.Host == "" {
+		var s mailSettings
+		var sec mailSecrets
+		if _, err := loadSetting(e.App, "mail", &s, &sec); err != nil {
+			d.Problem = views.M("admin.settings.mail_unreadable")
+		}
+		d.Primary, d.Secondary = relayForm(s.Primary, sec.Primary != ""), relayForm(s.Secondary, sec.Secondary != "")
+	}
+	a := h.access(e.App)
+	if d.AccessErrors == nil {
+		d.Allow, d.Require2FA = strings.Join(a.Allow, "\n"), a.Require2FA
+	}
+	d.YourIP = e.RealIP()
+	return render(e, status, views.SettingsPage(d))
+}
+
+func relayForm(r relaySettings, hasPassword bool) views.RelayForm {
+	port := ""
+	if r.Port > 0 {
+		port = strconv.Itoa(r.Port)
+	}
+	tls := r.TLS
+	if tls == "" {
+		tls = "starttls"
+	}
+	return views.RelayForm{Host: r.Host, Port: port, Username: r.Username, TLS: tls, FromName: r.FromName,
+		FromAddress: r.FromAddress, HasPassword: hasPassword}
+}
+
+// settingsSave saves the venue's settings; a changed privacy notice gets the next version (old
+// consents keep theirs).
+func (h *handlers) settingsSave(e *core.RequestEvent) error {
+	if err := e.Request.ParseForm(); err != nil {
+		return formError(err)
+	}
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return err
+	}
+	f := e.Request.PostForm
+	form := views.SettingsForm{Name: strings.TrimSpace(f.Get("name")), TimeZone: strings.TrimSpace(f.Get("timezone")),
+		Address: strings.TrimSpace(f.Get("address")), Email: strings.TrimSpace(f.Get("email")), Phone: strings.TrimSpace(f.Get("phone")),
+		Locale: f.Get("locale"), Policy: strings.TrimSpace(f.Get("policy")), Notice: strings.TrimSpace(strings.ReplaceAll(f.Get("notice"), "\r\n", "\n")),
+		GDPREmail: strings.TrimSpace(f.Get("gdpr_email")), NotifyEmail: strings.TrimSpace(f.Get("notify_email")),
+		FeedbackURL: strings.TrimSpace(f.Get("feedback_url"))}
+	errs := map[string]views.Msg{}
+	var herr error
+	form.ReminderHours, herr = strconv.Atoi(f.Get("reminder_hours"))
+	if herr != nil || form.ReminderHours < 0 || form.ReminderHours > 336 {
+		errs["reminder_hours"] = views.M("admin.number_range", 0, 336)
+	}
+	form.FeedbackHours, herr = strconv.Atoi(f.Get("feedback_hours"))
+	if herr != nil || form.FeedbackHours < 0 || form.FeedbackHours > 336 {
+		errs["feedback_hours"] = views.M("admin.number_range", 0, 336)
+	}
+	if form.Name == "" || len(form.Name) > 200 || !cleanText(form.Name, false) {
+		errs["name"] = views.M("admin.required")
+	}
+	if _, err := time.LoadLocation(form.TimeZone); err != nil || form.TimeZone == "" || form.TimeZone == "Local" {
+		errs["timezone"] = views.M("admin.settings.timezone_bad")
+	}
+	for field, val := range map[string]string{"email": form.Email, "gdpr_email": form.GDPREmail, "notify_email": form.NotifyEmail} {
+		if val != "" && is.EmailFormat.Validate(val) != nil {
+			errs[field] = views.M("err.email_invalid")
+		}
+	}
+	if form.Phone != "" && !validPhone(form.Phone) {
+		errs["phone"] = views.M("err.phone_invalid")
+	}
+	if u, err := url.Parse(form.FeedbackURL); form.FeedbackURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		errs["feedback_url"] = views.M("admin.settings.url_bad")
+	}
+	for field, val := range map[string]string{"address": form.Address, "policy": form.Policy, "notice": form.Notice} {
+		if !cleanText(val, true) {
+			errs[field] = views.M("err.text_invalid")
+		}
+	}
+	if !contains(views.Languages(), form.Locale) {
+		form.Locale = views.DefaultLanguage
+	}
+	if len(errs) > 0 {
+		return h.renderSettings(e, http.StatusUnprocessableEntity, views.SettingsData{Form: form, Errors: errs})
+	}
+	rec := v.rec
+	changed := []string{}
+	values := map[string]any{"name": form.Name, "timezone": form.TimeZone, "address": form.Address, "email": form.Email,
+		"phone": form.Phone, "locale": form.Locale, "booking_policy": form.Policy, "gdpr_email": form.GDPREmail,
+		"notify_email": form.NotifyEmail, "feedback_url": form.FeedbackURL, "reminder_hours": form.ReminderHours,
+		"feedback_hours": form.FeedbackHours}
+	for k, val := range values {
+		if fmt.Sprint(rec.Get(k)) != fmt.Sprint(val) {
+			changed = append(changed, k)
+		}
+		rec.Set(k, val)
+	}
+	if rec.GetString("privacy_notice") != form.Notice {
+		rec.Set("privacy_notice", form.Notice)
+		rec.Set("notice_version", v.noticeVersion()+1)
+		changed = append(changed, "privacy_notice")
+	}
+	err = e.App.RunInTransaction(func(tx core.App) error {
+		if err := tx.Save(rec); err != nil {
+			return err
+		}
+		return h.staffAudit(tx, e, "settings.venue", "venue", strings.Join(sortedCopy(changed), ", "))
+	})
+	if err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/settings?done=saved")
+}
+
+// mailSave saves the relays; a blank password keeps the stored one. Passwords are sealed with
+// RESERVA_ENCRYPTION_KEY (refused without it).
+func (h *handlers) mailSave(e *core.RequestEvent) error {
+	if err := e.Request.ParseForm(); err != nil {
+		return formError(err)
+	}
+	f := e.Request.PostForm
+	var old mailSettings
+	var oldSec mailSecrets
+	_, _ = loadSetting(e.App, "mail", &old, &oldSec)
+	errs := map[string]views.Msg{}
+	read := func(prefix string, oldPass string) (relaySettings, string) {
+		r := relaySettings{Host: strings.TrimSpace(f.Get(prefix + "_host")), Username: strings.TrimSpace(f.Get(prefix + "_username")),
+			TLS: f.Get(prefix + "_tls"), FromName: strings.TrimSpace(f.Get(prefix + "_from_name")),
+			FromAddress: strings.TrimSpace(f.Get(prefix + "_from_address"))}
+		if p := strings.TrimSpace(f.Get(prefix + "_port")); p != "" {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 65535 {
+				errs[prefix+"_port"] = views.M("admin.number_range", 1, 65535)
+			}
+			r.Port = n
+		}
+		pass := f.Get(prefix + "_password")
+		if pass == "" {
+			pass = oldPass
+		}
+		if r.Host == "" {
+			return r, ""
+		}
+		if err := r.config(pass).Validate(); err != nil {
+			errs[prefix+"_host"] = views.M("admin.relay.invalid", err.Error())
+		}
+		return r, pass
+	}
+	var s mailSettings
+	var sec mailSecrets
+	s.Primary, sec.Primary = read("primary", oldSec.Primary)
+	s.Secondary, sec.Secondary = read("secondary", oldSec.Secondary)
+	if s.Primary.Host == "" && s.Secondary.Host != "" {
+		errs["primary_host"] = views.M("admin.relay.primary_first")
+	}
+	if len(errs) > 0 {
+		return h.renderSettings(e, http.StatusUnprocessableEntity, views.SettingsData{MailErrors: errs,
+			Primary: relayForm(s.Primary, sec.Primary != ""), Secondary: relayForm(s.Secondary, sec.Secondary != "")})
+	}
+	var secrets any = sec
+	if sec.Primary == "" && sec.Secondary == "" {
+		secrets = nil
+	}
+	if err := saveSetting(e.App, "mail", s, secrets); err != nil {
+		if err == errNoKey {
+			return h.renderSettings(e, http.StatusUnprocessableEntity, views.SettingsData{
+				MailErrors: map[string]views.Msg{"primary_host": views.M("admin.relay.no_key")},
+				Primary:    relayForm(s.Primary, false), Secondary: relayForm(s.Secondary, false)})
+		}
+		return err
+	}
+	if err := h.staffAudit(e.App, e, "settings.mail", "settings/mail", s.Primary.Host+" "+s.Secondary.Host); err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/settings?done=saved")
+}
+
+// accessSave saves the IP allow-list and the 2FA requirement. It refuses a list that would
+// shut out the owner's own address, and requiring 2FA before the owner has it.
+func (h *handlers) accessSave(e *core.RequestEvent) error {
+	if err := e.Request.ParseForm(); err != nil {
+		return formError(err)
+	}
+	f := e.Request.PostForm
+	var list []string
+	for _, line := range strings.FieldsFunc(f.Get("allow"), func(r rune) bool { return r == '\n' || r == ',' || r == '\r' }) {
+		if line = strings.TrimSpace(line); line != "" {
+			list = append(list, line)
+		}
+	}
+	a := accessSettings{Allow: list, Require2FA: f.Get("require_2fa") == "yes"}
+	errs := map[string]views.Msg{}
+	nets, err := ParseNets(strings.Join(list, ","))
+	switch {
+	case err != nil:
+		errs["allow"] = views.M("admin.settings.allow_bad", err.Error())
+	case len(nets) > 0 && !containsIP(nets, e.RealIP()):
+		errs["allow"] = views.M("admin.settings.allow_lockout", e.RealIP())
+	}
+	if a.Require2FA && staffOf(e).GetString("totp_secret") == "" {
+		errs["require_2fa"] = views.M("admin.settings.require_2fa_first")
+	}
+	if len(errs) > 0 {
+		return h.renderSettings(e, http.StatusUnprocessableEntity, views.SettingsData{AccessErrors: errs,
+			Allow: f.Get("allow"), Require2FA: a.Require2FA})
+	}
+	if err := saveSetting(e.App, "access", a, nil); err != nil {
+		return err
+	}
+	if err := h.staffAudit(e.App, e, "settings.access", "settings/access",
+		fmt.Sprintf("%d networks, 2FA required %v", len(list), a.Require2FA)); err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/settings?done=saved")
+}
+
+// outboxPage (manager, owner) lists the latest mail by status, without bodies.
+func (h *handlers) outboxPage(e *core.RequestEvent) error {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return err
+	}
+	status := e.Request.URL.Query().Get("status")
+	if !contains([]string{"queued", "sent", "failed"}, status) {
+		status = "queued"
+	}
+	d := views.OutboxData{AdminPage: h.adminPage(e, views.M("admin.nav.outbox")), Status: status, Counts: map[string]int{},
+		Relay: h.activeRelay()}
+	for _, s := range []string{"queued", "sent", "failed"} {
+		n, _ := e.App.CountRecords("outbox", dbx.HashExp{"status": s})
+		d.Counts[s] = int(n)
+	}
+	recs, err := e.App.FindRecordsByFilter("outbox", "status = {:s}", "-created", 200, 0, dbx.Params{"s": status})
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		d.Rows = append(d.Rows, views.OutboxRow{ID: r.Id, Kind: r.GetString("kind"), To: r.GetString("to_email"), Subject: r.GetString("subject"),
+			Status: r.GetString("status"), Error: r.GetString("last_error"), Relay: r.GetString("relay"), Attempts: r.GetInt("attempts"),
+			Created: r.GetDateTime("created").Time().In(v.loc), Next: r.GetDateTime("next_attempt").Time().In(v.loc),
+			Sent: r.GetDateTime("sent_at").Time().In(v.loc)})
+	}
+	if err := h.staffAudit(e.App, e, "outbox.viewed", "outbox", status); err != nil {
+		return err
+	}
+	return render(e, http.StatusOK, views.OutboxPage(d))
+}
+
+// outboxRetry makes a waiting or failed message due now.
+func (h *handlers) outboxRetry(e *core.RequestEvent) error {
+	id := e.Request.PathValue("id")
+	if err := retryNow(e.App, id, h.now()); err != nil {
+		return notFound(err)
+	}
+	if err := h.staffAudit(e.App, e, "outbox.retry", "outbox/"+id, ""); err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/outbox?done=retry")
+}
+
+// backupsPage (owner) lists the backups with their drills and off-site state.
+func (h *handlers) backupsPage(e *core.RequestEvent) error {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return err
+	}
+	cfg := h.backup.cfg
+	d := views.BackupsData{AdminPage: h.adminPage(e, views.M("admin.nav.backups")), On: cfg.On(), Identity: cfg.IdentityFile != "",
+		Offsite: cfg.S3 != nil, Dir: cfg.dir(e.App.DataDir())}
+	recs, err := e.App.FindRecordsByFilter("backups", "status != 'deleted'", "-taken", 100, 0)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		row := views.BackupRow{File: r.GetString("file"), Status: r.GetString("status"), Error: r.GetString("error"),
+			Verify: r.GetString("verify_result"), Offsite: r.GetString("offsite"), Taken: r.GetDateTime("taken").Time().In(v.loc),
+			Size: int64(r.GetInt("size"))}
+		var rows map[string]int64
+		if err := r.UnmarshalJSONField("rows", &rows); err == nil {
+			row.Bookings = rows["bookings"]
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	return render(e, http.StatusOK, views.BackupsPage(d))
+}
+
+// backupNow takes a backup at once (owner).
+func (h *handlers) backupNow(e *core.RequestEvent) error {
+	if !h.backup.cfg.On() {
+		return e.Redirect(http.StatusSeeOther, "/admin/backups")
+	}
+	if _, err := h.takeBackupFresh(e.App); err != nil {
+		return &pageError{status: http.StatusConflict, heading: "admin.backups.failed", body: "admin.backups.failed_body", err: err}
+	}
+	if err := h.staffAudit(e.App, e, "backup.created", "backups", "on demand"); err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/backups?done=backup")
+}
+
+// backupDrillNow runs the restore drill at once (owner).
+func (h *handlers) backupDrillNow(e *core.RequestEvent) error {
+	if !h.backup.cfg.On() {
+		return e.Redirect(http.StatusSeeOther, "/admin/backups")
+	}
+	_, err := h.drill(e.App, h.now())
+	if aerr := h.staffAudit(e.App, e, "backup.drill", "backups", fmt.Sprint(err == nil)); aerr != nil {
+		return aerr
+	}
+	if err != nil {
+		return e.Redirect(http.StatusSeeOther, "/admin/backups?done=drill_failed")
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/backups?done=drill")
+}
+
+// auditPage (owner) shows the audit log, newest first, filtered by actor, action and dates.
+func (h *handlers) auditPage(e *core.RequestEvent) error {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return err
+	}
+	q := e.Request.URL.Query()
+	d := views.AuditData{AdminPage: h.adminPage(e, views.M("admin.nav.audit")), Actor: strings.TrimSpace(q.Get("actor")),
+		Action: strings.TrimSpace(q.Get("action")), From: q.Get("from"), To: q.Get("to")}
+	d.Page, _ = strconv.Atoi(q.Get("page"))
+	if d.Page < 1 || d.Page > 100000 {
+		d.Page = 1
+	}
+	exps := []dbx.Expression{dbx.NewExp("1=1")}
+	if d.Actor != "" {
+		exps = append(exps, dbx.Like("actor", d.Actor))
+	}
+	if d.Action != "" {
+		exps = append(exps, dbx.Like("action", d.Action))
+	}
+	if from, err := booking.ParseDate(d.From); err == nil {
+		exps = append(exps, dbx.NewExp("created >= {:from}", dbx.Params{"from": dbTime(midnight(from, v.loc))}))
+	}
+	if to, err := booking.ParseDate(d.To); err == nil {
+		exps = append(exps, dbx.NewExp("created < {:to}", dbx.Params{"to": dbTime(midnight(to.AddDays(1), v.loc))}))
+	}
+	where := dbx.And(exps...)
+	var total int
+	if err := e.App.DB().Select("count(*)").From("audit_log").Where(where).Row(&total); err != nil {
+		return err
+	}
+	const per = 100
+	d.Pages = (total + per - 1) / per
+	recs := []*core.Record{}
+	if err := e.App.RecordQuery("audit_log").Where(where).OrderBy("created DESC").Limit(per).Offset(int64((d.Page - 1) * per)).All(&recs); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		d.Rows = append(d.Rows, views.AuditRow{When: r.GetDateTime("created").Time().In(v.loc), Actor: r.GetString("actor"),
+			Action: r.GetString("action"), Target: r.GetString("target"), IP: r.GetString("ip"), Request: r.GetString("request_id"),
+			Detail: r.GetString("detail")})
+	}
+	qs := url.Values{}
+	for k, val := range map[string]string{"actor": d.Actor, "action": d.Action, "from": d.From, "to": d.To} {
+		if val != "" {
+			qs.Set(k, val)
+		}
+	}
+	if len(qs) > 0 {
+		d.Query = "&" + qs.Encode()
+	}
+	return render(e, http.StatusOK, views.AuditPage(d))
+}

@@ -1,0 +1,371 @@
+package views
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// NavItem is one entry of the staff navigation.
+type NavItem struct {
+	Href    string
+	Label   Msg
+	Current bool
+}
+
+// AdminPage is what every staff page needs.
+type AdminPage struct {
+	L     *Locale
+	Venue string
+	// Staff is the signed-in person's name; empty on the sign-in pages.
+	Staff string
+	Role  string
+	Nav   []NavItem
+	Title Msg
+	// Notice is a one-line result of the last action ("Checked in."), Problem an error.
+	Notice  Msg
+	Problem Msg
+	// Banner is a system warning every page shows (a failing backup).
+	Banner Msg
+}
+
+// LoginData is the view model of LoginPage.
+type LoginData struct {
+	AdminPage
+	Email string
+	Next  string
+	Error Msg
+}
+
+// TwoFactorData is the view model of TwoFactorPage (the second sign-in step).
+type TwoFactorData struct {
+	AdminPage
+	Error Msg
+}
+
+// TOTPSetupData is the view model of TOTPSetupPage.
+type TOTPSetupData struct {
+	AdminPage
+	Secret   string // shown for typing in by hand
+	Required bool   // the owner requires 2FA: the person cannot go on without it
+	Error    Msg
+}
+
+// RecoveryCodesData shows freshly made recovery codes, once.
+type RecoveryCodesData struct {
+	AdminPage
+	Codes []string
+}
+
+// TodayBooking is one booking row of the day list.
+type TodayBooking struct {
+	ID        string
+	Reference string
+	Start     time.Time
+	End       time.Time
+	Party     int
+	Name      string
+	Phone     string
+	Notes     string
+	Internal  string
+	Status    string
+}
+
+// CoversHour is the number of guests arriving in one hour.
+type CoversHour struct {
+	Hour   time.Time
+	Covers int
+}
+
+// TodayOffering is one offering's part of the day.
+type TodayOffering struct {
+	Name     string
+	Slug     string
+	Bookings []TodayBooking
+	Covers   []CoversHour
+	// Free is the capacity left at each start time of the day.
+	Free []TimeOption
+}
+
+// TodayData is the view model of TodayPage.
+type TodayData struct {
+	AdminPage
+	Date      time.Time
+	DateValue string
+	Prev      string
+	Next      string
+	Offerings []TodayOffering
+	CanCancel bool
+}
+
+// BookingFilter is the search form of the bookings list.
+type BookingFilter struct {
+	Q, From, To, Offering, Status string
+	Page                          int
+}
+
+// Query is the filter as a query string, with page p.
+func (f BookingFilter) Query(p int) string {
+	v := url.Values{}
+	for k, val := range map[string]string{"q": f.Q, "from": f.From, "to": f.To, "offering": f.Offering, "status": f.Status} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if p > 1 {
+		v.Set("page", strconv.Itoa(p))
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value string
+	Label string
+}
+
+// BookingRow is one row of the bookings list.
+type BookingRow struct {
+	ID, Reference, Offering, Name, Email, Status string
+	Start                                        time.Time
+	Party                                        int
+}
+
+// BookingsData is the view model of BookingsPage.
+type BookingsData struct {
+	AdminPage
+	Filter    BookingFilter
+	Offerings []Option
+	Rows      []BookingRow
+	Total     int
+	Pages     int
+	CanExport bool
+}
+
+// HistoryEntry is one audit entry about a booking.
+type HistoryEntry struct {
+	When   time.Time
+	Actor  string
+	Action string
+	Detail string
+}
+
+// BookingAdminData is the view model of BookingAdminPage.
+type BookingAdminData struct {
+	AdminPage
+	ID       string
+	Booking  Booking
+	Internal string
+	Source   string
+	Override string
+	Consent  time.Time
+	Notice   int
+	History  []HistoryEntry
+	Errors   map[string]Msg
+	// Move holds the times for moving the booking on Picker's date.
+	Picker Picker
+	Times  []TimeOption
+	Active bool
+}
+
+// NewBookingData is the view model of NewBookingPage (a booking taken by staff).
+type NewBookingData struct {
+	AdminPage
+	Offerings   []Option
+	Offering    string
+	Picker      Picker
+	Times       []TimeOption
+	Form        BookForm
+	Start       string
+	Errors      map[string]Msg
+	CanOverride bool
+	Override    string
+}
+
+// InviteData is the view model of InvitePage (accepting an invite or setting a first password).
+type InviteData struct {
+	AdminPage
+	Email  string
+	Role   string
+	Name   string
+	Errors map[string]Msg
+}
+
+// SessionRow is one signed-in session.
+type SessionRow struct {
+	ID        string
+	Created   time.Time
+	LastSeen  time.Time
+	IP        string
+	UserAgent string
+	Current   bool
+}
+
+// AccountData is the view model of AccountPage: one's own password, 2FA and sessions.
+type AccountData struct {
+	AdminPage
+	Email        string
+	TOTP         bool
+	RecoveryLeft int
+	Sessions     []SessionRow
+	Errors       map[string]Msg
+}
+
+// StaffRow is one staff member on the staff page.
+type StaffRow struct {
+	ID, Name, Email, Role string
+	Active, TOTP          bool
+	Sessions              int
+	Self                  bool
+}
+
+// InviteRow is an open invite.
+type InviteRow struct {
+	ID, Email, Role string
+	Expires         time.Time
+}
+
+// StaffData is the view model of StaffPage (owner only).
+type StaffData struct {
+	AdminPage
+	Staff      []StaffRow
+	Invites    []InviteRow
+	InviteLink string // shown once after inviting when no mail relay could take it
+	Errors     map[string]Msg
+	Email      string
+	Role       string
+}
+
+// OfferingForm is an offering as the staff edit it (minutes, days).
+type OfferingForm struct {
+	ID, Name, Slug, Description, Kind, Mode string
+	Duration, Interval, Capacity, MinParty, MaxParty,
+	BufferBefore, BufferAfter, LeadTime, Horizon, CancelCutoff, Sort int
+	Active bool
+}
+
+// HoursRow is one weekly opening rule.
+type HoursRow struct {
+	ID, Weekday, Opens, Closes string
+}
+
+// SessionAdminRow is one dated session of a session offering.
+type SessionAdminRow struct {
+	ID        string
+	Start     time.Time
+	Seats     int
+	Booked    int
+	Cancelled bool
+}
+
+// OfferingsData is the view model of OfferingsPage.
+type OfferingsData struct {
+	AdminPage
+	Offerings []OfferingForm
+}
+
+// OfferingData is the view model of OfferingPage (new or edit).
+type OfferingData struct {
+	AdminPage
+	Form     OfferingForm
+	New      bool
+	Errors   map[string]Msg
+	Hours    []HoursRow
+	Sessions []SessionAdminRow
+}
+
+// ClosureRow is one closure.
+type ClosureRow struct {
+	ID, From, To, Offering, Reason string
+}
+
+// ClosuresData is the view model of ClosuresPage.
+type ClosuresData struct {
+	AdminPage
+	Closures  []ClosureRow
+	Offerings []Option
+	Errors    map[string]Msg
+	Form      ClosureRow
+}
+
+// SettingsForm is the venue's settings as the owner edits them.
+type SettingsForm struct {
+	Name, TimeZone, Address, Email, Phone, Locale, Policy, Notice, GDPREmail, NotifyEmail, FeedbackURL string
+	ReminderHours, FeedbackHours                                                                       int
+	NoticeVersion                                                                                      int
+}
+
+// RelayForm is one SMTP relay as the owner edits it (the password is never shown).
+type RelayForm struct {
+	Host, Port, Username, TLS, FromName, FromAddress string
+	HasPassword                                      bool
+}
+
+// SettingsData is the view model of SettingsPage.
+type SettingsData struct {
+	AdminPage
+	Form         SettingsForm
+	Errors       map[string]Msg
+	Languages    []string
+	Primary      RelayForm
+	Secondary    RelayForm
+	MailFromEnv  bool
+	MailErrors   map[string]Msg
+	Allow        string
+	Require2FA   bool
+	AccessErrors map[string]Msg
+	YourIP       string
+}
+
+// OutboxRow is one outbox message for staff (no body).
+type OutboxRow struct {
+	ID, Kind, To, Subject, Status, Error, Relay string
+	Attempts                                    int
+	Created, Next, Sent                         time.Time
+}
+
+// OutboxData is the view model of OutboxPage.
+type OutboxData struct {
+	AdminPage
+	Rows   []OutboxRow
+	Status string
+	Counts map[string]int
+	Relay  string
+}
+
+// BackupRow is one backup for the owner.
+type BackupRow struct {
+	File, Status, Error, Verify, Offsite string
+	Taken, Verified                      time.Time
+	Size                                 int64
+	Bookings                             int64
+}
+
+// BackupsData is the view model of BackupsPage.
+type BackupsData struct {
+	AdminPage
+	On       bool
+	Identity bool
+	Offsite  bool
+	Dir      string
+	Rows     []BackupRow
+}
+
+// AuditRow is one audit entry.
+type AuditRow struct {
+	When                                       time.Time
+	Actor, Action, Target, IP, Request, Detail string
+}
+
+// AuditData is the view model of AuditPage.
+type AuditData struct {
+	AdminPage
+	Rows          []AuditRow
+	Actor, Action string
+	From, To      string
+	Page, Pages   int
+	Query         string
+}
