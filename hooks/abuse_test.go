@@ -10,6 +10,7 @@ import (
 )
 
 func TestParseRateAndLimitsFromEnv(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		in   string
 		want Rate
@@ -41,6 +42,7 @@ func TestParseRateAndLimitsFromEnv(t *testing.T) {
 }
 
 func TestLimiterAllowsBurstThenPaces(t *testing.T) {
+	t.Parallel()
 	l := newLimiter(Rate{N: 3, Per: time.Minute})
 	now := testNow
 	for i := range 3 {
@@ -61,6 +63,7 @@ func TestLimiterAllowsBurstThenPaces(t *testing.T) {
 }
 
 func TestRateLimitAnswers429ThenRecovers(t *testing.T) {
+	t.Parallel()
 	s := newServerWith(t, Limits{Booking: Rate{N: 2, Per: time.Minute}, Pages: Rate{N: 3, Per: time.Minute}})
 	for i := range 3 {
 		if res := s.get(t, "/book/dinner?date=2026-11-27"); res.status != http.StatusOK {
@@ -99,6 +102,7 @@ func TestRateLimitAnswers429ThenRecovers(t *testing.T) {
 var stampField = regexp.MustCompile(`name="t" value="([^"]+)"`)
 
 func TestBookingFormRefusesBots(t *testing.T) {
+	t.Parallel()
 	s := newServerWith(t, Limits{FormMinFill: 3 * time.Second})
 	page := s.get(t, "/book/dinner?date=2026-11-27&party=2&start=2026-11-27T19:00")
 	m := stampField.FindStringSubmatch(page.body)
@@ -135,6 +139,7 @@ func TestBookingFormRefusesBots(t *testing.T) {
 }
 
 func TestBookingsPerEmailPerDay(t *testing.T) {
+	t.Parallel()
 	s := newServerWith(t, Limits{BookingsPerEmail: 2})
 	s.book(t, "2026-11-27T19:00", "2")
 	s.book(t, "2026-11-28T19:00", "2")
@@ -152,6 +157,7 @@ func TestBookingsPerEmailPerDay(t *testing.T) {
 }
 
 func TestCORSIsClosedExceptAvailability(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	origin := []string{"Origin", "https://elsewhere.example"}
 	for _, target := range []string{"/", "/book/dinner", "/api/collections/bookings/records", "/api/health"} {
@@ -170,6 +176,7 @@ func TestCORSIsClosedExceptAvailability(t *testing.T) {
 }
 
 func TestSuperuserNetworks(t *testing.T) {
+	t.Parallel()
 	nets, err := ParseNets("203.0.113.7, 10.0.0.0/8,2001:db8::/32")
 	if err != nil || len(nets) != 3 {
 		t.Fatalf("ParseNets = %v, %v", nets, err)

@@ -134,6 +134,7 @@ var adminMatrix = map[string]matrixCase{
 // TestAdminRoleMatrix sends every /admin/ route's request as each role and asserts the exact
 // status. Each role has its own server, and each case builds its own fixtures there.
 func TestAdminRoleMatrix(t *testing.T) {
+	t.Parallel()
 	probe := newServer(t)
 	r, err := apis.NewRouter(probe.app)
 	if err != nil {

@@ -60,6 +60,7 @@ func (s *testServer) signedIn(t testing.TB, role string) (string, *core.Record) 
 }
 
 func TestPasswordRules(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		pw   string
 		want string // catalog key, "" for accepted
@@ -82,6 +83,7 @@ func TestPasswordRules(t *testing.T) {
 }
 
 func TestSignInSessionsAndExpiry(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	owner := s.staffAccount(t, "owner@demo.invalid", "owner")
 	if res := s.get(t, "/admin/"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/admin/login") {
@@ -141,6 +143,7 @@ func TestSignInSessionsAndExpiry(t *testing.T) {
 }
 
 func TestRevocationTakesEffectOnTheNextRequest(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ownerCookie, _ := s.signedIn(t, "owner")
 	deskCookie, desk := s.signedIn(t, "frontdesk")
@@ -192,6 +195,7 @@ func totpCode(t testing.TB, secret string, at time.Time) string {
 }
 
 func TestTOTPEnrolmentSignInAndRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	cookie, owner := s.signedIn(t, "owner")
 	setup := s.as(t, cookie, http.MethodGet, "/admin/2fa/setup", nil)
@@ -257,6 +261,7 @@ func TestTOTPEnrolmentSignInAndRecoveryCodes(t *testing.T) {
 // TestSecondFactorCodesWorkOnceUnderConcurrency races sessions with one TOTP code and one
 // recovery code: each is accepted exactly once.
 func TestSecondFactorCodesWorkOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	owner := s.staffAccount(t, "owner@demo.invalid", "owner")
 	secret := "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -298,6 +303,7 @@ func TestSecondFactorCodesWorkOnceUnderConcurrency(t *testing.T) {
 }
 
 func TestRequired2FASendsMembersToEnrolment(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ownerCookie, owner := s.signedIn(t, "owner")
 	deskCookie, _ := s.signedIn(t, "frontdesk")
@@ -326,6 +332,7 @@ func TestRequired2FASendsMembersToEnrolment(t *testing.T) {
 }
 
 func TestSignInBackOff(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	owner := s.staffAccount(t, "owner@demo.invalid", "owner")
 	for i := range backoffFreeAccount {
@@ -355,6 +362,7 @@ func TestSignInBackOff(t *testing.T) {
 }
 
 func TestInvitesExpireAndWorkOnce(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.relay.setErr(nil)
 	ownerCookie, _ := s.signedIn(t, "owner")
@@ -394,6 +402,7 @@ func TestInvitesExpireAndWorkOnce(t *testing.T) {
 }
 
 func TestInviteIsMailedWhenARelayExists(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ownerCookie, _ := s.signedIn(t, "owner")
 	res := s.as(t, ownerCookie, http.MethodPost, "/admin/staff/invite", url.Values{"email": {"new@demo.invalid"}, "role": {"frontdesk"}})
@@ -407,6 +416,7 @@ func TestInviteIsMailedWhenARelayExists(t *testing.T) {
 }
 
 func TestAllowList(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	cookie, _ := s.signedIn(t, "owner")
 	// 192.0.2.1 is the test requests' address (httptest).
@@ -436,6 +446,7 @@ func TestAllowList(t *testing.T) {
 }
 
 func TestCrossSiteStaffPostsAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	cookie, desk := s.signedIn(t, "owner")
 	token := s.book(t, "2026-11-24T19:00", "2")
@@ -455,6 +466,7 @@ func TestCrossSiteStaffPostsAreRefused(t *testing.T) {
 
 // TestBookingViewsAndExportsAreAudited reads the audit log after staff look at bookings.
 func TestBookingViewsAndExportsAreAudited(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-24T19:00", "2")
 	rec, _ := s.bookingByToken(t, token)
@@ -489,6 +501,7 @@ func TestBookingViewsAndExportsAreAudited(t *testing.T) {
 }
 
 func TestStaffBookingOverCapacityNeedsAManagerAndAReason(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	for range 5 {
 		s.book(t, "2026-11-27T19:00", "8")
@@ -535,6 +548,7 @@ func (s *testServer) request(method, target, cookie, remote string) response {
 // TestAuditLogIsAppendOnly: no entry can be changed or deleted, through the records API of
 // the code or the superusers' REST API.
 func TestAuditLogIsAppendOnly(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.book(t, "2026-11-24T19:00", "2")
 	entry, err := s.app.FindFirstRecordByFilter("audit_log", "action = 'booking.create'")
@@ -589,6 +603,7 @@ func mustCollection(t testing.TB, app core.App, name string) *core.Collection {
 // one-time link; weak passwords and second accounts for an address are refused; each creation
 // is audited.
 func TestStaffCreateCommand(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	run := func(stdin string, args ...string) (string, error) {
 		cmd := NewStaffCommand(s.app, &Options{BaseURL: "https://booking.test"})
@@ -650,6 +665,7 @@ func TestStaffCreateCommand(t *testing.T) {
 // TestExportStreamsEveryBookingOnce exports more bookings than one page of the stream (many
 // sharing a start time), and a guest whose name a spreadsheet would run as a formula.
 func TestExportStreamsEveryBookingOnce(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	addBookings(t, s.app, 2500)
 	token := s.book(t, "2026-11-24T19:00", "2")
@@ -688,6 +704,7 @@ func TestExportStreamsEveryBookingOnce(t *testing.T) {
 
 // TestStaffCleanUp: the daily job deletes expired sessions and old invites, nothing current.
 func TestStaffCleanUp(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	owner := s.staffAccount(t, "owner@demo.invalid", "owner")
 	_, stale := s.signIn(t, owner.Email(), testPassword)
@@ -717,6 +734,7 @@ func TestStaffCleanUp(t *testing.T) {
 // TestTheLastOwnerStays: an owner cannot demote or deactivate the last active owner, also when
 // two owners demote each other at the same moment.
 func TestTheLastOwnerStays(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	aCookie, a := s.signedIn(t, "owner")
 	if r := s.as(t, aCookie, http.MethodPost, "/admin/staff/"+a.Id+"/role", url.Values{"role": {"manager"}}); r.status != http.StatusConflict {

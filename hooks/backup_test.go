@@ -103,6 +103,7 @@ func dumpTables(t testing.TB, db dbx.Builder) map[string][]string {
 }
 
 func TestBackupRoundTrip(t *testing.T) {
+	t.Parallel()
 	s, keyFile := backupServer(t, true)
 	s.book(t, "2026-11-27T19:00", "2")
 	addBookings(t, s.app, 10000)
@@ -174,6 +175,7 @@ func TestBackupRoundTrip(t *testing.T) {
 }
 
 func TestBackupVerifyDetectsTamperingAndWrongKeys(t *testing.T) {
+	t.Parallel()
 	s, keyFile := backupServer(t, true)
 	s.book(t, "2026-11-27T19:00", "2")
 	snap, err := s.h.takeBackup(s.app, s.now)
@@ -226,6 +228,7 @@ func TestBackupVerifyDetectsTamperingAndWrongKeys(t *testing.T) {
 // TestBackupDiskFull: a write error (a full disk) fails the backup: it is recorded as failed,
 // no partial file is left or counted, the alert is raised once, and bookings continue.
 func TestBackupDiskFull(t *testing.T) {
+	t.Parallel()
 	s, _ := backupServer(t, false)
 	s.book(t, "2026-11-27T19:00", "2")
 	s.h.backup.writeFile = func(dir, name string, mode os.FileMode, write func(io.Writer) error) error {
@@ -346,6 +349,7 @@ func TestBookingsDuringABackup(t *testing.T) {
 }
 
 func TestBackupRetentionDeletesFilesAndRecords(t *testing.T) {
+	t.Parallel()
 	s, _ := backupServer(t, false)
 	var files []string
 	for i := range 4 {
@@ -374,6 +378,7 @@ func TestBackupRetentionDeletesFilesAndRecords(t *testing.T) {
 }
 
 func TestRestoreOverExistingDataNeedsTheServerStopped(t *testing.T) {
+	t.Parallel()
 	s, keyFile := backupServer(t, true)
 	s.book(t, "2026-11-27T19:00", "2")
 	snap, err := s.h.takeBackup(s.app, s.now)

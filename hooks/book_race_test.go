@@ -16,6 +16,7 @@ import (
 // exactly as many as fit succeed, every other one gets the "just taken" page, and the stored
 // rows agree.
 func TestConcurrentBookingsNeverExceedCapacity(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		slug     string

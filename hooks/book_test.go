@@ -10,6 +10,7 @@ import (
 )
 
 func TestBookPageListsFreeTimes(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	tests := []struct {
 		name       string
@@ -105,6 +106,7 @@ func TestBookPageListsFreeTimes(t *testing.T) {
 }
 
 func TestBookCreatesBookingWithHashedToken(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 
@@ -195,6 +197,7 @@ func TestBookCreatesBookingWithHashedToken(t *testing.T) {
 }
 
 func TestBookRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	tests := []struct {
 		name   string
@@ -255,6 +258,7 @@ func TestBookRejectsBadInput(t *testing.T) {
 }
 
 func TestBookTooSoon(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.now = testNow.Add(7*3600e9 + 30*60e9) // 17:30 in Berlin; the lead time is an hour
 	res := s.post(t, "/book/dinner", bookingForm("2026-11-24T18:00", "2"))
@@ -266,6 +270,7 @@ func TestBookTooSoon(t *testing.T) {
 }
 
 func TestBookFullAnswersConflictWithAlternatives(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	// 40 seats: five parties of 8 fill 19:00 (and every start overlapping it).
 	for range 5 {
@@ -286,6 +291,7 @@ func TestBookFullAnswersConflictWithAlternatives(t *testing.T) {
 }
 
 func TestBookSession(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	sessions, err := s.app.FindRecordsByFilter("sessions", "", "start", 1, 0)
 	if err != nil || len(sessions) != 1 {
@@ -317,6 +323,7 @@ func TestBookSession(t *testing.T) {
 }
 
 func TestBookRefusesCrossSiteAndOversizedPosts(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	form := bookingForm("2026-11-27T19:00", "2")
 	res := s.do(t, http.MethodPost, "/book/dinner", form, "Sec-Fetch-Site", "cross-site")

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 // TestDemoGuests checks the made-up week: bookings today and on later days, inside the rules
 // (never over capacity), only @demo.invalid addresses, no mail queued, the same on every run.
 func TestDemoGuests(t *testing.T) {
+	t.Parallel()
 	seed := func() (*testServer, []*core.Record) {
 		s := newServerOpts(t, func(o *Options) { o.DemoGuests = true })
 		recs, err := s.app.FindRecordsByFilter("bookings", "", "start,reference", 0, 0)
@@ -70,4 +72,67 @@ func names(recs []*core.Record) []string {
 	}
 	sort.Strings(out) // the references are random; what was booked is not
 	return out
+}
+
+// TestGenerateBookings: generated rows are valid records (PocketBase's own validation passes),
+// spread over past and future with plausible statuses, never mailed, the same for one seed.
+func TestGenerateBookings(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	st, err := GenerateBookings(s.app, 3000, testNow, 7)
+	if err != nil || st.Bookings != 3000 || st.Customers < 500 || st.Customers > 1000 {
+		t.Fatalf("generate: %+v %v", st, err)
+	}
+	var counts []struct {
+		Status string `db:"status"`
+		Past   bool   `db:"past"`
+		N      int    `db:"n"`
+	}
+	err = s.app.DB().NewQuery(`SELECT status, start < {:now} AS past, count(*) AS n FROM bookings GROUP BY 1, 2`).
+		Bind(dbx.Params{"now": dbTime(testNow)}).All(&counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]int{}
+	for _, c := range counts {
+		by[fmt.Sprintf("%s/%v", c.Status, c.Past)] = c.N
+	}
+	if by["completed/true"] < 1500 || by["confirmed/false"] < 200 || by["cancelled/true"] == 0 || by["no_show/true"] == 0 ||
+		by["confirmed/true"] != 0 || by["completed/false"] != 0 {
+		t.Errorf("statuses: %v", by)
+	}
+	for _, id := range []string{"gb0000000000000", "gb0000000001500", "gb0000000002999"} {
+		rec, err := s.app.FindRecordById("bookings", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.app.Validate(rec); err != nil {
+			t.Errorf("generated booking %s fails validation: %v", id, err)
+		}
+		if !strings.HasSuffix(rec.GetString("email"), "@example.invalid") || rec.GetDateTime("reminded_at").IsZero() {
+			t.Errorf("generated booking %s: %s reminded %v", id, rec.GetString("email"), rec.GetDateTime("reminded_at"))
+		}
+	}
+	if n, _ := s.app.CountRecords("booking_tokens"); n != 3000 {
+		t.Errorf("tokens: %d", n)
+	}
+	// The staff pages and the reminder run take the generated data in their stride.
+	cookie, _ := s.signedIn(t, "manager")
+	if r := s.as(t, cookie, http.MethodGet, "/admin/bookings?q=example.invalid", nil); r.status != http.StatusOK {
+		t.Errorf("bookings list = %d", r.status)
+	}
+	if n, _, err := s.h.queueReminders(s.app, testNow); err != nil || n != 0 {
+		t.Errorf("reminders queued for generated bookings: %d %v", n, err)
+	}
+	// The same seed writes the same data.
+	again := newServer(t)
+	if _, err := GenerateBookings(again.app, 3000, testNow, 7); err != nil {
+		t.Fatal(err)
+	}
+	var a, b []string
+	s.app.DB().NewQuery("SELECT name || start || status || party FROM bookings WHERE id LIKE 'gb%' ORDER BY id").Column(&a)
+	again.app.DB().NewQuery("SELECT name || start || status || party FROM bookings WHERE id LIKE 'gb%' ORDER BY id").Column(&b)
+	if len(a) != 3000 || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("two runs with one seed differ")
+	}
 }

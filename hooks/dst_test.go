@@ -27,6 +27,7 @@ func nightOwl(t *testing.T, s *testServer) {
 }
 
 func TestDSTNightsInBerlin(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	nightOwl(t, s)
 	s.now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -22,6 +22,7 @@ import (
 // added later is covered without touching this test: as anonymous, list, view, create, update
 // and delete through PocketBase's REST API must answer 403 or 404, and never show a record.
 func TestRESTAPIIsClosedToAnonymousVisitors(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.book(t, "2026-11-27T19:00", "2")
 	cols, err := s.app.FindAllCollections()
@@ -119,6 +120,7 @@ var anonymousOK = map[string]string{
 }
 
 func TestEveryAPIRouteRefusesAnonymous(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 	r, err := apis.NewRouter(s.app)
@@ -187,6 +189,7 @@ func TestEveryAPIRouteRefusesAnonymous(t *testing.T) {
 // TestRealtimeSendsAnonymousClientsNothing subscribes an anonymous realtime client to every
 // collection and makes a booking: no event may arrive.
 func TestRealtimeSendsAnonymousClientsNothing(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	srv := httptest.NewServer(s.mux)
 	defer srv.Close()

@@ -9,6 +9,7 @@ import (
 )
 
 func TestManageUnknownTokens(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.book(t, "2026-11-27T19:00", "2")
 	unknown := strings.Repeat("A", tokenLen)
@@ -35,6 +36,7 @@ func TestManageUnknownTokens(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 	res := s.post(t, "/b/"+token+"/cancel", url.Values{})
@@ -64,6 +66,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestCancelFreesThePlace(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	var tokens []string
 	for range 5 {
@@ -77,6 +80,7 @@ func TestCancelFreesThePlace(t *testing.T) {
 }
 
 func TestCancelAfterCutOff(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 	// The dinner's cut-off is two hours: 17:00 local is the last moment, 17:01 is too late.
@@ -103,6 +107,7 @@ func TestCancelAfterCutOff(t *testing.T) {
 }
 
 func TestChange(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 	page := s.get(t, "/b/"+token+"/change")
@@ -155,6 +160,7 @@ func TestChange(t *testing.T) {
 }
 
 func TestCalendarFile(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 	res := s.get(t, "/b/"+token+"/calendar.ics")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestRedactURL(t *testing.T) {
+	t.Parallel()
 	tok := strings.Repeat("x", tokenLen)
 	tests := []struct{ in, want string }{
 		{"/b/" + tok, "/b/%7Btoken%7D"},
@@ -38,6 +39,7 @@ func TestRedactURL(t *testing.T) {
 // (form posts, errors), with the token in the path, the Referer and the query, then reads the
 // log table itself.
 func TestRequestLogHoldsNoTokenOrEmail(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.app.Settings().Logs.MaxDays = 7
 	token := s.book(t, "2026-11-27T19:00", "2")

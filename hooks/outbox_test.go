@@ -30,6 +30,7 @@ func (s *testServer) outboxRows(t testing.TB, kind string) []*core.Record {
 var mailLink = regexp.MustCompile(`https://booking\.test/b/([A-Za-z0-9_-]{43})`)
 
 func TestBookingMailsAreQueuedWithTheChange(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 	rows := s.outboxRows(t, "confirmation")
@@ -86,6 +87,7 @@ func TestBookingMailsAreQueuedWithTheChange(t *testing.T) {
 }
 
 func TestVenueNotice(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	if _, err := s.app.DB().NewQuery("UPDATE venue SET notify_email = 'desk@demo.invalid'").Execute(); err != nil {
 		t.Fatal(err)
@@ -101,6 +103,7 @@ func TestVenueNotice(t *testing.T) {
 // TestMailAndBookingAreOneTransaction: when the mail cannot be queued, the booking is not
 // stored either.
 func TestMailAndBookingAreOneTransaction(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.app.OnRecordCreate("outbox").BindFunc(func(e *core.RecordEvent) error { return errors.New("disk full") })
 	res := s.post(t, "/book/dinner", bookingForm("2026-11-27T19:00", "2"))
@@ -117,6 +120,7 @@ func TestMailAndBookingAreOneTransaction(t *testing.T) {
 }
 
 func TestDeliverSendsRetriesAndGivesUp(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.book(t, "2026-11-27T19:00", "2")
 	s.book(t, "2026-11-28T19:00", "2")
@@ -189,6 +193,7 @@ func TestDeliverSendsRetriesAndGivesUp(t *testing.T) {
 // TestDeliverAfterACrash: mail queued by a process that died before sending is sent by the
 // next one (a new Reserva on the same database).
 func TestDeliverAfterACrash(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.book(t, "2026-11-27T19:00", "2")
 	relay := &fakeRelay{}
@@ -199,6 +204,7 @@ func TestDeliverAfterACrash(t *testing.T) {
 }
 
 func TestStripSentBodies(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.book(t, "2026-11-27T19:00", "2")
 	s.h.deliver(s.app, 50)
@@ -215,6 +221,7 @@ func TestStripSentBodies(t *testing.T) {
 }
 
 func TestRemindersAcrossDST(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.now = time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	// Sunday 29 March 2026, 19:00 CEST = 17:00 UTC, the day summer time begins. 24 real hours
@@ -258,6 +265,7 @@ func TestRemindersAcrossDST(t *testing.T) {
 }
 
 func TestFeedbackRequestsAreOffByDefault(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	s.book(t, "2026-11-27T19:00", "2")
 	later := time.Date(2026, 11, 28, 21, 0, 0, 0, time.UTC)
@@ -280,6 +288,7 @@ func TestFeedbackRequestsAreOffByDefault(t *testing.T) {
 // TestPocketBaseMailGoesThroughReserva: PocketBase's own mails (superuser codes, resets) leave
 // through Reserva's relay.
 func TestPocketBaseMailGoesThroughReserva(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	err := s.app.NewMailClient().Send(&pbmailer.Message{
 		From:    netmail.Address{Address: "noreply@demo.invalid"},

@@ -12,6 +12,7 @@ import (
 // TestPublicRoutesNeverFailWithServerErrors walks every public route with malformed paths,
 // queries, bodies and methods: each answer is below 500 and shows no internals.
 func TestPublicRoutesNeverFailWithServerErrors(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 
@@ -106,6 +107,7 @@ func TestPublicRoutesNeverFailWithServerErrors(t *testing.T) {
 // TestWithoutVenue: before a venue exists every page says so calmly (503), the health check
 // still answers, and nothing fails.
 func TestWithoutVenue(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	if _, err := s.app.DB().NewQuery("DELETE FROM venue").Execute(); err != nil {
 		t.Fatal(err)
@@ -126,6 +128,7 @@ func TestWithoutVenue(t *testing.T) {
 }
 
 func TestSecurityTxtAndHeaders(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	res := s.get(t, "/.well-known/security.txt")
 	if res.status != http.StatusOK {

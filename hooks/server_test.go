@@ -15,6 +15,7 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"golang.org/x/crypto/bcrypt"
 
 	"reserva/internal/mail"
 	_ "reserva/migrations"
@@ -86,6 +87,7 @@ func newServerOpts(t testing.TB, set func(*Options)) *testServer {
 		t.Fatalf("NewTestApp: %v", err)
 	}
 	t.Cleanup(app.Cleanup)
+	fastPasswordHashes(t, app)
 	s := &testServer{app: app, now: testNow, relay: &fakeRelay{}}
 	opts := &Options{Demo: true, Now: func() time.Time { return s.now }, BaseURL: "https://booking.test", Transport: s.relay}
 	if set != nil {
@@ -106,6 +108,21 @@ func newServerOpts(t testing.TB, set func(*Options)) *testServer {
 		t.Fatalf("serve: %v", err)
 	}
 	return s
+}
+
+// fastPasswordHashes sets the staff passwords' bcrypt cost to its minimum (4) in a test
+// database: under -race a cost-10 hash takes about a second, and the tests sign in hundreds of
+// times. Hashing and checking stay real; production keeps PocketBase's default cost (10).
+func fastPasswordHashes(t testing.TB, app core.App) {
+	t.Helper()
+	col, err := app.FindCollectionByNameOrId("staff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	col.Fields.GetByName("password").(*core.PasswordField).Cost = bcrypt.MinCost
+	if err := app.Save(col); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // response is what a test request got back.
