@@ -96,7 +96,7 @@ func (h *handlers) today(e *core.RequestEvent) error {
 				to.Covers = append(to.Covers, views.CoversHour{Hour: at.In(v.loc), Covers: c})
 			}
 		}
-		cal, err := loadCalendar(e.App, off, day, v.loc)
+		cal, err := loadCalendar(e.App, off, day, v.loc, "")
 		if err != nil {
 			return err
 		}
@@ -370,7 +370,7 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 		if err != nil {
 			return err
 		}
-		cal, err := loadCalendar(e.App, off, sel.date, v.loc)
+		cal, err := loadCalendar(e.App, off, sel.date, v.loc, rec.Id)
 		if err != nil {
 			return err
 		}
@@ -378,7 +378,7 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 		if err != nil {
 			return err
 		}
-		d.Times = timeOptions(staffRules, staffRules.Slots(cal.without(rec.Id).Calendar, sel.date, h.now(), v.loc), sel.party, v.loc)
+		d.Times = timeOptions(staffRules, staffRules.Slots(cal.Calendar, sel.date, h.now(), v.loc), sel.party, v.loc)
 	}
 	entries, err := e.App.FindRecordsByFilter("audit_log", "target = {:t}", "-created", 100, 0, dbx.Params{"t": "bookings/" + rec.Id})
 	if err != nil {
@@ -486,11 +486,11 @@ func (h *handlers) bookingMove(e *core.RequestEvent) error {
 		if cur.GetString("status") != "confirmed" {
 			return &pageError{status: http.StatusConflict, heading: "admin.status_conflict", body: "admin.status_conflict_body"}
 		}
-		cal, err := loadCalendar(tx, off, date, v.loc)
+		cal, err := loadCalendar(tx, off, date, v.loc, cur.Id)
 		if err != nil {
 			return err
 		}
-		slot, err := r.Check(cal.without(cur.Id).Calendar, booking.Request{Start: start, Party: party}, h.now(), v.loc)
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party}, h.now(), v.loc)
 		if err != nil {
 			return err
 		}
@@ -558,7 +558,7 @@ func (h *handlers) renderNewBooking(e *core.RequestEvent, status int, offID, dat
 		return err
 	}
 	d.Picker.Keep = [][2]string{{"offering", off.Id}}
-	cal, err := loadCalendar(e.App, off, sel.date, v.loc)
+	cal, err := loadCalendar(e.App, off, sel.date, v.loc, "")
 	if err != nil {
 		return err
 	}
@@ -612,7 +612,7 @@ func (h *handlers) newBooking(e *core.RequestEvent) error {
 	now := h.now()
 	var id string
 	err = e.App.RunInTransaction(func(tx core.App) error {
-		cal, err := loadCalendar(tx, off, date, v.loc)
+		cal, err := loadCalendar(tx, off, date, v.loc, "")
 		if err != nil {
 			return err
 		}

@@ -761,3 +761,20 @@ func TestTheLastOwnerStays(t *testing.T) {
 		t.Errorf("statuses %v, want one 303 and one 409 or 403", statuses)
 	}
 }
+
+// TestVenueChangesShowAtOnce: the venue is kept in memory, and a change through the dashboard
+// or PocketBase's records shows on the next page.
+func TestVenueChangesShowAtOnce(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	mustContain(t, "home", s.get(t, "/").body, "Demo Bistro &amp; Pottery")
+	s.setVenue(t, map[string]any{"name": "Chez Ada"})
+	mustContain(t, "home after a record change", s.get(t, "/").body, "Chez Ada")
+	cookie, _ := s.signedIn(t, "owner")
+	form := (&matrixFixtures{t: t, s: s}).settingsForm()
+	form.Set("name", "Ada's Kitchen")
+	if r := s.as(t, cookie, http.MethodPost, "/admin/settings", form); r.status != http.StatusSeeOther {
+		t.Fatalf("settings = %d", r.status)
+	}
+	mustContain(t, "home after the settings page", s.get(t, "/").body, "Ada&#39;s Kitchen")
+}

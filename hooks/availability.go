@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,6 +41,14 @@ type apiError struct {
 // GET /api/reserva/availability?offering=SLUG&date=YYYY-MM-DD&party=N.
 func (h *handlers) availability(e *core.RequestEvent) error {
 	fail := func(status int, msg string) error { return e.JSON(status, apiError{status, msg}) }
+	// Only complete answers (200) are kept, so a kept one stands for a valid request.
+	now := h.now()
+	version := h.cache.version.Load()
+	served, done := h.cache.serveOrLead(e, now)
+	if served {
+		return nil
+	}
+	defer done()
 	v, err := h.venue(e.App)
 	if err != nil {
 		if err == errNoVenue {
@@ -68,8 +77,7 @@ func (h *handlers) availability(e *core.RequestEvent) error {
 		}
 		party = n
 	}
-	now := h.now()
-	cal, err := loadCalendar(e.App, off, d, v.loc)
+	cal, err := loadCalendar(e.App, off, d, v.loc, "")
 	if err != nil {
 		return err
 	}
@@ -95,6 +103,12 @@ func (h *handlers) availability(e *core.RequestEvent) error {
 		}
 		ans.Times = append(ans.Times, at)
 	}
-	e.Response.Header().Set("Cache-Control", "no-store")
-	return e.JSON(http.StatusOK, ans)
+	b, err := json.Marshal(ans)
+	if err != nil {
+		return err
+	}
+	h.cache.keep(e, version, now, jsonType, b)
+	return writeBody(e, http.StatusOK, jsonType, b)
 }
+
+const jsonType = "application/json"

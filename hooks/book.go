@@ -23,6 +23,18 @@ import (
 // bookPage shows an offering's free times on a date for a party size; with ?start= it also
 // shows the details form for that time.
 func (h *handlers) bookPage(e *core.RequestEvent) error {
+	now := h.now()
+	q := e.Request.URL.Query()
+	// Without a chosen time the page is the same for every visitor: kept for a moment. Only
+	// complete answers are kept, and a change to the venue or an offering makes them stale.
+	cacheable, version := !q.Has("start"), h.cache.version.Load()
+	if cacheable {
+		served, done := h.cache.serveOrLead(e, now)
+		if served {
+			return nil
+		}
+		defer done()
+	}
 	v, err := h.venueOrUnavailable(e.App)
 	if err != nil {
 		return err
@@ -31,8 +43,6 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	if err != nil {
 		return notFound(err)
 	}
-	now := h.now()
-	q := e.Request.URL.Query()
 	sel, err := h.selection(e.App, v, off, q.Get("date"), q.Get("party"), now)
 	if err != nil {
 		return err
@@ -55,7 +65,14 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 			d.Notice, status = views.M("err.start_invalid"), http.StatusBadRequest
 		}
 	}
-	return render(e, status, views.BookPage(d))
+	b, err := renderHTML(e, views.BookPage(d))
+	if err != nil {
+		return err
+	}
+	if cacheable && status == http.StatusOK {
+		h.cache.keep(e, version, now, htmlType, b)
+	}
+	return writeBody(e, status, htmlType, b)
 }
 
 // book creates a booking: the capacity check and the insert run in one transaction, so no number
@@ -98,7 +115,7 @@ func (h *handlers) book(e *core.RequestEvent) error {
 
 	var token string
 	err = e.App.RunInTransaction(func(tx core.App) error {
-		cal, err := loadCalendar(tx, off, date, v.loc)
+		cal, err := loadCalendar(tx, off, date, v.loc, "")
 		if err != nil {
 			return err
 		}

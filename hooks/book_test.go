@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocketbase/dbx"
 )
@@ -338,5 +339,57 @@ func TestBookRefusesCrossSiteAndOversizedPosts(t *testing.T) {
 	mustContain(t, "413 page", res.body, "Too much data")
 	if n, _ := s.app.CountRecords("bookings"); n != 0 {
 		t.Errorf("bookings = %d, want 0", n)
+	}
+}
+
+// TestAvailabilityIsNeverStaleAfterAChange: the booking page and the availability JSON are
+// kept for a moment, but any committed change (a booking, a closure) shows on the next view.
+func TestAvailabilityIsNeverStaleAfterAChange(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	page := "/book/dinner?date=2026-11-27&party=2"
+	api := "/api/reserva/availability?offering=dinner&date=2026-11-27&party=2"
+	first, firstAPI := s.get(t, page), s.get(t, api)
+	if again := s.get(t, page); again.body != first.body || again.header.Get("Cache-Control") != "no-store" ||
+		again.header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("a repeated view differs or lacks headers: %v", again.header)
+	}
+	if again := s.get(t, api); again.body != firstAPI.body {
+		t.Fatalf("a repeated availability answer differs")
+	}
+	s.book(t, "2026-11-27T19:00", "8")
+	if after := s.get(t, api); after.body == firstAPI.body || !strings.Contains(after.body, `"remaining":32`) {
+		t.Errorf("the availability JSON is stale after a booking:\n%s", after.body)
+	}
+	for range 4 {
+		s.book(t, "2026-11-27T19:00", "8")
+	}
+	if after := s.get(t, page); after.body == first.body || strings.Contains(after.body, `value="2026-11-27T19:00"`) {
+		t.Errorf("the booking page still offers a time just filled")
+	}
+	closed := s.get(t, page)
+	if _, err := create(s.app, "closures", map[string]any{"start_date": "2026-11-27", "end_date": "2026-11-27", "reason": "Private party"}); err != nil {
+		t.Fatal(err)
+	}
+	if after := s.get(t, page); after.body == closed.body || !strings.Contains(after.body, "Private party") {
+		t.Errorf("a closure does not show at once")
+	}
+	// A change written by another process (no hook here) shows within a second.
+	api = "/api/reserva/availability?offering=dinner&date=2026-11-28&party=2"
+	kept := s.get(t, api)
+	var dinner string
+	s.app.DB().Select("id").From("offerings").Where(dbx.HashExp{"slug": "dinner"}).Row(&dinner)
+	if _, err := s.app.DB().Insert("bookings", dbx.Params{"id": "otherprocess001", "reference": "OTH-ER1", "offering": dinner,
+		"start": "2026-11-28 18:30:00.000Z", "end": "2026-11-28 20:30:00.000Z", "party": 4, "status": "confirmed",
+		"source": "staff"}).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	s.now = s.now.Add(500 * time.Millisecond)
+	if res := s.get(t, api); res.body != kept.body {
+		t.Errorf("kept for less than a second")
+	}
+	s.now = s.now.Add(600 * time.Millisecond)
+	if res := s.get(t, api); res.body == kept.body || !strings.Contains(res.body, `"remaining":36`) {
+		t.Errorf("a change by another process does not show after a second:\n%s", res.body)
 	}
 }

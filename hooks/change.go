@@ -108,11 +108,11 @@ func (h *handlers) change(e *core.RequestEvent) error {
 		if err := changeable(cur, off, now); err != nil {
 			return err
 		}
-		cal, err := loadCalendar(tx, off, date, v.loc)
+		cal, err := loadCalendar(tx, off, date, v.loc, cur.Id)
 		if err != nil {
 			return err
 		}
-		slot, err := r.Check(cal.without(cur.Id).Calendar, booking.Request{Start: start, Party: party}, now, v.loc)
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party}, now, v.loc)
 		if err != nil {
 			return err
 		}
@@ -163,11 +163,10 @@ func (h *handlers) renderChange(e *core.RequestEvent, v *venue, off, rec *core.R
 
 // changeData builds the change page for a selection, counting the booking's own place as free.
 func (h *handlers) changeData(app core.App, v *venue, off, rec *core.Record, token string, sel selection, now time.Time) (views.ChangeData, error) {
-	cal, err := loadCalendar(app, off, sel.date, v.loc)
+	cal, err := loadCalendar(app, off, sel.date, v.loc, rec.Id)
 	if err != nil {
 		return views.ChangeData{}, err
 	}
-	cal = cal.without(rec.Id)
 	base := "/b/" + token
 	picker, err := h.picker(app, v, off, base+"/change", sel, now)
 	if err != nil {

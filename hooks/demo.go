@@ -163,7 +163,7 @@ func seedDemoGuests(tx core.App, now time.Time) error {
 				want = 4
 			}
 			for range want {
-				cal, err := loadCalendar(tx, off, d, v.loc)
+				cal, err := loadCalendar(tx, off, d, v.loc, "")
 				if err != nil {
 					return err
 				}

@@ -89,9 +89,7 @@ func TestBookingMailsAreQueuedWithTheChange(t *testing.T) {
 func TestVenueNotice(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	if _, err := s.app.DB().NewQuery("UPDATE venue SET notify_email = 'desk@demo.invalid'").Execute(); err != nil {
-		t.Fatal(err)
-	}
+	s.setVenue(t, map[string]any{"notify_email": "desk@demo.invalid"})
 	s.book(t, "2026-11-27T19:00", "2")
 	rows := s.outboxRows(t, "venue_notice")
 	if len(rows) != 1 || rows[0].GetString("to_email") != "desk@demo.invalid" {
@@ -272,9 +270,7 @@ func TestFeedbackRequestsAreOffByDefault(t *testing.T) {
 	if _, f, _ := s.h.queueReminders(s.app, later); f != 0 {
 		t.Fatalf("feedback requests while off: %d", f)
 	}
-	if _, err := s.app.DB().NewQuery("UPDATE venue SET feedback_hours = 12, feedback_url = 'https://reviews.example/demo'").Execute(); err != nil {
-		t.Fatal(err)
-	}
+	s.setVenue(t, map[string]any{"feedback_hours": 12, "feedback_url": "https://reviews.example/demo"})
 	if _, f, _ := s.h.queueReminders(s.app, later); f != 1 {
 		t.Fatalf("feedback requests = %d, want 1", f)
 	}

@@ -18,18 +18,34 @@ import (
 // render writes c with status through a buffer, so a component that fails half-way never sends
 // half a page: the caller gets the error and the error page is written instead.
 func render(e *core.RequestEvent, status int, c templ.Component) error {
-	var buf bytes.Buffer
-	if err := c.Render(e.Request.Context(), &buf); err != nil {
+	b, err := renderHTML(e, c)
+	if err != nil {
 		return err
 	}
+	return writeBody(e, status, htmlType, b)
+}
+
+const htmlType = "text/html; charset=utf-8"
+
+// renderHTML renders c into memory.
+func renderHTML(e *core.RequestEvent, c templ.Component) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := c.Render(e.Request.Context(), &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// writeBody sends a page or document that must not be stored by browsers or proxies.
+func writeBody(e *core.RequestEvent, status int, contentType string, b []byte) error {
 	h := e.Response.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	e.Response.WriteHeader(status)
 	if e.Request.Method == http.MethodHead {
 		return nil
 	}
-	_, err := e.Response.Write(buf.Bytes())
+	_, err := e.Response.Write(b)
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/pocketbase/apis"
@@ -52,6 +53,8 @@ type handlers struct {
 	mail                     mailer
 	backup                   backups
 	signins                  backoff // failed staff sign-ins, per account and per address
+	venueCache               atomic.Pointer[venue]
+	cache                    pageCache // availability answers, see pagecache.go
 	baseURL                  string
 	version                  string
 }
@@ -73,7 +76,12 @@ func register(app core.App, opts *Options) *handlers {
 	h.bindPocketBaseMail(app)
 	h.bindBackupExclusions(app)
 	bindAuditAppendOnly(app)
+	h.bindVenueCache(app)
+	h.cache.bind(app)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		if _, err := ensureBookingUsage(se.App); err != nil {
+			return err
+		}
 		if opts.Demo {
 			if err := SeedDemo(se.App, h.now(), opts.DemoGuests); err != nil {
 				return err

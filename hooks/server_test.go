@@ -125,6 +125,22 @@ func fastPasswordHashes(t testing.TB, app core.App) {
 	}
 }
 
+// setVenue changes fields of the venue record, as the settings page or PocketBase's dashboard
+// does (through the records API, so the server's kept copy is dropped).
+func (s *testServer) setVenue(t testing.TB, fields map[string]any) {
+	t.Helper()
+	recs, err := s.app.FindAllRecords("venue")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("venue: %v", err)
+	}
+	for k, v := range fields {
+		recs[0].Set(k, v)
+	}
+	if err := s.app.Save(recs[0]); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // response is what a test request got back.
 type response struct {
 	status int

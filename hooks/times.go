@@ -121,7 +121,7 @@ func midnight(d booking.Date, loc *time.Location) time.Time {
 
 // bookData builds the booking page for a selection: free times, closures, the picker.
 func (h *handlers) bookData(app core.App, v *venue, off *core.Record, sel selection, now time.Time) (views.BookData, error) {
-	cal, err := loadCalendar(app, off, sel.date, v.loc)
+	cal, err := loadCalendar(app, off, sel.date, v.loc, "")
 	if err != nil {
 		return views.BookData{}, err
 	}
@@ -170,8 +170,8 @@ const localLayout = "2006-01-02T15:04"
 func closedMsg(cal dayCalendar, r booking.Offering, d booking.Date) views.Msg {
 	day := d.String()
 	for _, c := range cal.closures {
-		if c.GetString("start_date") <= day && day <= c.GetString("end_date") {
-			if reason := c.GetString("reason"); reason != "" {
+		if c.StartDate <= day && day <= c.EndDate {
+			if reason := c.Reason; reason != "" {
 				return views.M("book.closed_reason", reason)
 			}
 			return views.M("book.closed_day")

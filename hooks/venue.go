@@ -24,10 +24,15 @@ type venue struct {
 }
 
 // venue loads the one venue record. It returns errNoVenue when none exists, and an error when
-// its time zone is not a valid IANA name.
+// its time zone is not a valid IANA name. Every request needs it: outside transactions it is
+// kept in memory until a venue record changes (bindVenueCache), and each caller gets its own
+// copy of the record to change.
 func (h *handlers) venue(app core.App) (*venue, error) {
-	recs, err := app.FindRecordsByFilter("venue", "", "created", 1, 0)
-	if err != nil {
+	if c := h.venueCache.Load(); c != nil && !app.IsTransactional() {
+		return &venue{rec: c.rec.Clone(), loc: c.loc, locale: c.locale}, nil
+	}
+	recs := []*core.Record{}
+	if err := app.RecordQuery("venue").OrderBy("created").Limit(1).All(&recs); err != nil {
 		return nil, fmt.Errorf("venue: load: %w", err)
 	}
 	if len(recs) == 0 {
@@ -38,7 +43,23 @@ func (h *handlers) venue(app core.App) (*venue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("venue: time zone: %w", err)
 	}
-	return &venue{rec: rec, loc: loc, locale: views.NewLocale(rec.GetString("locale"))}, nil
+	v := &venue{rec: rec, loc: loc, locale: views.NewLocale(rec.GetString("locale"))}
+	if !app.IsTransactional() {
+		h.venueCache.Store(&venue{rec: rec.Clone(), loc: loc, locale: v.locale})
+	}
+	return v, nil
+}
+
+// bindVenueCache drops the kept venue whenever a venue record is created, changed or deleted
+// (after the change is committed).
+func (h *handlers) bindVenueCache(app core.App) {
+	drop := func(e *core.RecordEvent) error {
+		h.venueCache.Store(nil)
+		return e.Next()
+	}
+	app.OnRecordAfterCreateSuccess("venue").BindFunc(drop)
+	app.OnRecordAfterUpdateSuccess("venue").BindFunc(drop)
+	app.OnRecordAfterDeleteSuccess("venue").BindFunc(drop)
 }
 
 // venueOrUnavailable is venue for handlers: no venue yet is a calm 503 page, not a 500.
@@ -78,7 +99,8 @@ func findOffering(app core.App, slug string) (*core.Record, error) {
 	if slug == "" || len(slug) > 80 {
 		return nil, sql.ErrNoRows
 	}
-	rec, err := app.FindFirstRecordByFilter("offerings", "slug = {:slug} && active = true", dbx.Params{"slug": slug})
+	rec := &core.Record{}
+	err := app.RecordQuery("offerings").Where(dbx.HashExp{"slug": slug, "active": true}).Limit(1).One(rec)
 	if err != nil {
 		return nil, fmt.Errorf("offering %q: %w", slug, err)
 	}

@@ -33,10 +33,17 @@ type Closure struct {
 // Reservation is an existing booking that uses capacity. Callers pass only
 // the active ones. A reservation whose End is before its Start is taken to end
 // at its Start.
+//
+// Bookings with the same Start, End and Session may be passed merged into one
+// Reservation: Party is then the sum of their parties and Count how many they
+// are (0 counts as 1), which uses exactly the capacity they use one by one.
+// A merged reservation has no ID of its own.
 type Reservation struct {
 	ID         string
 	Start, End time.Time
 	Party      int
+	// Count is how many bookings the reservation stands for (0 means 1).
+	Count int
 	// Session is the session booked (session kind): seats are counted by
 	// this ID. Slot capacity counts every reservation passed, whatever its
 	// Session.

@@ -43,7 +43,7 @@ func (o Offering) usage(res []Reservation, ignore string, from, to time.Time) us
 	steps := make([]usageStep, 0, 2*len(res))
 	for i := range res {
 		r := &res[i]
-		need := o.Need(r.Party)
+		need := o.needOf(r)
 		if need <= 0 || (ignore != "" && r.ID == ignore) {
 			continue
 		}
@@ -125,7 +125,7 @@ func (o Offering) seatsLeft(s Session, res []Reservation, ignore string) int {
 		if r.Session != s.ID || (ignore != "" && r.ID == ignore) {
 			continue
 		}
-		used += max(o.Need(r.Party), 0)
+		used += max(o.needOf(r), 0)
 	}
 	return max(s.Seats-used, 0)
 }

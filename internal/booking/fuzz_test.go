@@ -2,6 +2,7 @@ package booking
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -236,8 +237,39 @@ func runFuzz(t *testing.T, sc fuzzScenario) {
 		}
 		made = append(made, Reservation{ID: id, Start: slot.Start, End: slot.End, Party: r.Party, Session: slot.Session})
 		checkCapacity(t, sc, made)
+		checkMerged(t, sc, made)
 	}
 	checkListing(t, sc, made, walls)
+}
+
+// checkMerged lists the day from the reservations one by one and merged by start, end and
+// session (as the server passes them): the listings must be the same.
+func checkMerged(t *testing.T, sc fuzzScenario, made []Reservation) {
+	t.Helper()
+	type key struct {
+		start, end time.Time
+		session    string
+	}
+	idx := map[key]int{}
+	var merged []Reservation
+	for _, r := range made {
+		k := key{r.Start, r.End, r.Session}
+		if i, ok := idx[k]; ok {
+			merged[i].Party += r.Party
+			merged[i].Count++
+			continue
+		}
+		idx[k] = len(merged)
+		merged = append(merged, Reservation{Start: r.Start, End: r.End, Session: r.Session, Party: r.Party, Count: 1})
+	}
+	one, all := sc.cal, sc.cal
+	one.Reservations, all.Reservations = made, merged
+	for _, d := range []Date{sc.day.AddDays(-1), sc.day, sc.day.AddDays(1)} {
+		a, b := sc.o.Slots(one, d, sc.now, sc.loc), sc.o.Slots(all, d, sc.now, sc.loc)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("merged reservations list %s differently:\none by one %+v\nmerged %+v", d, a, b)
+		}
+	}
 }
 
 // fuzzNeed is Need, written again.

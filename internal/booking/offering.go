@@ -66,6 +66,15 @@ func (o Offering) Need(party int) int {
 	return party
 }
 
+// needOf returns the capacity a reservation uses: its (summed) party in
+// people mode, its count of bookings in units mode.
+func (o Offering) needOf(r *Reservation) int {
+	if o.Mode == ModeUnits {
+		return max(r.Count, 1)
+	}
+	return r.Party
+}
+
 // CheckParty returns ErrPartyTooSmall if party is under MinParty (at least 1),
 // ErrPartyTooLarge if MaxParty > 0 and party is over it, and nil otherwise.
 func (o Offering) CheckParty(party int) error {

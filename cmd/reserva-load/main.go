@@ -1,0 +1,614 @@
+// Command reserva-load measures Reserva under load against baselines taken in the same run:
+// a bare net/http handler serving the same page bytes, and a raw SQLite insert loop on the same
+// disk. It builds the reserva binary, runs it on temporary data directories and prints a table
+// of throughput, latency, errors, over-capacity count, memory and start-up time, with the
+// ratios the performance targets are set in (see docs/performance.md).
+//
+//	GOTOOLCHAIN=go1.27.3 go run ./cmd/reserva-load              # the whole run (about 5 minutes)
+//	GOTOOLCHAIN=go1.27.3 go run ./cmd/reserva-load -short       # 3 s scenarios, 100,000 bookings for start-up
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+var (
+	duration  = flag.Duration("duration", 10*time.Second, "how long each load scenario runs")
+	conns     = flag.Int("conns", 64, "concurrent connections of the load scenarios")
+	startupN  = flag.Int("startup-bookings", 1_000_000, "bookings in the database of the start-up measurement")
+	short     = flag.Bool("short", false, "a quick run: 3 s scenarios, 100,000 bookings for start-up")
+	binFlag   = flag.String("bin", "", "a reserva binary to use (default: go build . into a temporary directory)")
+	outFile   = flag.String("out", "", "also write the results (markdown) to this file")
+	keepFiles = flag.Bool("keep", false, "keep the temporary directory (data, logs)")
+)
+
+const ownerPassword = "load-test-owner-password"
+
+func main() {
+	log.SetFlags(0)
+	flag.Parse()
+	if *short {
+		*duration, *startupN = 3*time.Second, 100_000
+	}
+	tmp, err := os.MkdirTemp("", "reserva-load-")
+	check(err)
+	if !*keepFiles {
+		defer os.RemoveAll(tmp)
+	}
+	bin := *binFlag
+	if bin == "" {
+		bin = filepath.Join(tmp, "reserva")
+		log.Printf("building reserva …")
+		run("go", "build", "-o", bin, ".")
+	}
+	r := &report{}
+	r.add("machine", fmt.Sprintf("%s, %d CPUs, GOMAXPROCS default; %d connections, %s per scenario", cpuModel(), numCPU(), *conns, *duration))
+
+	// The venue under load: the demo plus 1,000 generated bookings (the "hall" offering, room
+	// for any number of bookings at one time), an owner, backups to a local directory.
+	data := filepath.Join(tmp, "data")
+	run(bin, "demo", "--bookings", "1000", "--dir", data)
+	runStdin(ownerPassword+"\n", bin, "staff", "create", "owner@load.invalid", "--role", "owner", "--dir", data)
+	keyOut := string(runOut(bin, "backup", "keygen", "--out", filepath.Join(tmp, "backup.key")))
+	recipient := regexp.MustCompile(`RESERVA_BACKUP_RECIPIENTS=(\S+)`).FindStringSubmatch(keyOut)
+	if recipient == nil {
+		log.Fatalf("no recipient in:\n%s", keyOut)
+	}
+	srv := start(bin, data, tmp, "RESERVA_BACKUP_RECIPIENTS="+recipient[1], "RESERVA_BACKUP_DIR="+filepath.Join(tmp, "backups"),
+		"RESERVA_BACKUP_SCHEDULE=0 4 1 1 *", "RESERVA_BACKUP_DRILL=30 4 1 1 *")
+	defer srv.stop()
+	time.Sleep(2 * time.Second)
+	idleRSS := srv.rss("VmRSS")
+
+	day := time.Now().AddDate(0, 0, 3)
+	for day.Weekday() == time.Monday { // the demo dinner is closed on Mondays
+		day = day.AddDate(0, 0, 1)
+	}
+	date := day.Format("2006-01-02")
+	pagePath := "/book/dinner?date=" + date + "&party=2"
+	client := newClient(*conns)
+
+	// 1. Browse: the booking page, against a bare handler serving the same bytes.
+	page := get(client, srv.url+pagePath)
+	bare := bareServer(page)
+	defer bare.Close()
+	rBare := load("bare net/http, same bytes", *duration, *conns, func(c *http.Client, _ *rand.Rand) (int, error) {
+		return do(c, http.MethodGet, bare.URL+pagePath, nil)
+	}, client)
+	rBrowse := load("browse: booking page", *duration, *conns, func(c *http.Client, _ *rand.Rand) (int, error) {
+		return do(c, http.MethodGet, srv.url+pagePath, nil)
+	}, client)
+	rJSON := load("browse: availability JSON", *duration, *conns, func(c *http.Client, _ *rand.Rand) (int, error) {
+		return do(c, http.MethodGet, srv.url+"/api/reserva/availability?offering=dinner&date="+date+"&party=2", nil)
+	}, client)
+
+	// 2. Book one contended time (the hall: no capacity limit reached), against raw inserts.
+	rRaw := rawInserts(filepath.Join(tmp, "raw.db"), *duration)
+	var seq atomic.Int64
+	bookForm := func(start string, party int) url.Values {
+		n := seq.Add(1)
+		return url.Values{"start": {start}, "party": {strconv.Itoa(party)}, "name": {"Load Guest"},
+			"email": {fmt.Sprintf("load%d@example.invalid", n)}, "consent": {"yes"}}
+	}
+	rBook := load("book one contended time", *duration, *conns, func(c *http.Client, _ *rand.Rand) (int, error) {
+		return do(c, http.MethodPost, srv.url+"/book/hall", bookForm(date+"T19:00", 2))
+	}, client)
+
+	// 3. Capacity: 400 simultaneous requests for the 40 dinner seats at one time.
+	rCap := burst("capacity: 400 at once for 40 seats", 400, func(c *http.Client) (int, error) {
+		return do(c, http.MethodPost, srv.url+"/book/dinner", bookForm(date+"T20:00", 2))
+	}, client)
+	over := overCapacity(filepath.Join(data, "data.db"))
+
+	// 4. Mixed: 90% browse, 10% book at random hall times.
+	mixed := func(c *http.Client, rnd *rand.Rand) (int, error) {
+		if rnd.IntN(10) == 0 {
+			slot := fmt.Sprintf("%sT%02d:%02d", date, 10+rnd.IntN(11), rnd.IntN(2)*30)
+			return do(c, http.MethodPost, srv.url+"/book/hall", bookForm(slot, 1+rnd.IntN(4)))
+		}
+		return do(c, http.MethodGet, srv.url+pagePath, nil)
+	}
+	rMixed := load("mixed: 90% browse, 10% book", *duration, *conns, mixed, client)
+
+	// 5. Mixed during a backup the owner starts from the dashboard.
+	owner := signIn(srv.url)
+	var backupTook time.Duration
+	backupDone := make(chan struct{})
+	rDuring := loadWhile("mixed during a backup", *conns, mixed, client, func() {
+		t0 := time.Now()
+		st, err := do(owner, http.MethodPost, srv.url+"/admin/backups/now", url.Values{})
+		backupTook = time.Since(t0)
+		if err != nil || st != http.StatusSeeOther {
+			log.Printf("backup now: %d %v", st, err)
+		}
+		close(backupDone)
+	}, backupDone)
+	peakRSS := srv.rss("VmHWM")
+	srv.stop()
+
+	// 6. Start-up: to the first 200 on a database with many bookings, against an empty one.
+	small := filepath.Join(tmp, "small")
+	run(bin, "demo", "--dir", small)
+	startSmall := startupTime(bin, small, tmp)
+	big := filepath.Join(tmp, "big")
+	log.Printf("generating %d bookings for the start-up measurement …", *startupN)
+	genStart := time.Now()
+	run(bin, "demo", "--bookings", strconv.Itoa(*startupN), "--dir", big)
+	genTook := time.Since(genStart)
+	startBig := startupTime(bin, big, tmp)
+	bigSize := fileSize(filepath.Join(big, "data.db"))
+
+	// The table.
+	for _, x := range []result{rBare, rBrowse, rJSON, rRaw, rBook, rCap, rMixed, rDuring} {
+		r.row(x)
+	}
+	r.add("backup during the mixed load", fmt.Sprintf("%s (the bookings' p99 while it ran: %s)", backupTook.Round(time.Millisecond), ms(rDuring.p99)))
+	r.add("resident memory", fmt.Sprintf("idle %.1f MB, peak under load %.1f MB", mb(idleRSS), mb(peakRSS)))
+	r.add("start to first 200", fmt.Sprintf("%s with %d bookings (%.0f MB; generated in %s), %s with the bare demo",
+		startBig.Round(time.Millisecond), *startupN, mb(bigSize), genTook.Round(time.Second), startSmall.Round(time.Millisecond)))
+	r.target("browse throughput ÷ bare handler", rBrowse.rate/rBare.rate, ">= 0.5", rBrowse.rate/rBare.rate >= 0.5)
+	r.target("browse p99 at "+strconv.Itoa(*conns)+" connections", rBrowse.p99.Seconds()*1000, "<= 10 ms", rBrowse.p99 <= 10*time.Millisecond)
+	r.target("confirmed bookings/s, one contended time", rBook.okRate, ">= 1000", rBook.okRate >= 1000)
+	r.target("bookings/s ÷ raw SQLite inserts/s", rBook.okRate/rRaw.rate, ">= 0.5", rBook.okRate/rRaw.rate >= 0.5)
+	r.target("people over capacity", float64(over), "0", over == 0)
+	r.target("RSS idle (MB)", mb(idleRSS), "<= 40", mb(idleRSS) <= 40)
+	r.target("RSS peak under load (MB)", mb(peakRSS), "<= 150", mb(peakRSS) <= 150)
+	r.target(fmt.Sprintf("start to first 200, %d bookings (s)", *startupN), startBig.Seconds(), "<= 0.5", startBig <= 500*time.Millisecond)
+	r.target("start-up, many bookings ÷ bare demo", startBig.Seconds()/startSmall.Seconds(), "(ratio)", true)
+	out := r.String()
+	fmt.Print(out)
+	if *outFile != "" {
+		check(os.WriteFile(*outFile, []byte(out), 0o644))
+	}
+}
+
+// result is one scenario's measurements.
+type result struct {
+	name           string
+	n, ok, errs    int
+	took           time.Duration
+	rate, okRate   float64 // requests/s, successful (2xx/3xx) requests/s
+	p50, p99, pmax time.Duration
+	statuses       map[int]int
+}
+
+func summarize(name string, took time.Duration, lat []time.Duration, statuses map[int]int, errs int) result {
+	slices.Sort(lat)
+	r := result{name: name, n: len(lat), errs: errs, took: took, statuses: statuses}
+	for st, c := range statuses {
+		if st < 400 {
+			r.ok += c
+		}
+	}
+	if len(lat) > 0 {
+		r.p50, r.p99, r.pmax = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	}
+	r.rate = float64(r.n) / took.Seconds()
+	r.okRate = float64(r.ok) / took.Seconds()
+	return r
+}
+
+type requestFunc func(c *http.Client, rnd *rand.Rand) (int, error)
+
+// load runs f from conns workers for d.
+func load(name string, d time.Duration, conns int, f requestFunc, c *http.Client) result {
+	stop := make(chan struct{})
+	time.AfterFunc(d, func() { close(stop) })
+	return loadWhile(name, conns, f, c, nil, stop)
+}
+
+// loadWhile runs f from conns workers until stop closes; during, when not nil, runs alongside.
+func loadWhile(name string, conns int, f requestFunc, c *http.Client, during func(), stop chan struct{}) result {
+	log.Printf("%s …", name)
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		statuses = map[int]int{}
+		errs     int
+		wg       sync.WaitGroup
+	)
+	t0 := time.Now()
+	if during != nil {
+		go during()
+	}
+	for w := range conns {
+		wg.Go(func() {
+			rnd := rand.New(rand.NewPCG(uint64(w), 42))
+			var my []time.Duration
+			myStatus := map[int]int{}
+			myErrs := 0
+			for {
+				select {
+				case <-stop:
+					mu.Lock()
+					lat = append(lat, my...)
+					for k, v := range myStatus {
+						statuses[k] += v
+					}
+					errs += myErrs
+					mu.Unlock()
+					return
+				default:
+				}
+				s := time.Now()
+				st, err := f(c, rnd)
+				my = append(my, time.Since(s))
+				if err != nil || st >= 500 {
+					myErrs++
+				}
+				myStatus[st]++
+			}
+		})
+	}
+	wg.Wait()
+	return summarize(name, time.Since(t0), lat, statuses, errs)
+}
+
+// burst sends n requests at the same moment.
+func burst(name string, n int, f func(*http.Client) (int, error), c *http.Client) result {
+	log.Printf("%s …", name)
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		statuses = map[int]int{}
+		errs     int
+		wg       sync.WaitGroup
+	)
+	ready := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			<-ready
+			s := time.Now()
+			st, err := f(c)
+			mu.Lock()
+			defer mu.Unlock()
+			lat = append(lat, time.Since(s))
+			statuses[st]++
+			if err != nil || st >= 500 {
+				errs++
+			}
+		})
+	}
+	t0 := time.Now()
+	close(ready)
+	wg.Wait()
+	return summarize(name, time.Since(t0), lat, statuses, errs)
+}
+
+func newClient(conns int) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, MaxConnsPerHost: conns * 2,
+			IdleConnTimeout: time.Minute},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       30 * time.Second,
+	}
+}
+
+// do sends one request (a form when form is not nil) and reads the whole answer.
+func do(c *http.Client, method, target string, form url.Values) (int, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, target, body)
+	if err != nil {
+		return 0, err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	_, err = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, err
+}
+
+func get(c *http.Client, target string) []byte {
+	res, err := c.Get(target)
+	check(err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	check(err)
+	if res.StatusCode != http.StatusOK {
+		log.Fatalf("GET %s = %d", target, res.StatusCode)
+	}
+	return b
+}
+
+// bareServer serves body for every request: the ceiling of what an HTTP server in this
+// process and on this machine can do with these bytes.
+func bareServer(body []byte) *httpServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	s := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(body)
+	})}
+	go s.Serve(ln)
+	return &httpServer{URL: "http://" + ln.Addr().String(), s: s}
+}
+
+type httpServer struct {
+	URL string
+	s   *http.Server
+}
+
+func (h *httpServer) Close() { h.s.Close() }
+
+// rawInserts is the floor of a booking's cost: one-row INSERT transactions on the same disk,
+// with PocketBase's connection settings (WAL, synchronous NORMAL), one writer as in Reserva.
+func rawInserts(path string, d time.Duration) result {
+	log.Printf("raw SQLite inserts …")
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)")
+	check(err)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	_, err = db.Exec(`CREATE TABLE bookings (id TEXT PRIMARY KEY, start TEXT, party INTEGER, name TEXT, email TEXT)`)
+	check(err)
+	_, err = db.Exec(`CREATE INDEX idx_start ON bookings (start)`)
+	check(err)
+	var lat []time.Duration
+	t0 := time.Now()
+	for i := 0; time.Since(t0) < d; i++ {
+		s := time.Now()
+		tx, err := db.Begin()
+		check(err)
+		_, err = tx.Exec(`INSERT INTO bookings VALUES (?, ?, ?, ?, ?)`, fmt.Sprintf("r%014d", i), "2026-12-01 18:00:00.000Z", 2,
+			"Load Guest", fmt.Sprintf("raw%d@example.invalid", i))
+		check(err)
+		check(tx.Commit())
+		lat = append(lat, time.Since(s))
+	}
+	return summarize("raw SQLite insert transactions", time.Since(t0), lat, map[int]int{200: len(lat)}, 0)
+}
+
+// overCapacity counts the people above each offering's capacity at the worst moment of each
+// time booked, read straight from the database (not through Reserva's rules).
+func overCapacity(path string) int {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	check(err)
+	defer db.Close()
+	var over sql.NullInt64
+	err = db.QueryRow(`SELECT sum(x) FROM (SELECT max(0, (SELECT sum(o.party) FROM bookings o
+		WHERE o.offering = b.offering AND o.status IN ('confirmed', 'checked_in') AND o.start <= b.start AND o."end" > b.start) - f.capacity) AS x
+		FROM bookings b JOIN offerings f ON f.id = b.offering WHERE f.capacity_mode = 'people' AND b.status IN ('confirmed', 'checked_in')
+		GROUP BY b.offering, b.start)`).Scan(&over)
+	check(err)
+	return int(over.Int64)
+}
+
+// signIn signs the owner in to the dashboard; the client keeps the session cookie.
+func signIn(base string) *http.Client {
+	jar, err := cookiejar.New(nil)
+	check(err)
+	c := newClient(2)
+	c.Jar = jar
+	st, err := do(c, http.MethodPost, base+"/admin/login", url.Values{"email": {"owner@load.invalid"}, "password": {ownerPassword}})
+	if err != nil || st != http.StatusSeeOther {
+		log.Fatalf("owner sign-in: %d %v", st, err)
+	}
+	return c
+}
+
+// server is a running reserva.
+type server struct {
+	url string
+	cmd *exec.Cmd
+}
+
+func start(bin, dir, tmp string, env ...string) *server {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	addr := ln.Addr().String()
+	ln.Close()
+	logFile, err := os.Create(filepath.Join(tmp, "reserva-"+filepath.Base(dir)+".log"))
+	check(err)
+	cmd := exec.Command(bin, "serve", "--http", addr, "--dir", dir)
+	cmd.Env = append(os.Environ(), append([]string{"RESERVA_RATE_BOOKING=off", "RESERVA_RATE_PAGES=off",
+		"RESERVA_BOOKINGS_PER_EMAIL=0", "RESERVA_FORM_MIN_SECONDS=0"}, env...)...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	check(cmd.Start())
+	s := &server{url: "http://" + addr, cmd: cmd}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if st, err := do(http.DefaultClient, http.MethodGet, s.url+"/healthz", nil); err == nil && st == http.StatusOK {
+			return s
+		}
+		if time.Now().After(deadline) {
+			log.Fatalf("reserva did not start; see %s", logFile.Name())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *server) stop() {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// rss reads a memory figure of the server (VmRSS now, VmHWM the peak) in bytes.
+func (s *server) rss(field string) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	check(err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			check(err)
+			return kb * 1024
+		}
+	}
+	log.Fatalf("no %s in /proc status", field)
+	return 0
+}
+
+// startupTime is the time from starting the process to the first 200 of the home page (the
+// best of three starts).
+func startupTime(bin, dir, tmp string) time.Duration {
+	best := time.Duration(0)
+	for range 3 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		check(err)
+		addr := ln.Addr().String()
+		ln.Close()
+		cmd := exec.Command(bin, "serve", "--http", addr, "--dir", dir)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		t0 := time.Now()
+		check(cmd.Start())
+		var took time.Duration
+		for took == 0 {
+			if st, err := do(http.DefaultClient, http.MethodGet, "http://"+addr+"/", nil); err == nil && st == http.StatusOK {
+				took = time.Since(t0)
+			} else if time.Since(t0) > time.Minute {
+				log.Fatalf("no 200 within a minute:\n%s", out.String())
+			} else {
+				time.Sleep(2 * time.Millisecond)
+			}
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		if best == 0 || took < best {
+			best = took
+		}
+	}
+	return best
+}
+
+// report collects the markdown output.
+type report struct {
+	rows, facts, targets []string
+}
+
+func (r *report) add(k, v string) { r.facts = append(r.facts, fmt.Sprintf("- %s: %s", k, v)) }
+
+func (r *report) row(x result) {
+	var codes []string
+	keys := make([]int, 0, len(x.statuses))
+	for k := range x.statuses {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		codes = append(codes, fmt.Sprintf("%d×%d", x.statuses[k], k))
+	}
+	r.rows = append(r.rows, fmt.Sprintf("| %s | %d | %.0f | %.0f | %s | %s | %s | %d | %s |", x.name, x.n, x.rate, x.okRate,
+		ms(x.p50), ms(x.p99), ms(x.pmax), x.errs, strings.Join(codes, " ")))
+}
+
+func (r *report) target(name string, v float64, want string, met bool) {
+	mark := "met"
+	if !met {
+		mark = "**missed**"
+	}
+	r.targets = append(r.targets, fmt.Sprintf("| %s | %.3g | %s | %s |", name, v, want, mark))
+}
+
+func (r *report) String() string {
+	var b strings.Builder
+	b.WriteString("\n| scenario | requests | req/s | ok/s | p50 | p99 | max | errors | statuses |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, x := range r.rows {
+		b.WriteString(x + "\n")
+	}
+	b.WriteString("\n")
+	for _, x := range r.facts {
+		b.WriteString(x + "\n")
+	}
+	b.WriteString("\n| target | measured | wanted | |\n|---|---|---|---|\n")
+	for _, x := range r.targets {
+		b.WriteString(x + "\n")
+	}
+	return b.String()
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+func mb(b int64) float64        { return float64(b) / (1 << 20) }
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	check(err)
+	return st.Size()
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	if m := regexp.MustCompile(`model name\s*:\s*(.+)`).FindSubmatch(b); m != nil {
+		return strings.TrimSpace(string(m[1]))
+	}
+	return "unknown CPU"
+}
+
+func numCPU() int {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0
+	}
+	return bytes.Count(b, []byte("processor\t:"))
+}
+
+func run(name string, args ...string) { runStdin("", name, args...) }
+
+func runStdin(stdin, name string, args ...string) {
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		log.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+func runOut(name string, args ...string) []byte {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		log.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func check(err error) {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		log.Fatal(err)
+	}
+}

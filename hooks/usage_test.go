@@ -1,0 +1,115 @@
+package hooks
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/pocketbase/dbx"
+)
+
+// usageRow is one row of booking_usage, or of the same aggregate computed from the bookings.
+type usageRow struct {
+	Offering, Start, End, Session string
+	Party, N                      int
+}
+
+const usageFromBookings = `SELECT offering, start, "end", session, sum(party) AS party, count(*) AS n FROM bookings
+	WHERE status IN ('confirmed', 'checked_in') GROUP BY offering, start, "end", session ORDER BY 1, 2, 3, 4`
+
+// mustMatchBookings fails unless booking_usage holds exactly the aggregate of the active bookings.
+func mustMatchBookings(t *testing.T, s *testServer, when string) {
+	t.Helper()
+	var kept, want []usageRow
+	if err := s.app.DB().NewQuery(`SELECT offering, start, "end", session, party, n FROM booking_usage ORDER BY 1, 2, 3, 4`).All(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.app.DB().NewQuery(usageFromBookings).All(&want); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 {
+		t.Fatalf("%s: no active bookings: the test checks nothing", when)
+	}
+	if len(kept) != len(want) {
+		t.Fatalf("%s: booking_usage has %d rows, the bookings give %d:\n%v\n%v", when, len(kept), len(want), kept, want)
+	}
+	for i := range want {
+		if kept[i] != want[i] {
+			t.Errorf("%s: row %d is %+v, the bookings give %+v", when, i, kept[i], want[i])
+		}
+	}
+}
+
+// TestBookingUsageFollowsEveryWrite: whatever changes a booking (a visitor booking, changing
+// or cancelling, staff checking in or editing, a write straight to the database, a delete),
+// booking_usage, which the capacity check reads, stays equal to the bookings it summarises; and
+// a server that finds its triggers gone rebuilds it before serving.
+func TestBookingUsageFollowsEveryWrite(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	var tokens []string
+	for _, b := range []struct{ start, party string }{
+		{"2026-11-27T19:00", "2"}, {"2026-11-27T19:00", "4"}, {"2026-11-27T19:00", "1"},
+		{"2026-11-27T18:30", "3"}, {"2026-11-28T20:00", "6"}, {"2026-11-28T20:00", "2"},
+	} {
+		tokens = append(tokens, s.book(t, b.start, b.party))
+	}
+	sessions, err := s.app.FindRecordsByFilter("sessions", "", "start", 1, 0)
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("demo sessions: %v", err)
+	}
+	tokens = append(tokens, s.bookSlug(t, "pottery", sessions[0].Id, "2"))
+	mustMatchBookings(t, s, "after booking")
+
+	if res := s.post(t, "/b/"+tokens[0]+"/cancel", url.Values{}); res.status != http.StatusSeeOther {
+		t.Fatalf("cancel = %d", res.status)
+	}
+	if res := s.post(t, "/b/"+tokens[1]+"/change", url.Values{"start": {"2026-11-28T20:00"}, "party": {"3"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("change = %d\n%s", res.status, res.body)
+	}
+	mustMatchBookings(t, s, "after a cancel and a change")
+
+	// Straight to the database, as a hand edit or another process would: party, status,
+	// time, delete.
+	db := s.app.DB()
+	b2, _ := s.bookingByToken(t, tokens[2])
+	b3, _ := s.bookingByToken(t, tokens[3])
+	b4, _ := s.bookingByToken(t, tokens[4])
+	b5, _ := s.bookingByToken(t, tokens[5])
+	for _, q := range []struct {
+		table string
+		set   dbx.Params
+		id    string
+	}{
+		{"bookings", dbx.Params{"party": 5}, b2.Id},
+		{"bookings", dbx.Params{"status": "checked_in"}, b3.Id},
+		{"bookings", dbx.Params{"status": "no_show"}, b4.Id},
+		{"bookings", dbx.Params{"start": "2026-11-27 19:30:00.000Z", "end": "2026-11-27 21:30:00.000Z"}, b3.Id},
+		{"bookings", dbx.Params{"status": "confirmed"}, b4.Id},
+	} {
+		if _, err := db.Update(q.table, q.set, dbx.HashExp{"id": q.id}).Execute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.app.Delete(b5); err != nil {
+		t.Fatal(err)
+	}
+	mustMatchBookings(t, s, "after direct writes and a delete")
+
+	if rebuilt, err := ensureBookingUsage(s.app); err != nil || rebuilt {
+		t.Fatalf("ensureBookingUsage on an intact database = %v, %v; want no rebuild", rebuilt, err)
+	}
+	// A schema change that rebuilt the bookings table would drop its triggers; a stale row
+	// stands for the writes made meanwhile.
+	if _, err := db.NewQuery(`DROP TRIGGER booking_usage_update; UPDATE booking_usage SET party = party + 7`).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt, err := ensureBookingUsage(s.app); err != nil || !rebuilt {
+		t.Fatalf("ensureBookingUsage without a trigger = %v, %v; want a rebuild", rebuilt, err)
+	}
+	mustMatchBookings(t, s, "after the rebuild")
+	if _, err := db.Update("bookings", dbx.Params{"party": 1}, dbx.HashExp{"id": b2.Id}).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	mustMatchBookings(t, s, "with the recreated trigger")
+}

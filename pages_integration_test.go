@@ -1,0 +1,543 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"reserva/internal/realtest"
+)
+
+// pageWeightBudget is the most the booking page with its details form may load: HTML, CSS and
+// anything else it pulls in, as transferred (headers included).
+const pageWeightBudget = 30 * 1024
+
+// Viewports every page is checked at: a phone (as most visitors book) and a desktop screen.
+var (
+	phoneViewport = chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile,
+		chromedp.EmulateTouch, chromedp.EmulatePortrait)
+	desktopViewport = chromedp.EmulateViewport(1280, 900)
+)
+
+// skippedRoutes are the GET routes of hooks/routes.go that are not HTML pages a person reads,
+// with the reason; every other GET route must be visited by TestPagesAccessibleAndLight.
+var skippedRoutes = map[string]string{
+	"/admin":                    "a 301 redirect to /admin/, which is visited",
+	"/admin/export":             "a CSV download",
+	"/admin/2fa/qr.png":         "a PNG image, shown (with its alt text) on /admin/2fa/setup, which is visited",
+	"/b/{token}/calendar.ics":   "an iCalendar file",
+	"/.well-known/security.txt": "a plain-text file",
+	"/static/{path...}":         "the stylesheet, loaded by every page (and counted in the page weight)",
+	"/healthz":                  "JSON for monitoring",
+	"/api/reserva/availability": "the JSON API",
+}
+
+// TestPagesAccessibleAndLight opens every visitor page and every staff page of the demo in
+// chromium, at a phone and at a desktop viewport, and runs axe-core on each: a serious or
+// critical violation fails the test (lesser ones are logged). On every page no request may
+// leave the site's origin and no script may load; the booking page with its details form must
+// weigh at most 30 KiB. A GET route in hooks/routes.go that is neither visited here nor listed
+// in skippedRoutes fails the test, so a new page cannot go unchecked.
+func TestPagesAccessibleAndLight(t *testing.T) {
+	began := time.Now()
+	axeJS := realtest.AxeSource(t)
+	routes := getRoutes(t)
+
+	inst := startReserva(t, []string{"RESERVA_FORM_MIN_SECONDS=0"}, "--demo")
+	const ownerPW = "copper-lantern-estuary"
+	createStaff(t, inst.Dir, "owner@example.com", "owner", ownerPW)
+	date := nextOpenDate(t)
+	token := bookHTTP(t, inst.URL, "dinner", date+"T19:00", "grace@example.com")
+	potteryDate := firstDateWithTimes(t, inst.URL, "pottery")
+
+	ctx := realtest.NewBrowser(t, 8*time.Minute)
+	pc := newPageChecker(t, ctx, inst.URL, axeJS)
+
+	// The visitor site.
+	pc.open("home", "/{$}", "/", http.StatusOK)
+	pc.open("dinner: a date's free times", "/book/{slug}", "/book/dinner?date="+date+"&party=2", http.StatusOK)
+	details := pc.open("dinner: a chosen time and the details form", "/book/{slug}",
+		"/book/dinner?date="+date+"&party=2&start="+date+"T19:00", http.StatusOK)
+	pc.must("find the details form", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="book-form"]`))))
+	// The form with every problem shown beside its field: the browser's own checks are turned
+	// off so the empty form reaches the server (as from a browser without them).
+	pc.must("skip the browser's form checks", chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="book-form"]').noValidate = true`)))
+	pc.submit("dinner: the details form with errors (POST, 422)", `[data-testid="book-submit"]`, http.StatusUnprocessableEntity)
+	pc.open("pottery", "/book/{slug}", "/book/pottery", http.StatusOK)
+	pc.open("pottery: a date's sessions", "/book/{slug}", "/book/pottery?date="+potteryDate+"&party=2", http.StatusOK)
+	pc.open("manage a booking", "/b/{token}", "/b/"+token+"?m=booked", http.StatusOK)
+	pc.open("change a booking", "/b/{token}/change", "/b/"+token+"/change", http.StatusOK)
+	pc.open("privacy notice", "/privacy", "/privacy", http.StatusOK)
+	pc.open("not found", "", "/no-such-page", http.StatusNotFound)
+	pc.open("bad request", "/book/{slug}", "/book/dinner?date=not-a-date&party=x", http.StatusBadRequest)
+
+	// The staff dashboard: signing in (once with a wrong password), then every page as the owner.
+	pc.open("staff sign-in", "/admin/login", "/admin/login", http.StatusOK)
+	signIn := func(password string, want int64) {
+		t.Helper()
+		// SetValue, not SendKeys: a refused sign-in keeps the address in its field.
+		pc.must("fill sign-in", chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.ID("email"), "owner@example.com"),
+			chromedp.SetValue(chromedp.ID("password"), password)))
+		pc.submit("", `[data-testid="login-submit"]`, want)
+	}
+	signIn("not-the-password", http.StatusUnauthorized)
+	pc.check("staff sign-in refused (POST, 401)")
+	signIn(ownerPW, http.StatusOK)
+	pc.check("today (after sign-in)")
+	pc.covered["/admin/{$}"] = true
+
+	// A day with the demo's guests: the first day after today that the dinner is open.
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	pc.must("time zone", err)
+	guestDay := time.Now().In(berlin).AddDate(0, 0, 1)
+	if guestDay.Weekday() == time.Monday {
+		guestDay = guestDay.AddDate(0, 0, 1)
+	}
+	pc.open("today: a day with guests", "/admin/{$}", "/admin/?date="+guestDay.Format("2006-01-02"), http.StatusOK)
+	bookingURL := pc.attr(`tr[data-testid^="row-"] a[href^="/admin/bookings/"]`, "href")
+	pc.open("bookings", "/admin/bookings", "/admin/bookings", http.StatusOK)
+	pc.open("bookings: a search", "/admin/bookings", "/admin/bookings?q=Demo", http.StatusOK)
+	pc.open("new booking", "/admin/bookings/new", "/admin/bookings/new?date="+date, http.StatusOK)
+	pc.open("a booking", "/admin/bookings/{id}", bookingURL, http.StatusOK)
+	pc.open("account", "/admin/account", "/admin/account", http.StatusOK)
+	pc.open("offerings", "/admin/offerings", "/admin/offerings", http.StatusOK)
+	offeringURL := pc.attr(`main h2 a[href^="/admin/offerings/"]`, "href")
+	pc.open("an offering", "/admin/offerings/{id}", offeringURL, http.StatusOK)
+	pc.open("a new offering", "/admin/offerings/{id}", "/admin/offerings/new", http.StatusOK)
+	pc.open("closures", "/admin/closures", "/admin/closures", http.StatusOK)
+	pc.open("outbox", "/admin/outbox", "/admin/outbox", http.StatusOK)
+	pc.open("settings", "/admin/settings", "/admin/settings", http.StatusOK)
+	pc.open("backups", "/admin/backups", "/admin/backups", http.StatusOK)
+	pc.open("audit log", "/admin/audit", "/admin/audit", http.StatusOK)
+	pc.open("staff", "/admin/staff", "/admin/staff", http.StatusOK)
+
+	// An invite: no relay is configured, so the page shows the link; the invitee's page.
+	pc.must("fill the invite", chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="invite"] #email`), "new.member@example.com"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="invite"] #role`), "frontdesk")))
+	pc.submit("staff: an invite made (POST)", `[data-testid="invite"] button[type="submit"]`, http.StatusOK)
+	link, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="invite-link"]`)))
+	pc.must("read the invite link", err)
+	u, err := url.Parse(strings.TrimSpace(link))
+	pc.must("parse the invite link", err)
+	pc.open("an invite", "/admin/invite/{token}", u.Path, http.StatusOK)
+
+	// Two-factor sign-in: enrol (the recovery codes page), then the second step of a sign-in.
+	pc.open("set up two-factor sign-in", "/admin/2fa/setup", "/admin/2fa/setup", http.StatusOK)
+	secret, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="totp-secret"]`)))
+	pc.must("read the secret", err)
+	code, err := totp.GenerateCode(secret, time.Now())
+	pc.must("code", err)
+	pc.must("enter the code", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("code"), code)))
+	pc.submit("recovery codes (POST)", `[data-testid="setup-submit"]`, http.StatusOK)
+	pc.submit("", `[data-testid="logout"]`, http.StatusOK)
+	signIn(ownerPW, http.StatusOK)
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/admin/login/2fa") {
+		t.Fatalf("after the password the browser is at %q (%v), want the second step", loc, err)
+	}
+	pc.check("two-factor sign-in step")
+	pc.covered["/admin/login/2fa"] = true
+
+	// The booking page's weight, measured when it was opened.
+	if details.bytes > pageWeightBudget {
+		t.Errorf("the booking page with its form loads %d bytes, over the budget of %d:\n%s", details.bytes, pageWeightBudget, details.list())
+	}
+	if !details.has(network.ResourceTypeDocument) || !details.has(network.ResourceTypeStylesheet) {
+		t.Errorf("the booking page's weight misses its HTML or its stylesheet:\n%s", details.list())
+	}
+	t.Logf("booking page with the details form: %d bytes transferred (%d bytes of decoded bodies) in %d requests:\n%s",
+		details.bytes, details.body, len(details.resources), details.list())
+
+	pc.checkCoverage(routes)
+	t.Logf("%d pages checked at 2 viewports in %s", pc.pages, time.Since(began).Round(time.Second))
+}
+
+// pageChecker opens pages in one chromium tab and checks each: axe at two viewports, the
+// requests it made.
+type pageChecker struct {
+	t       *testing.T
+	ctx     context.Context
+	base    string
+	axe     string
+	covered map[string]bool // route patterns visited
+	pages   int
+	net     *netRecorder
+}
+
+func newPageChecker(t *testing.T, ctx context.Context, base, axeJS string) *pageChecker {
+	t.Helper()
+	u, err := url.Parse(base)
+	must(t, err)
+	pc := &pageChecker{t: t, ctx: ctx, base: base, axe: axeJS, covered: map[string]bool{},
+		net: &netRecorder{host: u.Host, reqs: map[network.RequestID]*resource{}}}
+	must(t, chromedp.Listen(ctx, pc.net.event))
+	// No cache: every page loads its stylesheet, so each page's weight is all it needs.
+	_, err = chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+	must(t, err)
+	must(t, chromedp.Do(ctx, phoneViewport))
+	return pc
+}
+
+func (pc *pageChecker) must(what string, err error) {
+	pc.t.Helper()
+	if err != nil {
+		pc.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// open navigates to path, the page of the GET route pattern route (as written in
+// hooks/routes.go; "" for the catch-all 404 page), wants its status, and checks it.
+func (pc *pageChecker) open(name, route, path string, want int64) *pageLoad {
+	pc.t.Helper()
+	if route != "" {
+		pc.covered[route] = true
+	}
+	pc.net.reset()
+	res, err := chromedp.RunResponse(pc.ctx, chromedp.Navigate(pc.base+path))
+	pc.must("open "+path, err)
+	if res.Status != want {
+		pc.t.Fatalf("%s: GET %s answered %d, want %d", name, path, res.Status, want)
+	}
+	return pc.check(name)
+}
+
+// submit clicks sel (a form's button) and wants the status of the page it leads to; with a
+// name, it checks that page.
+func (pc *pageChecker) submit(name, sel string, want int64) {
+	pc.t.Helper()
+	pc.net.reset()
+	res, err := chromedp.RunResponse(pc.ctx, chromedp.Click(chromedp.CSS(sel)))
+	pc.must("click "+sel, err)
+	if res.Status != want {
+		pc.t.Fatalf("%s: clicking %s led to %d, want %d", name, sel, res.Status, want)
+	}
+	if name != "" {
+		pc.check(name)
+	}
+}
+
+// attr reads an attribute of the first element matching sel.
+func (pc *pageChecker) attr(sel, name string) string {
+	pc.t.Helper()
+	v, err := chromedp.Run(pc.ctx, chromedp.Evaluate[string](
+		fmt.Sprintf(`document.querySelector(%q).getAttribute(%q)`, sel, name)))
+	pc.must("read "+name+" of "+sel, err)
+	return v
+}
+
+// check checks the page the tab shows now: the requests that loaded it (none off the origin,
+// no scripts), and axe at the phone and the desktop viewport. It returns what the page loaded.
+func (pc *pageChecker) check(name string) *pageLoad {
+	pc.t.Helper()
+	pc.pages++
+	load := pc.net.take()
+	for _, u := range load.offOrigin {
+		pc.t.Errorf("%s: a request left the site: %s", name, u)
+	}
+	for _, r := range load.resources {
+		if r.typ == network.ResourceTypeScript {
+			pc.t.Errorf("%s: loads a script: %s", name, r.url)
+		}
+	}
+
+	type finding struct {
+		rule      realtest.AxeRule
+		viewports []string
+	}
+	var findings []*finding
+	byKey := map[string]*finding{}
+	for _, vp := range []struct {
+		name string
+		set  chromedp.Action[chromedp.Void]
+	}{{"phone", phoneViewport}, {"desktop", desktopViewport}} {
+		pc.must("set the "+vp.name+" viewport", chromedp.Do(pc.ctx, vp.set))
+		res, err := realtest.RunAxe(pc.ctx, pc.axe)
+		pc.must(name+": axe at the "+vp.name+" viewport", err)
+		for _, rule := range res.Violations {
+			key, _ := json.Marshal(rule)
+			if f, ok := byKey[string(key)]; ok {
+				f.viewports = append(f.viewports, vp.name)
+				continue
+			}
+			f := &finding{rule: rule, viewports: []string{vp.name}}
+			byKey[string(key)] = f
+			findings = append(findings, f)
+		}
+	}
+	pc.must("back to the phone viewport", chromedp.Do(pc.ctx, phoneViewport))
+
+	serious := 0
+	for _, f := range findings {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: axe %s (%s, %s): %s\n    %s", name, f.rule.ID, f.rule.Impact,
+			strings.Join(f.viewports, " and "), f.rule.Help, f.rule.HelpURL)
+		for _, n := range f.rule.Nodes {
+			fmt.Fprintf(&b, "\n    - %s %s", n.Target, n.HTML)
+			if n.Summary != "" {
+				fmt.Fprintf(&b, "\n      %s", strings.ReplaceAll(n.Summary, "\n", "\n      "))
+			}
+		}
+		if f.rule.Impact == "serious" || f.rule.Impact == "critical" {
+			serious++
+			pc.t.Error(b.String())
+		} else {
+			pc.t.Log(b.String())
+		}
+	}
+	pc.t.Logf("%s: %d axe violations (%d serious or critical); %d bytes in %d requests",
+		name, len(findings), serious, load.bytes, len(load.resources))
+	return load
+}
+
+// checkCoverage fails for a GET route that was neither visited nor skipped with a reason, and
+// for a visited or skipped pattern that is no longer in the route table.
+func (pc *pageChecker) checkCoverage(routes []string) {
+	pc.t.Helper()
+	for _, r := range routes {
+		if !pc.covered[r] && skippedRoutes[r] == "" {
+			pc.t.Errorf("GET %s (hooks/routes.go) is not checked: visit it in TestPagesAccessibleAndLight, or add it to skippedRoutes with the reason", r)
+		}
+	}
+	for r := range pc.covered {
+		if !slices.Contains(routes, r) {
+			pc.t.Errorf("the test visits %s, which is not a GET route of hooks/routes.go", r)
+		}
+	}
+	for r := range skippedRoutes {
+		if !slices.Contains(routes, r) {
+			pc.t.Errorf("skippedRoutes lists %s, which is not a GET route of hooks/routes.go", r)
+		}
+	}
+}
+
+// netRecorder collects the tab's network events (chromedp.Listen calls it on the tab's
+// reading goroutine: it only records, under a lock).
+type netRecorder struct {
+	host string // the site's host:port
+
+	mu        sync.Mutex
+	reqs      map[network.RequestID]*resource
+	order     []network.RequestID
+	offOrigin []string
+}
+
+type resource struct {
+	url       string
+	typ       network.ResourceType
+	bytes     float64 // transferred, headers included
+	body      int64   // the body, decoded
+	completed bool
+}
+
+func (n *netRecorder) event(ev any) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if ev.Request == nil {
+			return
+		}
+		if u, err := url.Parse(ev.Request.URL); err != nil || (u.Scheme != "data" && u.Host != n.host) {
+			n.offOrigin = append(n.offOrigin, ev.Request.URL)
+		}
+		if _, ok := n.reqs[ev.RequestID]; !ok {
+			n.order = append(n.order, ev.RequestID)
+		}
+		// A redirect reuses the request's id: the resource is the last URL, and its bytes are
+		// counted from the last response on.
+		n.reqs[ev.RequestID] = &resource{url: ev.Request.URL, typ: ev.Type}
+	case *network.EventLoadingFinished:
+		if r, ok := n.reqs[ev.RequestID]; ok {
+			r.bytes, r.completed = ev.EncodedDataLength, true
+		}
+	case *network.EventDataReceived:
+		if r, ok := n.reqs[ev.RequestID]; ok {
+			r.body += ev.DataLength
+		}
+	}
+}
+
+func (n *netRecorder) reset() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.reqs, n.order, n.offOrigin = map[network.RequestID]*resource{}, nil, nil
+}
+
+// pageLoad is what one page loaded.
+type pageLoad struct {
+	resources   []*resource
+	bytes, body int
+	offOrigin   []string
+}
+
+// take returns what was loaded since the last reset (or take) and starts over.
+func (n *netRecorder) take() *pageLoad {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := &pageLoad{offOrigin: n.offOrigin}
+	for _, id := range n.order {
+		r := n.reqs[id]
+		l.resources = append(l.resources, r)
+		l.bytes += int(r.bytes)
+		l.body += int(r.body)
+	}
+	n.reqs, n.order, n.offOrigin = map[network.RequestID]*resource{}, nil, nil
+	return l
+}
+
+func (l *pageLoad) has(typ network.ResourceType) bool {
+	return slices.ContainsFunc(l.resources, func(r *resource) bool { return r.typ == typ && r.completed })
+}
+
+func (l *pageLoad) list() string {
+	var b strings.Builder
+	for _, r := range l.resources {
+		fmt.Fprintf(&b, "  %-10s %6d bytes (body %6d) %s\n", r.typ, int(r.bytes), int(r.body), r.url)
+	}
+	return b.String()
+}
+
+// firstDateWithTimes is the first date from two days ahead on (venue time) with a free time of
+// the offering for a party of 2, asked of the availability API.
+func firstDateWithTimes(t *testing.T, base, offering string) string {
+	t.Helper()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	must(t, err)
+	for d := 2; d < 30; d++ {
+		date := time.Now().In(berlin).AddDate(0, 0, d).Format("2006-01-02")
+		res, err := http.Get(base + "/api/reserva/availability?offering=" + offering + "&date=" + date + "&party=2")
+		must(t, err)
+		var ans struct {
+			Times []struct{ Available bool }
+		}
+		err = json.NewDecoder(res.Body).Decode(&ans)
+		res.Body.Close()
+		must(t, err)
+		if slices.ContainsFunc(ans.Times, func(tm struct{ Available bool }) bool { return tm.Available }) {
+			return date
+		}
+	}
+	t.Fatalf("the demo's %s has no free time in the next four weeks", offering)
+	return ""
+}
+
+// getRoutes returns the GET route patterns of Reserva's route table, each with its group's
+// prefix, as written in the source ("/admin" + "/bookings/{id}" = "/admin/bookings/{id}").
+//
+// Why read the source: the table is built by hooks.(*handlers).routes on a live PocketBase
+// router and is not exported (hooks' own tests read it by reflection inside that package). The
+// files of package hooks are parsed with go/parser, not matched with a regular expression, and
+// the calls are followed by their structure: a parameter of type *router.Router has the prefix
+// "", `g := x.Group("/p")` gives g the prefix of x plus "/p" (also when chained, as in
+// x.Group("/p").GET(…)), and every `g.GET("/path", …)` is a route. Anything the reader cannot
+// follow (a GET on an unknown receiver, a path that is not a string literal) fails the test
+// rather than hiding a route; every non-test file of hooks/ is read, so a route added in
+// another file is seen as well.
+func getRoutes(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("hooks", "*.go"))
+	must(t, err)
+	fset := token.NewFileSet()
+	var routes []string
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		must(t, err)
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			prefixes := map[string]string{}
+			for _, field := range fn.Type.Params.List {
+				if strings.Contains(types.ExprString(field.Type), "router.Router[") {
+					for _, n := range field.Names {
+						prefixes[n.Name] = ""
+					}
+				}
+			}
+			// prefixOf is the path prefix of a router or group expression.
+			var prefixOf func(ast.Expr) (string, bool)
+			prefixOf = func(e ast.Expr) (string, bool) {
+				switch e := e.(type) {
+				case *ast.Ident:
+					p, ok := prefixes[e.Name]
+					return p, ok
+				case *ast.CallExpr:
+					if recv, arg, ok := methodCall(t, fset, e, "Group"); ok {
+						if p, ok := prefixOf(recv); ok {
+							return p + arg, true
+						}
+					}
+				}
+				return "", false
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.AssignStmt:
+					if len(n.Lhs) == 1 && len(n.Rhs) == 1 {
+						if id, ok := n.Lhs[0].(*ast.Ident); ok {
+							if p, ok := prefixOf(n.Rhs[0]); ok {
+								prefixes[id.Name] = p
+							}
+						}
+					}
+				case *ast.CallExpr:
+					if recv, path, ok := methodCall(t, fset, n, "GET"); ok {
+						p, ok := prefixOf(recv)
+						if !ok {
+							t.Fatalf("%s: GET %q on %s, whose path prefix this test cannot follow: extend getRoutes",
+								fset.Position(n.Pos()), path, types.ExprString(recv))
+						}
+						routes = append(routes, p+path)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if len(routes) < 20 || !slices.Contains(routes, "/admin/{$}") || !slices.Contains(routes, "/book/{slug}") {
+		t.Fatalf("read %d GET routes from hooks/ (%v): the route table was not found", len(routes), routes)
+	}
+	return routes
+}
+
+// methodCall matches recv.method("literal", …) and returns recv and the literal; a call of the
+// method with another first argument fails the test.
+func methodCall(t *testing.T, fset *token.FileSet, call *ast.CallExpr, method string) (ast.Expr, string, bool) {
+	t.Helper()
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != method || len(call.Args) == 0 {
+		return nil, "", false
+	}
+	lit, ok := call.Args[0].(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		t.Fatalf("%s: %s with a path that is not a string literal: extend getRoutes", fset.Position(call.Pos()), method)
+	}
+	s, err := strconv.Unquote(lit.Value)
+	must(t, err)
+	return sel.X, s, true
+}
