@@ -45,24 +45,34 @@ func TestOffsiteBackupAndRestore(t *testing.T) {
 	for i := range 3 {
 		bookHTTP(t, inst.URL, "dinner", times[i], "offsite@example.com")
 	}
-	// Wait for a backup that holds the three bookings to be off-site.
-	var listed string
+	// Wait for a backup that holds the three bookings (the local listing counts them) to be
+	// off-site too: a backup taken between two of the bookings holds fewer.
+	var name string
 	inst.WaitReady(t, func() error {
 		cmd := exec.Command(reservaBinary(t), "backup", "list", "--dir", inst.Dir)
 		cmd.Env = append(os.Environ(), env...)
 		o, err := cmd.CombinedOutput()
-		listed = string(o)
-		if err != nil || !strings.Contains(listed, "off-site") {
-			return errString("not off-site yet: " + listed)
+		if err != nil {
+			return errString("backup list: " + string(o))
 		}
-		return nil
+		withThree, offsite := map[string]bool{}, map[string]bool{}
+		for _, line := range strings.Split(string(o), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 6 && f[5] == "local" && f[4] == "3":
+				withThree[f[0]] = true
+			case len(f) == 4 && f[3] == "off-site":
+				offsite[f[0]] = true
+			}
+		}
+		for file := range withThree {
+			if offsite[file] {
+				name = file
+				return nil
+			}
+		}
+		return errString("no backup with the 3 bookings off-site yet:\n" + string(o))
 	})
-	var name string
-	for _, line := range strings.Split(listed, "\n") {
-		if strings.HasSuffix(strings.TrimSpace(line), "off-site") {
-			name = strings.Fields(line)[0] // the newest is last
-		}
-	}
 	objects, _ := filepath.Glob(filepath.Join(s3.Dir, "backups", "venue", "reserva-*.age*"))
 	if len(objects) < 2 {
 		t.Errorf("the store holds %v", objects)

@@ -65,6 +65,7 @@ func main() {
 		hooks.NewServeCommand(app, &opts),
 		hooks.NewBackupCommand(app, &opts),
 		hooks.NewStaffCommand(app, &opts),
+		hooks.NewPurgeCommand(app, &opts),
 		hooks.NewDemoCommand(app, &opts),
 		hooks.NewHealthcheckCommand(),
 		cmd.NewSuperuserCommand(app),

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -41,14 +42,16 @@ var (
 // skippedRoutes are the GET routes of hooks/routes.go that are not HTML pages a person reads,
 // with the reason; every other GET route must be visited by TestPagesAccessibleAndLight.
 var skippedRoutes = map[string]string{
-	"/admin":                    "a 301 redirect to /admin/, which is visited",
-	"/admin/export":             "a CSV download",
-	"/admin/2fa/qr.png":         "a PNG image, shown (with its alt text) on /admin/2fa/setup, which is visited",
-	"/b/{token}/calendar.ics":   "an iCalendar file",
-	"/.well-known/security.txt": "a plain-text file",
-	"/static/{path...}":         "the stylesheet, loaded by every page (and counted in the page weight)",
-	"/healthz":                  "JSON for monitoring",
-	"/api/reserva/availability": "the JSON API",
+	"/admin":                     "a 301 redirect to /admin/, which is visited",
+	"/admin/export":              "a CSV download",
+	"/admin/2fa/qr.png":          "a PNG image, shown (with its alt text) on /admin/2fa/setup, which is visited",
+	"/b/{token}/calendar.ics":    "an iCalendar file",
+	"/.well-known/security.txt":  "a plain-text file",
+	"/static/{path...}":          "the stylesheet, loaded by every page (and counted in the page weight)",
+	"/healthz":                   "JSON for monitoring",
+	"/api/reserva/availability":  "the JSON API",
+	"/account/export":            "a zip download (checked in TestVisitorAccountInChromium)",
+	"/admin/privacy/{id}/export": "a zip download (checked in hooks.TestPrivacyRequestQueue)",
 }
 
 // TestPagesAccessibleAndLight opens every visitor page and every staff page of the demo in
@@ -62,7 +65,7 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	axeJS := realtest.AxeSource(t)
 	routes := getRoutes(t)
 
-	inst := startReserva(t, []string{"RESERVA_FORM_MIN_SECONDS=0"}, "--demo")
+	inst := startReserva(t, []string{"RESERVA_FORM_MIN_SECONDS=0", "RESERVA_RATE_BOOKING=off", "RESERVA_BOOKINGS_PER_EMAIL=0"}, "--demo")
 	const ownerPW = "copper-lantern-estuary"
 	createStaff(t, inst.Dir, "owner@example.com", "owner", ownerPW)
 	date := nextOpenDate(t)
@@ -88,6 +91,17 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("manage a booking", "/b/{token}", "/b/"+token+"?m=booked", http.StatusOK)
 	pc.open("change a booking", "/b/{token}/change", "/b/"+token+"/change", http.StatusOK)
 	pc.open("privacy notice", "/privacy", "/privacy", http.StatusOK)
+	fillTime(t, inst.URL, "dinner", date+"T21:00") // its waitlist
+	pc.open("waitlist: join a full time", "/waitlist/{slug}", "/waitlist/dinner?party=2&start="+date+"T21%3A00", http.StatusOK)
+	pc.must("fill the waitlist form", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("name"), "Wanda Wait"),
+		chromedp.SendKeys(chromedp.ID("email"), "wanda@example.com"), chromedp.Click(chromedp.ID("consent"))))
+	pc.submit("waitlist: a place in the queue (POST, then the entry's page)", `[data-testid="waitlist-submit"]`, http.StatusOK)
+	pc.covered["/w/{token}"] = true
+	pc.open("my bookings and data: sign-in form", "/account", "/account", http.StatusOK)
+	pc.must("ask for a link", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("email"), "grace@example.com")))
+	pc.submit("my bookings and data: link sent (POST)", `[data-testid="account-request"]`, http.StatusOK)
+	pc.open("my bookings and data: the link's page", "/account/signin/{token}", accountLink(t, inst.Dir), http.StatusOK)
+	pc.submit("my bookings and data: signed in", `[data-testid="account-signin"]`, http.StatusOK)
 	pc.open("not found", "", "/no-such-page", http.StatusNotFound)
 	pc.open("bad request", "/book/{slug}", "/book/dinner?date=not-a-date&party=x", http.StatusBadRequest)
 
@@ -120,6 +134,13 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("bookings: a search", "/admin/bookings", "/admin/bookings?q=Demo", http.StatusOK)
 	pc.open("new booking", "/admin/bookings/new", "/admin/bookings/new?date="+date, http.StatusOK)
 	pc.open("a booking", "/admin/bookings/{id}", bookingURL, http.StatusOK)
+	pc.open("a booking's sensitive note", "/admin/bookings/{id}/sensitive", bookingURL+"/sensitive", http.StatusOK)
+	pc.open("waitlists", "/admin/waitlist", "/admin/waitlist?date="+date, http.StatusOK)
+	pc.open("walk-ins", "/admin/walkins", "/admin/walkins", http.StatusOK)
+	pc.must("add a walk-in", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid="walkin-new"] #name`), "Door Party"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="walkin-new"] #party`), "3"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="walkin-new"] #wait`), "20")))
+	pc.submit("walk-ins: a party in the queue (POST)", `[data-testid="walkin-new"] button[type="submit"]`, http.StatusOK)
 	pc.open("account", "/admin/account", "/admin/account", http.StatusOK)
 	pc.open("offerings", "/admin/offerings", "/admin/offerings", http.StatusOK)
 	offeringURL := pc.attr(`main h2 a[href^="/admin/offerings/"]`, "href")
@@ -127,6 +148,7 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("a new offering", "/admin/offerings/{id}", "/admin/offerings/new", http.StatusOK)
 	pc.open("closures", "/admin/closures", "/admin/closures", http.StatusOK)
 	pc.open("outbox", "/admin/outbox", "/admin/outbox", http.StatusOK)
+	pc.open("privacy requests", "/admin/privacy", "/admin/privacy", http.StatusOK)
 	pc.open("settings", "/admin/settings", "/admin/settings", http.StatusOK)
 	pc.open("backups", "/admin/backups", "/admin/backups", http.StatusOK)
 	pc.open("audit log", "/admin/audit", "/admin/audit", http.StatusOK)
@@ -540,4 +562,19 @@ func methodCall(t *testing.T, fset *token.FileSet, call *ast.CallExpr, method st
 	s, err := strconv.Unquote(lit.Value)
 	must(t, err)
 	return sel.X, s, true
+}
+
+// accountLink reads the newest sign-in link from the outbox (no relay is configured here).
+func accountLink(t *testing.T, dir string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "data.db")+"?_pragma=busy_timeout(10000)")
+	must(t, err)
+	defer db.Close()
+	var text string
+	must(t, db.QueryRow(`SELECT text FROM outbox WHERE kind = 'signin' ORDER BY created DESC LIMIT 1`).Scan(&text))
+	link := accountLinkInMail.FindString(text)
+	if link == "" {
+		t.Fatalf("the sign-in mail holds no link:\n%s", text)
+	}
+	return link
 }

@@ -341,6 +341,13 @@ func (h *handlers) adminPage(e *core.RequestEvent, title views.Msg) views.AdminP
 			p.Nav = append(p.Nav, views.NavItem{Href: n.href, Label: views.M(n.label), Current: current})
 		}
 	}
+	if r >= roleManager {
+		if v, err := h.venue(e.App); err == nil {
+			if n := overduePrivacyRequests(e.App, v, h.now()); n > 0 {
+				p.Banner = views.M("admin.banner.privacy", n)
+			}
+		}
+	}
 	if r >= roleOwner {
 		h.backup.stateMu.Lock()
 		failing := h.backup.failing
@@ -367,9 +374,12 @@ var adminNav = []struct {
 }{
 	{"/admin/", "admin.nav.today", roleFrontdesk},
 	{"/admin/bookings", "admin.nav.bookings", roleFrontdesk},
+	{"/admin/waitlist", "admin.nav.waitlist", roleFrontdesk},
+	{"/admin/walkins", "admin.nav.walkins", roleFrontdesk},
 	{"/admin/offerings", "admin.nav.offerings", roleManager},
 	{"/admin/closures", "admin.nav.closures", roleManager},
 	{"/admin/outbox", "admin.nav.outbox", roleManager},
+	{"/admin/privacy", "admin.nav.privacy", roleManager},
 	{"/admin/staff", "admin.nav.staff", roleOwner},
 	{"/admin/settings", "admin.nav.settings", roleOwner},
 	{"/admin/backups", "admin.nav.backups", roleOwner},

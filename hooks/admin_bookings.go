@@ -341,9 +341,14 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 	d := views.BookingAdminData{AdminPage: h.adminPage(e, views.M("admin.booking.title", b.Reference)), ID: rec.Id, Booking: b,
 		Internal: rec.GetString("internal_notes"), Source: rec.GetString("source"), Override: rec.GetString("override_reason"),
 		Consent: rec.GetDateTime("consent_at").Time(), Notice: rec.GetInt("notice_version"), Errors: errs,
-		Active: b.Status == "confirmed"}
+		Active: b.Status == "confirmed", HasSensitive: rec.GetString("sensitive_notes") != "",
+		CanSeeSensitive: roleOf(staffOf(e)) >= roleManager}
 	if !d.Consent.IsZero() {
 		d.Consent = d.Consent.In(v.loc)
+	}
+	if err := e.App.DB().Select("name").From("participants").Where(dbx.HashExp{"booking": rec.Id}).OrderBy("created").
+		Column(&d.Guests); err != nil {
+		return err
 	}
 	if errs != nil {
 		if f := e.Request.PostForm; f != nil && f.Has("name") {

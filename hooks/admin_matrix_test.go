@@ -84,21 +84,41 @@ var adminMatrix = map[string]matrixCase{
 	"GET /admin/2fa/qr.png": {deskGET, get("/admin/2fa/qr.png")},
 
 	// Front desk and up.
-	"GET /admin/{$}":                                   {deskGET, get("/admin/")},
-	"GET /admin/bookings":                              {deskGET, get("/admin/bookings?q=ada&from=2026-11-01&to=2026-12-31&status=confirmed")},
-	"GET /admin/bookings/new":                          {deskGET, get("/admin/bookings/new")},
-	"POST /admin/bookings/new":                         {deskPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/bookings/new", f.staffBookingForm() }},
-	"GET /admin/bookings/{id}":                         {deskGET, func(f *matrixFixtures) (string, url.Values) { return "/admin/bookings/" + f.booking(), nil }},
-	"POST /admin/bookings/{id}":                        {deskPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/bookings/" + f.booking(), f.contactForm() }},
-	"POST /admin/bookings/{id}/checkin":                {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.bookingPost("checkin") }},
-	"POST /admin/bookings/{id}/noshow":                 {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.bookingPost("noshow") }},
-	"POST /admin/bookings/{id}/confirm":                {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.checkedInPost("confirm") }},
-	"POST /admin/bookings/{id}/cancel":                 {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.bookingPost("cancel") }},
-	"GET /admin/account":                               {deskGET, get("/admin/account")},
-	"POST /admin/account/password":                     {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.passwordChange() }},
-	"POST /admin/account/recovery":                     {deskPOST, post("/admin/account/recovery")},
-	"POST /admin/sessions/{id}/revoke":                 {[4]int{forbid, seeOth, seeOth, seeOth}, func(f *matrixFixtures) (string, url.Values) { return f.ownSessionRevoke() }},
-	"POST /admin/bookings/{id}/move":                   {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.moveForm() }},
+	"GET /admin/{$}":          {deskGET, get("/admin/")},
+	"GET /admin/bookings":     {deskGET, get("/admin/bookings?q=ada&from=2026-11-01&to=2026-12-31&status=confirmed")},
+	"GET /admin/bookings/new": {deskGET, get("/admin/bookings/new")},
+	"GET /admin/waitlist":     {deskGET, get("/admin/waitlist?date=2026-11-27")},
+	"GET /admin/walkins":      {deskGET, get("/admin/walkins")},
+	"POST /admin/walkins": {deskPOST, func(*matrixFixtures) (string, url.Values) {
+		return "/admin/walkins", url.Values{"name": {"Door Party"}, "party": {"3"}, "wait": {"20"}, "email": {"door@example.com"}}
+	}},
+	"POST /admin/walkins/{id}/notify": {deskPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/walkins/" + f.walkin() + "/notify", url.Values{}
+	}},
+	"POST /admin/walkins/{id}/seat": {deskPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/walkins/" + f.walkin() + "/seat", url.Values{}
+	}},
+	"POST /admin/walkins/{id}/skip": {deskPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/walkins/" + f.walkin() + "/skip", url.Values{}
+	}},
+	"POST /admin/walkins/{id}/remove": {deskPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/walkins/" + f.walkin() + "/remove", url.Values{}
+	}},
+	"POST /admin/bookings/new":          {deskPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/bookings/new", f.staffBookingForm() }},
+	"GET /admin/bookings/{id}":          {deskGET, func(f *matrixFixtures) (string, url.Values) { return "/admin/bookings/" + f.booking(), nil }},
+	"POST /admin/bookings/{id}":         {deskPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/bookings/" + f.booking(), f.contactForm() }},
+	"POST /admin/bookings/{id}/checkin": {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.bookingPost("checkin") }},
+	"POST /admin/bookings/{id}/noshow":  {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.bookingPost("noshow") }},
+	"POST /admin/bookings/{id}/confirm": {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.checkedInPost("confirm") }},
+	"POST /admin/bookings/{id}/cancel":  {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.bookingPost("cancel") }},
+	"GET /admin/account":                {deskGET, get("/admin/account")},
+	"POST /admin/account/password":      {deskPOST, func(f *matrixFixtures) (string, url.Values) { return f.passwordChange() }},
+	"POST /admin/account/recovery":      {deskPOST, post("/admin/account/recovery")},
+	"POST /admin/sessions/{id}/revoke":  {[4]int{forbid, seeOth, seeOth, seeOth}, func(f *matrixFixtures) (string, url.Values) { return f.ownSessionRevoke() }},
+	"POST /admin/bookings/{id}/move":    {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.moveForm() }},
+	"GET /admin/bookings/{id}/sensitive": {mgrGET, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/bookings/" + f.booking() + "/sensitive", nil
+	}},
 	"GET /admin/offerings":                             {mgrGET, get("/admin/offerings")},
 	"GET /admin/offerings/{id}":                        {mgrGET, func(f *matrixFixtures) (string, url.Values) { return "/admin/offerings/" + f.offering("dinner"), nil }},
 	"POST /admin/offerings/{id}":                       {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/offerings/new", f.offeringForm() }},
@@ -114,6 +134,19 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/outbox/{id}/retry": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
 		return "/admin/outbox/" + f.outboxRow() + "/retry", url.Values{}
 	}},
+	"GET /admin/privacy": {mgrGET, get("/admin/privacy")},
+	"POST /admin/privacy": {mgrPOST, func(*matrixFixtures) (string, url.Values) {
+		return "/admin/privacy", url.Values{"kind": {"access"}, "subject": {"someone@example.com"}, "channel": {"phone"}, "received": {"2026-11-23"}}
+	}},
+	"GET /admin/privacy/{id}/export": {[4]int{seeOth, forbid, ok, ok}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/privacy/" + f.privacyRequest("access") + "/export", nil
+	}},
+	"POST /admin/privacy/{id}/erase": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/privacy/" + f.privacyRequest("erasure") + "/erase", url.Values{}
+	}},
+	"POST /admin/privacy/{id}/close": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/privacy/" + f.privacyRequest("rectification") + "/close", url.Values{"status": {"done"}}
+	}},
 	"GET /admin/staff":                  {ownGET, get("/admin/staff")},
 	"POST /admin/staff/invite":          {[4]int{forbid, forbid, forbid, ok}, func(f *matrixFixtures) (string, url.Values) { return f.inviteForm() }},
 	"POST /admin/staff/{id}/role":       {ownPOST, func(f *matrixFixtures) (string, url.Values) { return f.colleaguePost("role", "role", "manager") }},
@@ -127,6 +160,7 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/settings/access":       {ownPOST, func(*matrixFixtures) (string, url.Values) { return "/admin/settings/access", url.Values{"allow": {""}} }},
 	"GET /admin/backups":                {ownGET, get("/admin/backups")},
 	"POST /admin/backups/now":           {ownPOST, post("/admin/backups/now")},
+	"POST /admin/purge/now":             {ownPOST, post("/admin/purge/now")},
 	"POST /admin/backups/drill":         {ownPOST, post("/admin/backups/drill")},
 	"GET /admin/audit":                  {ownGET, get("/admin/audit?action=booking&from=2026-11-01&to=2026-12-31")},
 }
@@ -435,5 +469,29 @@ func (f *matrixFixtures) settingsForm() url.Values {
 	return url.Values{"name": {r.GetString("name")}, "timezone": {r.GetString("timezone")}, "address": {r.GetString("address")},
 		"email": {r.GetString("email")}, "phone": {r.GetString("phone")}, "locale": {"en"}, "policy": {r.GetString("booking_policy")},
 		"notice": {r.GetString("privacy_notice") + "\nUpdated."}, "gdpr_email": {r.GetString("gdpr_email")},
-		"notify_email": {r.GetString("notify_email")}, "feedback_url": {""}, "reminder_hours": {"24"}, "feedback_hours": {"0"}}
+		"notify_email": {r.GetString("notify_email")}, "feedback_url": {""}, "reminder_hours": {"24"}, "feedback_hours": {"0"},
+		"retention_days": {"548"}}
+}
+
+// privacyRequest logs an open request of kind for a person without bookings.
+func (f *matrixFixtures) privacyRequest(kind string) string {
+	f.t.Helper()
+	f.n++
+	rec, err := create(f.s.app, "privacy_requests", map[string]any{"kind": kind, "subject": fmt.Sprintf("subject%d@example.com", f.n),
+		"channel": "mail", "received": "2026-11-23", "due": "2026-12-23", "status": "open"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rec.Id
+}
+
+// walkin adds a party at the door (with an address, so "table ready" can be sent).
+func (f *matrixFixtures) walkin() string {
+	f.t.Helper()
+	rec, err := create(f.s.app, "walkins", map[string]any{"day": "2026-11-24", "name": "Door Party", "party": 2,
+		"email": "door@example.com", "status": "waiting", "added_at": "2026-11-24 09:00:00.000Z"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rec.Id
 }

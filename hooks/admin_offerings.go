@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -33,7 +34,8 @@ func offeringForm(r *core.Record) views.OfferingForm {
 		Kind: r.GetString("kind"), Mode: r.GetString("capacity_mode"), Duration: r.GetInt("duration"), Interval: r.GetInt("interval"),
 		Capacity: r.GetInt("capacity"), MinParty: r.GetInt("min_party"), MaxParty: r.GetInt("max_party"),
 		BufferBefore: r.GetInt("buffer_before"), BufferAfter: r.GetInt("buffer_after"), LeadTime: r.GetInt("lead_time"),
-		Horizon: r.GetInt("horizon"), CancelCutoff: r.GetInt("cancel_cutoff"), Sort: r.GetInt("sort"), Active: r.GetBool("active")}
+		Horizon: r.GetInt("horizon"), CancelCutoff: r.GetInt("cancel_cutoff"), Sort: r.GetInt("sort"), Active: r.GetBool("active"),
+		SensitivePrompt: r.GetString("sensitive_prompt"), AskParticipants: r.GetBool("ask_participants")}
 }
 
 // offeringPage shows the form of a new offering or of an existing one (with hours or sessions).
@@ -71,7 +73,7 @@ func (h *handlers) renderOffering(e *core.RequestEvent, status int, d views.Offe
 		}
 		for _, s := range sessions {
 			var booked int
-			_ = e.App.DB().NewQuery("SELECT coalesce(sum(party), 0) FROM bookings WHERE session = {:s} AND status IN ('confirmed', 'checked_in')").
+			_ = e.App.DB().NewQuery("SELECT coalesce(sum(party), 0) FROM bookings WHERE session = {:s} AND status IN ('confirmed', 'checked_in', 'held')").
 				Bind(dbx.Params{"s": s.Id}).Row(&booked)
 			d.Sessions = append(d.Sessions, views.SessionAdminRow{ID: s.Id, Start: s.GetDateTime("start").Time().In(v.loc),
 				Seats: s.GetInt("seats"), Booked: booked, Cancelled: s.GetBool("cancelled")})
@@ -91,7 +93,8 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	f := e.Request.PostForm
 	errs := map[string]views.Msg{}
 	form := views.OfferingForm{ID: id, Name: strings.TrimSpace(f.Get("name")), Slug: strings.TrimSpace(f.Get("slug")),
-		Description: strings.TrimSpace(f.Get("description")), Kind: f.Get("kind"), Mode: f.Get("mode"), Active: f.Get("active") == "yes"}
+		Description: strings.TrimSpace(f.Get("description")), Kind: f.Get("kind"), Mode: f.Get("mode"), Active: f.Get("active") == "yes",
+		SensitivePrompt: strings.TrimSpace(f.Get("sensitive_prompt")), AskParticipants: f.Get("ask_participants") == "yes"}
 	ints := map[string]*int{"duration": &form.Duration, "interval": &form.Interval, "capacity": &form.Capacity, "min_party": &form.MinParty,
 		"max_party": &form.MaxParty, "buffer_before": &form.BufferBefore, "buffer_after": &form.BufferAfter, "lead_time": &form.LeadTime,
 		"horizon": &form.Horizon, "cancel_cutoff": &form.CancelCutoff, "sort": &form.Sort}
@@ -126,6 +129,12 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	if !cleanText(form.Description, true) {
 		errs["description"] = views.M("err.text_invalid")
 	}
+	switch {
+	case !cleanText(form.SensitivePrompt, false) || utf8.RuneCountInString(form.SensitivePrompt) > 200:
+		errs["sensitive_prompt"] = views.M("err.text_invalid")
+	case form.SensitivePrompt != "" && !sensitiveEnabled():
+		errs["sensitive_prompt"] = views.M("admin.offerings.sensitive_no_key")
+	}
 	if len(errs) > 0 {
 		return h.renderOffering(e, http.StatusUnprocessableEntity, views.OfferingData{Form: form, New: id == "new", Errors: errs})
 	}
@@ -145,7 +154,8 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	rec.Load(map[string]any{"name": form.Name, "slug": form.Slug, "description": form.Description, "kind": form.Kind,
 		"capacity_mode": form.Mode, "duration": form.Duration, "interval": form.Interval, "capacity": form.Capacity,
 		"min_party": form.MinParty, "max_party": form.MaxParty, "buffer_before": form.BufferBefore, "buffer_after": form.BufferAfter,
-		"lead_time": form.LeadTime, "horizon": form.Horizon, "cancel_cutoff": form.CancelCutoff, "sort": form.Sort, "active": form.Active})
+		"lead_time": form.LeadTime, "horizon": form.Horizon, "cancel_cutoff": form.CancelCutoff, "sort": form.Sort, "active": form.Active,
+		"sensitive_prompt": form.SensitivePrompt, "ask_participants": form.AskParticipants})
 	err := e.App.RunInTransaction(func(tx core.App) error {
 		if err := tx.Save(rec); err != nil {
 			return err

@@ -34,7 +34,11 @@ func (h *handlers) renderSettings(e *core.RequestEvent, status int, d views.Sett
 		d.Form = views.SettingsForm{Name: r.GetString("name"), TimeZone: r.GetString("timezone"), Address: r.GetString("address"),
 			Email: r.GetString("email"), Phone: r.GetString("phone"), Locale: r.GetString("locale"), Policy: r.GetString("booking_policy"),
 			Notice: r.GetString("privacy_notice"), GDPREmail: r.GetString("gdpr_email"), NotifyEmail: r.GetString("notify_email"),
-			FeedbackURL: r.GetString("feedback_url"), ReminderHours: r.GetInt("reminder_hours"), FeedbackHours: r.GetInt("feedback_hours")}
+			FeedbackURL: r.GetString("feedback_url"), ReminderHours: r.GetInt("reminder_hours"), FeedbackHours: r.GetInt("feedback_hours"),
+			RetentionDays: r.GetInt("retention_days")}
+		if d.Form.RetentionDays <= 0 {
+			d.Form.RetentionDays = defaultRetentionDays
+		}
 	}
 	d.Form.NoticeVersion = v.noticeVersion()
 	d.Languages = views.Languages()
@@ -95,6 +99,10 @@ func (h *handlers) settingsSave(e *core.RequestEvent) error {
 	if herr != nil || form.FeedbackHours < 0 || form.FeedbackHours > 336 {
 		errs["feedback_hours"] = views.M("admin.number_range", 0, 336)
 	}
+	form.RetentionDays, herr = strconv.Atoi(f.Get("retention_days"))
+	if herr != nil || form.RetentionDays < 1 || form.RetentionDays > 3650 {
+		errs["retention_days"] = views.M("admin.number_range", 1, 3650)
+	}
 	if form.Name == "" || len(form.Name) > 200 || !cleanText(form.Name, false) {
 		errs["name"] = views.M("admin.required")
 	}
@@ -128,7 +136,7 @@ func (h *handlers) settingsSave(e *core.RequestEvent) error {
 	values := map[string]any{"name": form.Name, "timezone": form.TimeZone, "address": form.Address, "email": form.Email,
 		"phone": form.Phone, "locale": form.Locale, "booking_policy": form.Policy, "gdpr_email": form.GDPREmail,
 		"notify_email": form.NotifyEmail, "feedback_url": form.FeedbackURL, "reminder_hours": form.ReminderHours,
-		"feedback_hours": form.FeedbackHours}
+		"feedback_hours": form.FeedbackHours, "retention_days": form.RetentionDays}
 	for k, val := range values {
 		if fmt.Sprint(rec.Get(k)) != fmt.Sprint(val) {
 			changed = append(changed, k)

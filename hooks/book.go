@@ -92,6 +92,20 @@ func (h *handlers) book(e *core.RequestEvent) error {
 	now := h.now()
 	r := rules(off)
 	in, errs := parseBookForm(e.Request.PostForm)
+	if offeringView(off).SensitivePrompt == "" {
+		// The offering asks no sensitive question: nothing of the kind is kept.
+		in.form.Sensitive, in.form.SensitiveConsent = "", false
+		delete(errs, "sensitive")
+		delete(errs, "sensitive_consent")
+	}
+	if !off.GetBool("ask_participants") {
+		// Nor names of other guests.
+		for i := range in.form.Guests {
+			delete(errs, "guest_"+strconv.Itoa(i+1))
+			delete(errs, "guest_consent_"+strconv.Itoa(i+1))
+		}
+		in.form.Guests = nil
+	}
 	in.stamp = h.stampFor(e.Request.PostForm.Get("t"), now)
 	date, err := h.startDate(e.App, v, off, in.start)
 	if err != nil && !errors.Is(err, booking.ErrInvalidStart) {
@@ -239,11 +253,13 @@ func parseBookForm(f url.Values) (bookInput, map[string]views.Msg) {
 	errs := map[string]views.Msg{}
 	in := bookInput{
 		form: views.BookForm{
-			Name:    strings.TrimSpace(f.Get("name")),
-			Email:   strings.TrimSpace(f.Get("email")),
-			Phone:   strings.TrimSpace(f.Get("phone")),
-			Notes:   strings.TrimSpace(strings.ReplaceAll(f.Get("notes"), "\r\n", "\n")),
-			Consent: f.Get("consent") == "yes" || f.Get("consent") == "on",
+			Name:             strings.TrimSpace(f.Get("name")),
+			Email:            strings.TrimSpace(f.Get("email")),
+			Phone:            strings.TrimSpace(f.Get("phone")),
+			Notes:            strings.TrimSpace(strings.ReplaceAll(f.Get("notes"), "\r\n", "\n")),
+			Consent:          f.Get("consent") == "yes" || f.Get("consent") == "on",
+			Sensitive:        strings.TrimSpace(strings.ReplaceAll(f.Get("sensitive"), "\r\n", "\n")),
+			SensitiveConsent: f.Get("sensitive_consent") == "yes" || f.Get("sensitive_consent") == "on",
 		},
 		start: strings.TrimSpace(f.Get("start")),
 	}
@@ -278,6 +294,27 @@ func parseBookForm(f url.Values) (bookInput, map[string]views.Msg) {
 	}
 	if !in.form.Consent {
 		errs["consent"] = views.M("err.consent_required")
+	}
+	for i := range views.GuestRows(party) {
+		n := strconv.Itoa(i + 1)
+		g := views.Guest{Name: strings.TrimSpace(f.Get("guest_" + n)), Consent: f.Get("guest_consent_"+n) == "yes" || f.Get("guest_consent_"+n) == "on"}
+		switch {
+		case !cleanText(g.Name, false):
+			errs["guest_"+n] = views.M("err.text_invalid")
+		case utf8.RuneCountInString(g.Name) > views.MaxName:
+			errs["guest_"+n] = views.M("err.name_long", views.MaxName)
+		case g.Name != "" && !g.Consent:
+			errs["guest_consent_"+n] = views.M("err.guest_consent")
+		}
+		in.form.Guests = append(in.form.Guests, g)
+	}
+	switch {
+	case !cleanText(in.form.Sensitive, true):
+		errs["sensitive"] = views.M("err.text_invalid")
+	case utf8.RuneCountInString(in.form.Sensitive) > views.MaxSensitive:
+		errs["sensitive"] = views.M("err.notes_long", views.MaxSensitive)
+	case in.form.Sensitive != "" && !in.form.SensitiveConsent:
+		errs["sensitive_consent"] = views.M("err.sensitive_consent")
 	}
 	if in.start == "" {
 		errs["start"] = views.M("err.start_missing")
@@ -369,6 +406,13 @@ func insertBooking(tx core.App, requestID string, v *venue, off *core.Record, sl
 	rec.Set("email", in.form.Email)
 	rec.Set("phone", in.form.Phone)
 	rec.Set("notes", in.form.Notes)
+	if in.form.Sensitive != "" {
+		sealed, err := sealSensitive(in.form.Sensitive)
+		if err != nil {
+			return "", nil, fmt.Errorf("book: seal the sensitive note: %w", err)
+		}
+		rec.Set("sensitive_notes", sealed)
+	}
 	rec.Set("source", "web")
 	rec.Set("consent_at", now.UTC())
 	rec.Set("notice_version", v.noticeVersion())
@@ -376,6 +420,9 @@ func insertBooking(tx core.App, requestID string, v *venue, off *core.Record, sl
 	markReminder(v, rec, now)
 	if err := tx.Save(rec); err != nil {
 		return "", nil, fmt.Errorf("book: save booking: %w", err)
+	}
+	if err := recordConsents(tx, v, rec, in.form.Guests, now); err != nil {
+		return "", nil, err
 	}
 	token, err := issueToken(tx, rec.Id, "web")
 	if err != nil {
@@ -482,6 +529,33 @@ func findTime(times []views.TimeOption, value string) *views.TimeOption {
 		if times[i].Value == value {
 			t := times[i]
 			return &t
+		}
+	}
+	return nil
+}
+
+// recordConsents keeps, in the booking's transaction, the notice version its consents were
+// given to (word for word, the first time anyone consents to it) and each named guest with
+// their own consent.
+func recordConsents(tx core.App, v *venue, rec *core.Record, guests []views.Guest, now time.Time) error {
+	_, err := tx.DB().NewQuery(`INSERT OR IGNORE INTO privacy_notices (id, version, text, created)
+		VALUES (substr(lower(hex(randomblob(8))), 1, 15), {:v}, {:text}, {:now})`).
+		Bind(dbx.Params{"v": v.noticeVersion(), "text": v.rec.GetString("privacy_notice"), "now": dbTime(now)}).Execute()
+	if err != nil {
+		return fmt.Errorf("book: keep the notice: %w", err)
+	}
+	col, err := tx.FindCachedCollectionByNameOrId("participants")
+	if err != nil {
+		return fmt.Errorf("book: %w", err)
+	}
+	for _, g := range guests {
+		if g.Name == "" {
+			continue
+		}
+		p := core.NewRecord(col)
+		p.Load(map[string]any{"booking": rec.Id, "name": g.Name, "consent_at": now.UTC(), "notice_version": v.noticeVersion()})
+		if err := tx.Save(p); err != nil {
+			return fmt.Errorf("book: save a guest: %w", err)
 		}
 	}
 	return nil

@@ -13,8 +13,9 @@ import (
 	"reserva/internal/booking"
 )
 
-// activeStatuses are the booking statuses that hold a place.
-var activeStatuses = []any{"confirmed", "checked_in"}
+// activeStatuses are the booking statuses that hold a place ("held": a place offered to the
+// waitlist, until the offer is taken or runs out).
+var activeStatuses = []any{"confirmed", "checked_in", "held"}
 
 // maxBookingLength bounds how long before a window a booking that overlaps it can start
 // (offering durations are at most a day; sessions are at most two).

@@ -47,6 +47,7 @@ func SeedDemo(app core.App, now time.Time, guests bool) error {
 			"gdpr_email":     "privacy@demo.invalid",
 			"booking_policy": "Tables are held for 15 minutes. Please cancel online if your plans change.",
 			"reminder_hours": 24,
+			"retention_days": 548,
 		}); err != nil {
 			return err
 		}

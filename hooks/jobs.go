@@ -58,8 +58,11 @@ func (h *handlers) startJobs(app core.App, mailEvery time.Duration) error {
 		}{
 			// Reminders are queued on the same tick as the outbox is sent: the selection is one
 			// indexed query, and a reminder then leaves within one interval.
-			{fmt.Sprintf("@every %s", mailEvery), func() { h.runReminders(app); h.runDeliver(app) }},
+			// The waitlist runs on the same tick too, for offers that ran out (freed places wake
+			// it at once).
+			{fmt.Sprintf("@every %s", mailEvery), func() { h.runWaitlist(app); h.runReminders(app); h.runDeliver(app) }},
 			{"30 3 * * *", func() { h.runMailCleanup(app); h.runStaffCleanup(app) }},
+			{"0 4 * * *", func() { h.runPurge(app) }},
 		}
 		if h.backup.cfg.On() {
 			jobs = append(jobs,
@@ -82,6 +85,9 @@ func (h *handlers) startJobs(app core.App, mailEvery time.Duration) error {
 		return nil
 	}
 	removeStrayZips(app)
+	if err := capLogDays(app); err != nil {
+		app.Logger().Error("jobs: log retention", "error", err.Error())
+	}
 	if !h.backup.cfg.On() {
 		app.Logger().Warn("backup: off: set RESERVA_BACKUP_RECIPIENTS (`reserva backup keygen` makes a key)")
 	}
@@ -94,8 +100,11 @@ func (h *handlers) startJobs(app core.App, mailEvery time.Duration) error {
 		}
 		return e.Next()
 	})
+	stopWaitlist := make(chan struct{})
+	h.startWaitlistWorker(app, stopWaitlist)
 	app.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
 		Func: func(te *core.TerminateEvent) error {
+			close(stopWaitlist)
 			s.mu.Lock()
 			if s.cron != nil {
 				<-s.cron.Stop().Done()
@@ -158,6 +167,14 @@ func (h *handlers) runStaffCleanup(app core.App) {
 		return
 	}
 	app.Logger().Info("staff: clean-up", "sessions_ended", sessions, "invites_deleted", invites)
+}
+
+// runPurge applies the retention period; purge logs its counts.
+func (h *handlers) runPurge(app core.App) {
+	if err := capLogDays(app); err != nil {
+		app.Logger().Error("purge: log retention", "error", err.Error())
+	}
+	_, _ = h.purge(app, h.now(), false)
 }
 
 func (h *handlers) runBackup(app core.App) {

@@ -119,6 +119,24 @@ func (h *handlers) transport(app core.App) (mail.Transport, error) {
 	return f, nil
 }
 
+// relayNames names the configured relays (host:port), for the privacy notice's list of
+// processors; none when no relay is set up.
+func (h *handlers) relayNames(app core.App) []string {
+	if _, err := h.transport(app); err != nil {
+		return nil
+	}
+	m := &h.mail
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, n := range m.names {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // activeRelay names the relay in use, for the outbox's record and the dashboard.
 func (h *handlers) activeRelay() string {
 	m := &h.mail

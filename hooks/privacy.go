@@ -3,6 +3,7 @@ package hooks
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
@@ -19,12 +20,25 @@ func (h *handlers) privacy(e *core.RequestEvent) error {
 	if contact == "" {
 		contact = v.rec.GetString("email")
 	}
-	return render(e, http.StatusOK, views.PrivacyPage(views.PrivacyData{
-		Page:       v.page(views.M("title.privacy")),
-		Paragraphs: paragraphs(v.rec.GetString("privacy_notice")),
-		Version:    v.noticeVersion(),
-		Contact:    contact,
-	}))
+	days, err := retentionDays(e.App)
+	if err != nil {
+		return err
+	}
+	d := views.PrivacyData{
+		Page:          v.page(views.M("title.privacy")),
+		Paragraphs:    paragraphs(v.rec.GetString("privacy_notice")),
+		Version:       v.noticeVersion(),
+		Contact:       contact,
+		RetentionDays: days,
+		Relays:        h.relayNames(e.App),
+	}
+	if cfg := h.backup.cfg; cfg.On() {
+		d.BackupDays = int(max(cfg.Policy.All, cfg.Policy.Hourly, cfg.Policy.Daily)/(24*time.Hour)) + 1
+		if cfg.S3 != nil {
+			d.Offsite = cfg.S3.Endpoint
+		}
+	}
+	return render(e, http.StatusOK, views.PrivacyPage(d))
 }
 
 // paragraphs splits plain text at blank lines; single line breaks stay inside a paragraph.

@@ -55,6 +55,8 @@ type handlers struct {
 	signins                  backoff // failed staff sign-ins, per account and per address
 	venueCache               atomic.Pointer[venue]
 	cache                    pageCache // availability answers, see pagecache.go
+	waitlist                 waitlist
+	purgeFromCLI             bool // `reserva purge`: longer pauses between batches
 	baseURL                  string
 	version                  string
 }
@@ -78,6 +80,7 @@ func register(app core.App, opts *Options) *handlers {
 	bindAuditAppendOnly(app)
 	h.bindVenueCache(app)
 	h.cache.bind(app)
+	h.bindWaitlist(app)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		if _, err := ensureBookingUsage(se.App); err != nil {
 			return err
@@ -136,6 +139,11 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	pages.GET("/b/{token}/change", h.changePage).Bind(h.rateLimit(h.pages))
 	pages.GET("/b/{token}/calendar.ics", h.calendar)
 	pages.GET("/privacy", h.privacy)
+	pages.GET("/waitlist/{slug}", h.waitlistPage).Bind(h.rateLimit(h.pages))
+	pages.GET("/w/{token}", h.waitlistEntry)
+	pages.GET("/account", h.account).Bind(h.rateLimit(h.pages))
+	pages.GET("/account/signin/{token}", h.accountSignin).Bind(h.rateLimit(h.pages))
+	pages.GET("/account/export", h.accountExport).Bind(h.rateLimit(h.pages))
 	pages.GET("/.well-known/security.txt", h.securityTxt)
 	pages.GET("/static/{path...}", staticFiles())
 	pages.GET("/healthz", h.healthz)
@@ -148,6 +156,14 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	forms.POST("/book/{slug}", h.book)
 	forms.POST("/b/{token}/cancel", h.cancel)
 	forms.POST("/b/{token}/change", h.change)
+	forms.POST("/waitlist/{slug}", h.waitlistJoin)
+	forms.POST("/w/{token}/accept", h.waitlistAccept)
+	forms.POST("/w/{token}/leave", h.waitlistLeave)
+	forms.POST("/account", h.accountRequest)
+	forms.POST("/account/signin/{token}", h.accountSigninPost)
+	forms.POST("/account/details", h.accountDetails)
+	forms.POST("/account/erase", h.accountErase)
+	forms.POST("/account/logout", h.accountLogout)
 
 	h.adminRoutes(r)
 
@@ -191,6 +207,13 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	desk.Bind(append(common, h.staffGuard(roleFrontdesk))...)
 	desk.GET("/{$}", h.today)
 	desk.GET("/bookings", h.bookingsList)
+	desk.GET("/waitlist", h.waitlistAdmin)
+	desk.GET("/walkins", h.walkinsPage)
+	desk.POST("/walkins", h.walkinAdd)
+	desk.POST("/walkins/{id}/notify", h.walkinAction("notify"))
+	desk.POST("/walkins/{id}/seat", h.walkinAction("seat"))
+	desk.POST("/walkins/{id}/skip", h.walkinAction("skip"))
+	desk.POST("/walkins/{id}/remove", h.walkinAction("remove"))
 	desk.GET("/bookings/new", h.newBookingPage)
 	desk.POST("/bookings/new", h.newBooking)
 	desk.GET("/bookings/{id}", h.bookingAdmin)
@@ -208,6 +231,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	mgr := r.Group("/admin")
 	mgr.Bind(append(common, h.staffGuard(roleManager))...)
 	mgr.POST("/bookings/{id}/move", h.bookingMove)
+	mgr.GET("/bookings/{id}/sensitive", h.bookingSensitive)
 	mgr.GET("/offerings", h.offeringsPage)
 	mgr.GET("/offerings/{id}", h.offeringPage)
 	mgr.POST("/offerings/{id}", h.offeringSave)
@@ -221,6 +245,11 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	mgr.GET("/export", h.exportCSV)
 	mgr.GET("/outbox", h.outboxPage)
 	mgr.POST("/outbox/{id}/retry", h.outboxRetry)
+	mgr.GET("/privacy", h.privacyRequestsPage)
+	mgr.POST("/privacy", h.privacyRequestAdd)
+	mgr.GET("/privacy/{id}/export", h.privacyRequestExport)
+	mgr.POST("/privacy/{id}/erase", h.privacyRequestErase)
+	mgr.POST("/privacy/{id}/close", h.privacyRequestClose)
 
 	// Owners: everything, including staff, settings, access, backups, the audit log.
 	own := r.Group("/admin")
@@ -238,6 +267,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	own.POST("/settings/access", h.accessSave)
 	own.GET("/backups", h.backupsPage)
 	own.POST("/backups/now", h.backupNow)
+	own.POST("/purge/now", h.purgeNow)
 	own.POST("/backups/drill", h.backupDrillNow)
 	own.GET("/audit", h.auditPage)
 }

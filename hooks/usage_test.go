@@ -15,7 +15,7 @@ type usageRow struct {
 }
 
 const usageFromBookings = `SELECT offering, start, "end", session, sum(party) AS party, count(*) AS n FROM bookings
-	WHERE status IN ('confirmed', 'checked_in') GROUP BY offering, start, "end", session ORDER BY 1, 2, 3, 4`
+	WHERE status IN ('confirmed', 'checked_in', 'held') GROUP BY offering, start, "end", session ORDER BY 1, 2, 3, 4`
 
 // mustMatchBookings fails unless booking_usage holds exactly the aggregate of the active bookings.
 func mustMatchBookings(t *testing.T, s *testServer, when string) {

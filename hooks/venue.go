@@ -132,7 +132,7 @@ func offeringView(rec *core.Record) views.Offering {
 	if minParty < 1 {
 		minParty = 1
 	}
-	return views.Offering{
+	o := views.Offering{
 		Name:        rec.GetString("name"),
 		Slug:        rec.GetString("slug"),
 		Description: rec.GetString("description"),
@@ -141,4 +141,9 @@ func offeringView(rec *core.Record) views.Offering {
 		MinParty:    minParty,
 		MaxParty:    r.MaxParty,
 	}
+	if sensitiveEnabled() {
+		o.SensitivePrompt = rec.GetString("sensitive_prompt")
+	}
+	o.AskParticipants = rec.GetBool("ask_participants")
+	return o
 }

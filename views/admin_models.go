@@ -169,6 +169,11 @@ type BookingAdminData struct {
 	Picker Picker
 	Times  []TimeOption
 	Active bool
+	// HasSensitive says the booking holds a special-category note; CanSeeSensitive that the
+	// signed-in role may open it (each opening is audited).
+	HasSensitive, CanSeeSensitive bool
+	// Guests are the other people of the party named on the booking form.
+	Guests []string
 }
 
 // NewBookingData is the view model of NewBookingPage (a booking taken by staff).
@@ -241,10 +246,10 @@ type StaffData struct {
 
 // OfferingForm is an offering as the staff edit it (minutes, days).
 type OfferingForm struct {
-	ID, Name, Slug, Description, Kind, Mode string
+	ID, Name, Slug, Description, Kind, Mode, SensitivePrompt string
 	Duration, Interval, Capacity, MinParty, MaxParty,
 	BufferBefore, BufferAfter, LeadTime, Horizon, CancelCutoff, Sort int
-	Active bool
+	Active, AskParticipants bool
 }
 
 // HoursRow is one weekly opening rule.
@@ -294,7 +299,7 @@ type ClosuresData struct {
 // SettingsForm is the venue's settings as the owner edits them.
 type SettingsForm struct {
 	Name, TimeZone, Address, Email, Phone, Locale, Policy, Notice, GDPREmail, NotifyEmail, FeedbackURL string
-	ReminderHours, FeedbackHours                                                                       int
+	ReminderHours, FeedbackHours, RetentionDays                                                        int
 	NoticeVersion                                                                                      int
 }
 
@@ -368,4 +373,10 @@ type AuditData struct {
 	From, To      string
 	Page, Pages   int
 	Query         string
+}
+
+// SensitiveData is the view model of SensitivePage.
+type SensitiveData struct {
+	AdminPage
+	BookingID, Reference, Note string
 }

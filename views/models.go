@@ -35,6 +35,24 @@ type Offering struct {
 	Duration    time.Duration
 	MinParty    int
 	MaxParty    int
+	// SensitivePrompt is the offering's question for special-category notes ("Allergies or
+	// access needs?"); empty when it asks none (or no encryption key is set).
+	SensitivePrompt string
+	// AskParticipants: the form asks for the names of the other people of the party, each with
+	// their own consent.
+	AskParticipants bool
+}
+
+// MaxGuests is the most other people the booking form names (larger parties name up to it).
+const MaxGuests = 20
+
+// GuestRows is how many other people the form for a party of party names.
+func GuestRows(party int) int { return max(0, min(party-1, MaxGuests)) }
+
+// Guest is another person of the party, named on the booking form.
+type Guest struct {
+	Name    string
+	Consent bool
 }
 
 // BookURL is the offering's booking page.
@@ -97,6 +115,21 @@ type BookForm struct {
 	Phone   string
 	Notes   string
 	Consent bool
+	// Sensitive answers the offering's sensitive question; SensitiveConsent is the explicit
+	// consent such data needs.
+	Sensitive        string
+	SensitiveConsent bool
+	// Guests are the other people of the party, when the offering asks for them (index i is
+	// form fields guest_(i+1) and guest_consent_(i+1)).
+	Guests []Guest
+}
+
+// Guest returns the i-th other person (0-based) as entered, or an empty one.
+func (f BookForm) Guest(i int) Guest {
+	if i < len(f.Guests) {
+		return f.Guests[i]
+	}
+	return Guest{}
 }
 
 // BookData is the view model of BookPage.
@@ -187,6 +220,11 @@ type PrivacyData struct {
 	Paragraphs []string
 	Version    int
 	Contact    string
+	// What Reserva itself keeps, and for how long (from the settings).
+	RetentionDays int
+	BackupDays    int      // 0: no backups configured
+	Relays        []string // the SMTP relays mail leaves by
+	Offsite       string   // the S3 endpoint of off-site backup copies, if any
 }
 
 // ErrorData is the view model of ErrorPage.
@@ -203,6 +241,8 @@ const (
 	MaxEmail = 254
 	MaxPhone = 50
 	MaxNotes = 2000
+	// MaxSensitive is the longest answer to an offering's sensitive question.
+	MaxSensitive = 1000
 )
 
 // StylesheetURL is the one stylesheet every page loads (served from static/, revalidated by ETag).

@@ -42,6 +42,8 @@ var (
 	duration  = flag.Duration("duration", 10*time.Second, "how long each load scenario runs")
 	conns     = flag.Int("conns", 64, "concurrent connections of the load scenarios")
 	startupN  = flag.Int("startup-bookings", 1_000_000, "bookings in the database of the start-up measurement")
+	purgeOnly = flag.Bool("purge-only", false, "run only the retention purge scenario")
+	purgeN    = flag.Int("purge-bookings", 112_500, "bookings generated for the purge scenario (with a retention of 1 day, about 89% are due)")
 	short     = flag.Bool("short", false, "a quick run: 3 s scenarios, 100,000 bookings for start-up")
 	binFlag   = flag.String("bin", "", "a reserva binary to use (default: go build . into a temporary directory)")
 	outFile   = flag.String("out", "", "also write the results (markdown) to this file")
@@ -54,7 +56,7 @@ func main() {
 	log.SetFlags(0)
 	flag.Parse()
 	if *short {
-		*duration, *startupN = 3*time.Second, 100_000
+		*duration, *startupN, *purgeN = 3*time.Second, 100_000, 22_500
 	}
 	tmp, err := os.MkdirTemp("", "reserva-load-")
 	check(err)
@@ -66,6 +68,21 @@ func main() {
 		bin = filepath.Join(tmp, "reserva")
 		log.Printf("building reserva …")
 		run("go", "build", "-o", bin, ".")
+	}
+	if *purgeOnly {
+		var seq atomic.Int64
+		form := func(start string, party int) url.Values {
+			return url.Values{"start": {start}, "party": {strconv.Itoa(party)}, "name": {"Load Guest"},
+				"email": {fmt.Sprintf("load%d@example.invalid", seq.Add(1))}, "consent": {"yes"}}
+		}
+		pr := purgeScenario(bin, tmp, loadDate(), newClient(*conns), form)
+		r := &report{}
+		r.add("machine", fmt.Sprintf("%s, %d CPUs; %d connections, %s per scenario", cpuModel(), numCPU(), *conns, *duration))
+		r.row(pr.base)
+		r.row(pr.during)
+		r.add("retention purge during the mixed load", pr.String())
+		fmt.Print(r.String())
+		return
 	}
 	r := &report{}
 	r.add("machine", fmt.Sprintf("%s, %d CPUs, GOMAXPROCS default; %d connections, %s per scenario", cpuModel(), numCPU(), *conns, *duration))
@@ -86,11 +103,7 @@ func main() {
 	time.Sleep(2 * time.Second)
 	idleRSS := srv.rss("VmRSS")
 
-	day := time.Now().AddDate(0, 0, 3)
-	for day.Weekday() == time.Monday { // the demo dinner is closed on Mondays
-		day = day.AddDate(0, 0, 1)
-	}
-	date := day.Format("2006-01-02")
+	date := loadDate()
 	pagePath := "/book/dinner?date=" + date + "&party=2"
 	client := newClient(*conns)
 
@@ -127,13 +140,7 @@ func main() {
 	over := overCapacity(filepath.Join(data, "data.db"))
 
 	// 4. Mixed: 90% browse, 10% book at random hall times.
-	mixed := func(c *http.Client, rnd *rand.Rand) (int, error) {
-		if rnd.IntN(10) == 0 {
-			slot := fmt.Sprintf("%sT%02d:%02d", date, 10+rnd.IntN(11), rnd.IntN(2)*30)
-			return do(c, http.MethodPost, srv.url+"/book/hall", bookForm(slot, 1+rnd.IntN(4)))
-		}
-		return do(c, http.MethodGet, srv.url+pagePath, nil)
-	}
+	mixed := mixedLoad(srv.url, date, bookForm)
 	rMixed := load("mixed: 90% browse, 10% book", *duration, *conns, mixed, client)
 
 	// 5. Mixed during a backup the owner starts from the dashboard.
@@ -152,6 +159,9 @@ func main() {
 	peakRSS := srv.rss("VmHWM")
 	srv.stop()
 
+	// 6. The retention purge.
+	pr := purgeScenario(bin, tmp, date, client, bookForm)
+
 	// 6. Start-up: to the first 200 on a database with many bookings, against an empty one.
 	small := filepath.Join(tmp, "small")
 	run(bin, "demo", "--dir", small)
@@ -165,10 +175,11 @@ func main() {
 	bigSize := fileSize(filepath.Join(big, "data.db"))
 
 	// The table.
-	for _, x := range []result{rBare, rBrowse, rJSON, rRaw, rBook, rCap, rMixed, rDuring} {
+	for _, x := range []result{rBare, rBrowse, rJSON, rRaw, rBook, rCap, rMixed, rDuring, pr.base, pr.during} {
 		r.row(x)
 	}
 	r.add("backup during the mixed load", fmt.Sprintf("%s (the bookings' p99 while it ran: %s)", backupTook.Round(time.Millisecond), ms(rDuring.p99)))
+	r.add("retention purge during the mixed load", pr.String())
 	r.add("resident memory", fmt.Sprintf("idle %.1f MB, peak under load %.1f MB", mb(idleRSS), mb(peakRSS)))
 	r.add("start to first 200", fmt.Sprintf("%s with %d bookings (%.0f MB; generated in %s), %s with the bare demo",
 		startBig.Round(time.Millisecond), *startupN, mb(bigSize), genTook.Round(time.Second), startSmall.Round(time.Millisecond)))
@@ -412,6 +423,7 @@ func signIn(base string) *http.Client {
 	check(err)
 	c := newClient(2)
 	c.Jar = jar
+	c.Timeout = 10 * time.Minute // a backup or a purge runs within its request
 	st, err := do(c, http.MethodPost, base+"/admin/login", url.Values{"email": {"owner@load.invalid"}, "password": {ownerPassword}})
 	if err != nil || st != http.StatusSeeOther {
 		log.Fatalf("owner sign-in: %d %v", st, err)
@@ -554,6 +566,9 @@ func (r *report) String() string {
 	for _, x := range r.facts {
 		b.WriteString(x + "\n")
 	}
+	if len(r.targets) == 0 {
+		return b.String()
+	}
 	b.WriteString("\n| target | measured | wanted | |\n|---|---|---|---|\n")
 	for _, x := range r.targets {
 		b.WriteString(x + "\n")
@@ -611,4 +626,82 @@ func check(err error) {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		log.Fatal(err)
 	}
+}
+
+// setRetentionOneDay sets the venue's retention period to one day and returns how many
+// bookings are then due for anonymisation.
+func setRetentionOneDay(path string) int {
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)")
+	check(err)
+	defer db.Close()
+	_, err = db.Exec("UPDATE venue SET retention_days = 1")
+	check(err)
+	var n int
+	cut := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02 15:04:05.000Z")
+	check(db.QueryRow(`SELECT count(*) FROM bookings WHERE anonymised = FALSE AND "end" < ?`, cut).Scan(&n))
+	return n
+}
+
+// loadDate is the day the scenarios book and browse: three days ahead, not a Monday (the demo
+// dinner is closed on Mondays).
+func loadDate() string {
+	day := time.Now().AddDate(0, 0, 3)
+	for day.Weekday() == time.Monday {
+		day = day.AddDate(0, 0, 1)
+	}
+	return day.Format("2006-01-02")
+}
+
+// mixedLoad is the mixed workload against base: 90% the booking page of date, 10% bookings
+// of random hall times that day.
+func mixedLoad(base, date string, bookForm func(string, int) url.Values) requestFunc {
+	pagePath := "/book/dinner?date=" + date + "&party=2"
+	return func(c *http.Client, rnd *rand.Rand) (int, error) {
+		if rnd.IntN(10) == 0 {
+			slot := fmt.Sprintf("%sT%02d:%02d", date, 10+rnd.IntN(11), rnd.IntN(2)*30)
+			return do(c, http.MethodPost, base+"/book/hall", bookForm(slot, 1+rnd.IntN(4)))
+		}
+		return do(c, http.MethodGet, base+pagePath, nil)
+	}
+}
+
+// purgeResult is the retention purge scenario's measurements.
+type purgeResult struct {
+	base, during result
+	due, n, left int
+	took         time.Duration
+}
+
+func (p purgeResult) String() string {
+	return fmt.Sprintf("%d due bookings of %d anonymised in %s, %d left due afterwards (the p99 while it ran: %s; the same load on the same database without a purge: %s)",
+		p.due, p.n, p.took.Round(time.Millisecond), p.left, ms(p.during.p99), ms(p.base.p99))
+}
+
+// purgeScenario: a database of generated bookings over two years with a retention of one day,
+// the mixed load on it, then the same load while the owner applies the retention period (the
+// nightly job's code, in the server).
+func purgeScenario(bin, tmp, date string, client *http.Client, bookForm func(string, int) url.Values) purgeResult {
+	pdata := filepath.Join(tmp, "purge")
+	log.Printf("generating %d bookings for the purge …", *purgeN)
+	run(bin, "demo", "--bookings", strconv.Itoa(*purgeN), "--dir", pdata)
+	due := setRetentionOneDay(filepath.Join(pdata, "data.db"))
+	runStdin(ownerPassword+"\n", bin, "staff", "create", "owner@load.invalid", "--role", "owner", "--dir", pdata)
+	psrv := start(bin, pdata, tmp)
+	rPurgeBase := load("mixed, purge database", *duration, *conns, mixedLoad(psrv.url, date, bookForm), client)
+	// The owner's "apply the retention period now": the nightly job's code, in the server.
+	powner := signIn(psrv.url)
+	var purgeTook time.Duration
+	purgeDone := make(chan struct{})
+	rPurge := loadWhile("mixed during a purge", *conns, mixedLoad(psrv.url, date, bookForm), client, func() {
+		t0 := time.Now()
+		st, err := do(powner, http.MethodPost, psrv.url+"/admin/purge/now", url.Values{})
+		purgeTook = time.Since(t0)
+		if err != nil || st != http.StatusSeeOther {
+			log.Printf("purge now: %d %v", st, err)
+		}
+		close(purgeDone)
+	}, purgeDone)
+	psrv.stop()
+	left := setRetentionOneDay(filepath.Join(pdata, "data.db"))
+	return purgeResult{base: rPurgeBase, during: rPurge, due: due, n: *purgeN, left: left, took: purgeTook}
 }
