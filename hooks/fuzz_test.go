@@ -93,6 +93,12 @@ var fuzzRoutes = []fuzzRoute{
 	{"POST", "/admin/settings/access", true, []string{"allow=192.0.2.0%2F24%0A10.0.0.1%0A2001%3Adb8%3A%3A%2F32&require_2fa=no"}},
 	{"POST", "/admin/staff/invite", true, []string{"email=new%40demo.invalid&role=frontdesk"}},
 	{"POST", "/admin/staff/{colleague}/role", true, []string{"role=manager"}},
+	{"POST", "/account", false, []string{"email=ada%40example.com", "email=nobody%40example.org"}},
+	{"GET", "/waitlist/dinner", false, []string{"start=2026-11-27T19%3A00&party=2"}},
+	{"POST", "/waitlist/dinner", false, []string{"start=2026-11-27T19%3A00&party=2&name=Wanda&email=w%40example.com&consent=yes"}},
+	{"POST", "/admin/privacy", true, []string{"kind=erasure&subject=ada%40example.com&channel=phone&received=2026-11-23&notes=x"}},
+	{"POST", "/admin/walkins", true, []string{"name=Door&party=3&wait=20&phone=%2B47+912+34+567&email=d%40example.com"}},
+	{"GET", "/admin/waitlist", true, []string{"date=2026-11-27"}},
 }
 
 // contractStatuses are the statuses Reserva's contract allows for a fuzzed request.
