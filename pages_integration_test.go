@@ -100,7 +100,7 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("my bookings and data: sign-in form", "/account", "/account", http.StatusOK)
 	pc.must("ask for a link", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("email"), "grace@example.com")))
 	pc.submit("my bookings and data: link sent (POST)", `[data-testid="account-request"]`, http.StatusOK)
-	pc.open("my bookings and data: the link's page", "/account/signin/{token}", accountLink(t, inst.Dir), http.StatusOK)
+	pc.open("my bookings and data: the link's page", "/account/{token}", accountLink(t, inst.Dir), http.StatusOK)
 	pc.submit("my bookings and data: signed in", `[data-testid="account-signin"]`, http.StatusOK)
 	pc.open("not found", "", "/no-such-page", http.StatusNotFound)
 	pc.open("bad request", "/book/{slug}", "/book/dinner?date=not-a-date&party=x", http.StatusBadRequest)

@@ -71,7 +71,7 @@ func (h *handlers) accountRequest(e *core.RequestEvent) error {
 		l, name := v.locale, v.rec.GetString("name")
 		m := outMail{kind: "signin", to: email, subject: l.T("mail.subject.account", name)}
 		if known {
-			m.text = l.T("mail.account", name, h.absURL("/account/signin/"+token), int(accountLinkTTL/time.Minute))
+			m.text = l.T("mail.account", name, h.absURL("/account/"+token), int(accountLinkTTL/time.Minute))
 		} else {
 			m.text = l.T("mail.account_unknown", name, h.absURL("/book"))
 		}
@@ -92,7 +92,7 @@ func hasPersonalData(app core.App, email string) (bool, error) {
 	return n > 0, err
 }
 
-// accountSignin (GET /account/signin/{token}) shows a button that signs in: the link itself
+// accountSignin (GET /account/{token}) shows a button that signs in: the link itself
 // changes nothing, so a mail scanner that opens it does not use it up.
 func (h *handlers) accountSignin(e *core.RequestEvent) error {
 	v, err := h.venueOrUnavailable(e.App)
@@ -104,7 +104,7 @@ func (h *handlers) accountSignin(e *core.RequestEvent) error {
 		return err
 	}
 	return render(e, http.StatusOK, views.AccountSigninPage(views.AccountSigninData{
-		Page: v.page(views.M("title.account")), Action: "/account/signin/" + token}))
+		Page: v.page(views.M("title.account")), Action: "/account/" + token}))
 }
 
 // validLink finds the unused, unexpired sign-in link of token.
@@ -124,7 +124,7 @@ func (h *handlers) validLink(app core.App, token string) (*core.Record, error) {
 	return rec, nil
 }
 
-// accountSigninPost (POST /account/signin/{token}) uses the link once and opens a session of an
+// accountSigninPost (POST /account/{token}) uses the link once and opens a session of an
 // hour behind an HttpOnly cookie limited to /account.
 func (h *handlers) accountSigninPost(e *core.RequestEvent) error {
 	token := e.Request.PathValue("token")
@@ -414,8 +414,8 @@ func eraseSubject(tx core.App, requestID, email string) error {
 		}
 	}
 	// The queue keeps the requests (they show the venue answered) under the pseudonym.
-	if _, err := tx.DB().Update("privacy_requests", dbx.Params{"subject": pseudonym(email)}, dbx.HashExp{"subject": email}).Execute(); err != nil {
-		return fmt.Errorf("erase: privacy_requests: %w", err)
+	if _, err := tx.DB().Update("gdpr_requests", dbx.Params{"subject": pseudonym(email)}, dbx.HashExp{"subject": email}).Execute(); err != nil {
+		return fmt.Errorf("erase: gdpr_requests: %w", err)
 	}
 	return audit(tx, requestID, actorVisitor, "gdpr.erase", "customers/"+pseudonym(email), fmt.Sprintf("%d bookings anonymised", len(ids)))
 }

@@ -26,7 +26,7 @@ const (
 	subjPhone = "+44 20 7946 0991"
 )
 
-var signinLink = regexp.MustCompile(`/account/signin/([A-Za-z0-9_-]{43})`)
+var signinLink = regexp.MustCompile(`/account/([A-Za-z0-9_-]{43})`)
 
 // bookAs books the demo dinner at start as the subject.
 func (s *testServer) bookAs(t *testing.T, start, party, email, name, phone string) string {
@@ -61,11 +61,11 @@ func (s *testServer) accountSignIn(t *testing.T, email string) string {
 	}
 	// Opening the link changes nothing: a mail scanner may open it first.
 	for range 2 {
-		if res := s.get(t, "/account/signin/"+m[1]); res.status != http.StatusOK || !strings.Contains(res.body, `data-testid="account-signin"`) {
+		if res := s.get(t, "/account/"+m[1]); res.status != http.StatusOK || !strings.Contains(res.body, `data-testid="account-signin"`) {
 			t.Fatalf("GET the link = %d", res.status)
 		}
 	}
-	res := s.post(t, "/account/signin/"+m[1], url.Values{})
+	res := s.post(t, "/account/"+m[1], url.Values{})
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("POST the link = %d\n%s", res.status, snippet(res.body))
 	}
@@ -74,7 +74,7 @@ func (s *testServer) accountSignIn(t *testing.T, email string) string {
 			if !c.HttpOnly || c.Path != "/account" || c.SameSite != http.SameSiteLaxMode {
 				t.Errorf("session cookie %+v: want HttpOnly, Path=/account, SameSite=Lax", c)
 			}
-			if again := s.post(t, "/account/signin/"+m[1], url.Values{}); again.status != http.StatusNotFound {
+			if again := s.post(t, "/account/"+m[1], url.Values{}); again.status != http.StatusNotFound {
 				t.Errorf("a used link = %d, want 404", again.status)
 			}
 			return c.Name + "=" + c.Value
@@ -162,7 +162,7 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A request the venue logged for them.
-	if _, err := create(s.app, "privacy_requests", map[string]any{"kind": "access", "subject": subjEmail, "channel": "phone",
+	if _, err := create(s.app, "gdpr_requests", map[string]any{"kind": "access", "subject": subjEmail, "channel": "phone",
 		"received": "2026-11-23", "due": "2026-12-23", "status": "open"}); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func subjectWhere(collection string) string {
 		return "id = {:b}"
 	case "outbox":
 		return "(lower(to_email) = {:e} OR booking = {:b})"
-	case "privacy_requests":
+	case "gdpr_requests":
 		return "subject = {:e}"
 	case "participants":
 		return "booking = {:b}"
@@ -368,7 +368,7 @@ func TestAccountLinksSessionsAndDetails(t *testing.T) {
 	if res := s.post(t, link[0], url.Values{}); res.status != http.StatusNotFound {
 		t.Errorf("a link after 15 minutes = %d, want 404", res.status)
 	}
-	if res := s.get(t, "/account/signin/not-a-token"); res.status != http.StatusNotFound {
+	if res := s.get(t, "/account/not-a-token"); res.status != http.StatusNotFound {
 		t.Errorf("a malformed link = %d, want 404", res.status)
 	}
 

@@ -477,7 +477,7 @@ func (f *matrixFixtures) settingsForm() url.Values {
 func (f *matrixFixtures) privacyRequest(kind string) string {
 	f.t.Helper()
 	f.n++
-	rec, err := create(f.s.app, "privacy_requests", map[string]any{"kind": kind, "subject": fmt.Sprintf("subject%d@example.com", f.n),
+	rec, err := create(f.s.app, "gdpr_requests", map[string]any{"kind": kind, "subject": fmt.Sprintf("subject%d@example.com", f.n),
 		"channel": "mail", "received": "2026-11-23", "due": "2026-12-23", "status": "open"})
 	if err != nil {
 		f.t.Fatal(err)

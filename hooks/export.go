@@ -26,7 +26,7 @@ var subjectQueries = []struct{ collection, sql string }{
 	{"outbox", `SELECT * FROM outbox WHERE lower(to_email) = {:e} ORDER BY created`},
 	{"visitor_links", `SELECT * FROM visitor_links WHERE email = {:e} ORDER BY created`},
 	{"visitor_sessions", `SELECT * FROM visitor_sessions WHERE email = {:e} ORDER BY created`},
-	{"privacy_requests", `SELECT * FROM privacy_requests WHERE subject = {:e} ORDER BY created`},
+	{"gdpr_requests", `SELECT * FROM gdpr_requests WHERE subject = {:e} ORDER BY created`},
 	{"participants", `SELECT p.* FROM participants p JOIN bookings b ON b.id = p.booking
 		WHERE (b.email != '' AND lower(b.email) = {:e}) OR b.customer IN (SELECT id FROM customers WHERE email = {:e})
 		ORDER BY p.created`},

@@ -42,7 +42,7 @@ var personalFields = []personalField{
 	{"outbox", "to_email", true}, {"outbox", "to_name", true}, {"outbox", "subject", true},
 	{"outbox", "text", true}, {"outbox", "html", true}, {"outbox", "attachments", true},
 	{"visitor_links", "email", true}, {"visitor_sessions", "email", true},
-	{"privacy_requests", "subject", false}, // replaced by a pseudonym
+	{"gdpr_requests", "subject", false}, // replaced by a pseudonym
 	{"participants", "name", true}, {"participants", "consent_at", true},
 	{"waitlist", "name", true}, {"waitlist", "email", true}, {"waitlist", "phone", true}, {"waitlist", "consent_at", true},
 	{"walkins", "name", true}, {"walkins", "email", true}, {"walkins", "phone", true},

@@ -36,7 +36,7 @@ func erasureBlockers(app core.App, email string, now time.Time) ([]*core.Record,
 
 // recordPrivacyRequest writes a request to the queue (inside tx when given one).
 func recordPrivacyRequest(tx core.App, v *venue, kind, subject, channel, status, notes string, received booking.Date, handledBy string, now time.Time) (*core.Record, error) {
-	col, err := tx.FindCachedCollectionByNameOrId("privacy_requests")
+	col, err := tx.FindCachedCollectionByNameOrId("gdpr_requests")
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func recordPrivacyRequest(tx core.App, v *venue, kind, subject, channel, status,
 // overduePrivacyRequests counts the open requests past their due date.
 func overduePrivacyRequests(app core.App, v *venue, now time.Time) int {
 	var n int
-	_ = app.DB().Select("count(*)").From("privacy_requests").
+	_ = app.DB().Select("count(*)").From("gdpr_requests").
 		Where(dbx.HashExp{"status": "open"}).AndWhere(dbx.NewExp("due < {:today}", dbx.Params{"today": v.today(now).String()})).Row(&n)
 	return n
 }
@@ -83,7 +83,7 @@ func (h *handlers) renderPrivacyRequests(e *core.RequestEvent, status int, form 
 		ID, Kind, Subject, Channel, Received, Due, Status, Notes string
 		HandledAt                                                types.DateTime `db:"handled_at"`
 	}
-	err = e.App.DB().NewQuery(`SELECT id, kind, subject, channel, received, due, status, notes, handled_at FROM privacy_requests
+	err = e.App.DB().NewQuery(`SELECT id, kind, subject, channel, received, due, status, notes, handled_at FROM gdpr_requests
 		ORDER BY status != 'open', CASE WHEN status = 'open' THEN due END, handled_at DESC LIMIT 300`).All(&rows)
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func (h *handlers) renderPrivacyRequests(e *core.RequestEvent, status int, form 
 			Received: r.Received, Due: r.Due, Status: r.Status, Notes: r.Notes, Overdue: r.Status == "open" && r.Due < today.String(),
 			Handled: r.HandledAt.Time().In(v.loc)})
 	}
-	if err := h.staffAudit(e.App, e, "privacy.viewed", "privacy_requests", ""); err != nil {
+	if err := h.staffAudit(e.App, e, "privacy.viewed", "gdpr_requests", ""); err != nil {
 		return err
 	}
 	return render(e, status, views.PrivacyRequestsPage(d))
@@ -146,7 +146,7 @@ func (h *handlers) privacyRequestAdd(e *core.RequestEvent) error {
 				return err
 			}
 		}
-		return h.staffAudit(tx, e, "privacy.request_logged", "privacy_requests/"+rec.Id, form.Kind)
+		return h.staffAudit(tx, e, "privacy.request_logged", "gdpr_requests/"+rec.Id, form.Kind)
 	})
 	if err != nil {
 		return err
@@ -156,7 +156,7 @@ func (h *handlers) privacyRequestAdd(e *core.RequestEvent) error {
 
 // privacyRequestOf finds the request of the route.
 func privacyRequestOf(e *core.RequestEvent) (*core.Record, error) {
-	rec, err := e.App.FindRecordById("privacy_requests", e.Request.PathValue("id"))
+	rec, err := e.App.FindRecordById("gdpr_requests", e.Request.PathValue("id"))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -177,7 +177,7 @@ func (h *handlers) privacyRequestExport(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	if err := h.staffAudit(e.App, e, "privacy.export", "privacy_requests/"+rec.Id, ""); err != nil {
+	if err := h.staffAudit(e.App, e, "privacy.export", "gdpr_requests/"+rec.Id, ""); err != nil {
 		return err
 	}
 	e.Response.Header().Set("Content-Type", "application/zip")
@@ -203,11 +203,11 @@ func (h *handlers) privacyRequestErase(e *core.RequestEvent) error {
 		if err := eraseSubject(tx, reqID(e), email); err != nil {
 			return err
 		}
-		if _, err := tx.DB().Update("privacy_requests", dbx.Params{"status": "done", "handled_at": dbTime(h.now()),
+		if _, err := tx.DB().Update("gdpr_requests", dbx.Params{"status": "done", "handled_at": dbTime(h.now()),
 			"handled_by": staffOf(e).Id}, dbx.HashExp{"id": rec.Id}).Execute(); err != nil {
 			return err
 		}
-		return h.staffAudit(tx, e, "privacy.erased", "privacy_requests/"+rec.Id, "")
+		return h.staffAudit(tx, e, "privacy.erased", "gdpr_requests/"+rec.Id, "")
 	})
 	if err != nil {
 		return err
@@ -254,7 +254,7 @@ func (h *handlers) privacyRequestClose(e *core.RequestEvent) error {
 		if err := tx.Save(rec); err != nil {
 			return err
 		}
-		return h.staffAudit(tx, e, "privacy.request_"+status, "privacy_requests/"+rec.Id, "")
+		return h.staffAudit(tx, e, "privacy.request_"+status, "gdpr_requests/"+rec.Id, "")
 	})
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func TestPrivacyRequestQueue(t *testing.T) {
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("log a request = %d\n%s", res.status, snippet(res.body))
 	}
-	req, err := s.app.FindFirstRecordByData("privacy_requests", "subject", subjEmail)
+	req, err := s.app.FindFirstRecordByData("gdpr_requests", "subject", subjEmail)
 	if err != nil || req.GetString("due") != "2026-12-23" || req.GetString("status") != "open" {
 		t.Fatalf("the logged request: %v %v", req, err)
 	}
@@ -59,7 +59,7 @@ func TestPrivacyRequestQueue(t *testing.T) {
 		t.Fatalf("staff export = %d %s", res.status, res.header.Get("Content-Type"))
 	}
 	var audited int
-	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "privacy.export", "target": "privacy_requests/" + req.Id}).Row(&audited)
+	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "privacy.export", "target": "gdpr_requests/" + req.Id}).Row(&audited)
 	if audited != 1 {
 		t.Errorf("the staff export is not audited")
 	}
@@ -85,7 +85,7 @@ func TestPrivacyRequestQueue(t *testing.T) {
 	if res := s.as(t, cookie, http.MethodPost, "/admin/privacy/"+req.Id+"/erase", url.Values{}); res.status != http.StatusSeeOther {
 		t.Fatalf("erase after the dinner = %d\n%s", res.status, snippet(res.body))
 	}
-	req, _ = s.app.FindRecordById("privacy_requests", req.Id)
+	req, _ = s.app.FindRecordById("gdpr_requests", req.Id)
 	if req.GetString("status") != "done" || req.GetString("subject") != pseudonym(subjEmail) || req.GetString("handled_by") == "" {
 		t.Errorf("after the erasure the request is %s for %s", req.GetString("status"), req.GetString("subject"))
 	}
@@ -101,7 +101,7 @@ func TestPrivacyRequestQueue(t *testing.T) {
 	s.bookAs(t, "2026-12-27T19:00", "2", "other.guest@example.com", "Other Guest", "")
 	visitor := s.accountSignIn(t, "other.guest@example.com")
 	s.readExport(t, visitor)
-	self, err := s.app.FindFirstRecordByData("privacy_requests", "subject", "other.guest@example.com")
+	self, err := s.app.FindFirstRecordByData("gdpr_requests", "subject", "other.guest@example.com")
 	if err != nil || self.GetString("channel") != "self_service" || self.GetString("status") != "done" || self.GetString("kind") != "access" {
 		t.Errorf("the self-service export is not in the queue: %v %v", self, err)
 	}

@@ -16,7 +16,7 @@ func init() {
 		if err != nil {
 			return fmt.Errorf("privacy requests: %w", err)
 		}
-		c := core.NewBaseCollection("privacy_requests")
+		c := core.NewBaseCollection("gdpr_requests")
 		c.Fields.Add(
 			&core.SelectField{Name: "kind", Required: true, MaxSelect: 1, Values: []string{"access", "erasure", "rectification"}},
 			// The subject's address, lower case; after their erasure a pseudonym.
@@ -31,11 +31,11 @@ func init() {
 			&core.AutodateField{Name: "created", OnCreate: true},
 			&core.AutodateField{Name: "updated", OnCreate: true, OnUpdate: true},
 		)
-		c.AddIndex("idx_privacy_requests_status_due", false, "status, due", "")
-		c.AddIndex("idx_privacy_requests_subject", false, "subject", "")
+		c.AddIndex("idx_gdpr_requests_status_due", false, "status, due", "")
+		c.AddIndex("idx_gdpr_requests_subject", false, "subject", "")
 		return app.Save(c)
 	}, func(app core.App) error {
-		c, err := app.FindCollectionByNameOrId("privacy_requests")
+		c, err := app.FindCollectionByNameOrId("gdpr_requests")
 		if err != nil {
 			return nil
 		}
