@@ -34,7 +34,8 @@ func mailEnv(mp *realtest.Mailpit, interval string) []string {
 	}
 }
 
-// freeTimes asks the availability API for the free starts of offering on the next days.
+// freeTimes asks the availability API for the free starts of offering on the next days that
+// are at least three hours away.
 func freeTimes(t *testing.T, base, offering string, days int) []string {
 	t.Helper()
 	berlin, _ := time.LoadLocation("Europe/Berlin")
@@ -52,7 +53,10 @@ func freeTimes(t *testing.T, base, offering string, days int) []string {
 		must(t, json.NewDecoder(res.Body).Decode(&ans))
 		res.Body.Close()
 		for _, tm := range ans.Times {
-			if tm.Available {
+			// Only times the guest may still change and cancel (the demo dinner's cut-off is two
+			// hours): a test run late in the day must not pick this evening's.
+			at, err := time.ParseInLocation("2006-01-02T15:04", tm.Value, berlin)
+			if tm.Available && (err != nil || at.After(time.Now().Add(3*time.Hour))) {
 				out = append(out, tm.Value)
 			}
 		}

@@ -9,10 +9,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/core"
 
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 	"reserva/views"
 )
 
@@ -40,56 +41,40 @@ func (h *handlers) accountRequest(e *core.RequestEvent) error {
 	email := strings.ToLower(strings.TrimSpace(e.Request.PostForm.Get("email")))
 	if email == "" || len(email) > views.MaxEmail || !cleanText(email, false) || is.EmailFormat.Validate(email) != nil {
 		return render(e, http.StatusUnprocessableEntity, views.AccountRequestPage(views.AccountRequestData{
-			Page: v.page(views.M("title.account")), Email: email, Errors: map[string]views.Msg{"email": views.M("err.email_invalid")}}))
+			Page: page(v, views.M("title.account")), Email: email, Errors: map[string]views.Msg{"email": views.M("err.email_invalid")}}))
 	}
 	now := h.now()
 	err = e.App.RunInTransaction(func(tx core.App) error {
 		// Links of the last hour (each expires accountLinkTTL after it was made).
-		var recent int
-		if err := tx.DB().Select("count(*)").From("visitor_links").
-			Where(dbx.HashExp{"email": email}).AndWhere(dbx.NewExp("expires > {:since}", dbx.Params{"since": dbTime(now.Add(accountLinkTTL - time.Hour))})).
-			Row(&recent); err != nil {
+		recent, err := store.LinksSince(tx, email, now.Add(accountLinkTTL-time.Hour))
+		if err != nil {
 			return err
 		}
 		if recent >= accountLinksPerHour {
 			return nil // the same answer; the address's owner already has fresh links
 		}
-		token, hash := newToken()
-		col, err := tx.FindCachedCollectionByNameOrId("visitor_links")
+		token, err := store.NewVisitorLink(tx, email, now.Add(accountLinkTTL))
 		if err != nil {
 			return err
 		}
-		link := core.NewRecord(col)
-		link.Load(map[string]any{"email": email, "token_hash": hash, "expires": now.Add(accountLinkTTL).UTC()})
-		if err := tx.Save(link); err != nil {
-			return err
-		}
-		known, err := hasPersonalData(tx, email)
+		known, err := store.HasPersonalData(tx, email)
 		if err != nil {
 			return err
 		}
-		l, name := v.locale, v.rec.GetString("name")
-		m := outMail{kind: "signin", to: email, subject: l.T("mail.subject.account", name)}
+		l := jobs.Locale(v)
+		m := store.NewMail{Kind: store.MailSignin, To: email, Subject: l.T("mail.subject.account", v.Name)}
 		if known {
-			m.text = l.T("mail.account", name, h.absURL("/account/"+token), int(accountLinkTTL/time.Minute))
+			m.Text = l.T("mail.account", v.Name, h.jobs.AbsURL("/account/"+token), int(accountLinkTTL/time.Minute))
 		} else {
-			m.text = l.T("mail.account_unknown", name, h.absURL("/book"))
+			m.Text = l.T("mail.account_unknown", v.Name, h.jobs.AbsURL("/book"))
 		}
-		return h.enqueue(tx, m)
+		return store.QueueMail(tx, m, now)
 	})
 	if err != nil {
 		return err
 	}
 	return render(e, http.StatusOK, views.AccountRequestPage(views.AccountRequestData{
-		Page: v.page(views.M("title.account")), Sent: true, Email: email}))
-}
-
-// hasPersonalData reports whether Reserva keeps anything about email.
-func hasPersonalData(app core.App, email string) (bool, error) {
-	var n int
-	err := app.DB().NewQuery(`SELECT (SELECT count(*) FROM customers WHERE email = {:e}) +
-		(SELECT count(*) FROM bookings WHERE email != '' AND lower(email) = {:e})`).Bind(dbx.Params{"e": email}).Row(&n)
-	return n > 0, err
+		Page: page(v, views.M("title.account")), Sent: true, Email: email}))
 }
 
 // accountSignin (GET /account/{token}) shows a button that signs in: the link itself
@@ -104,24 +89,24 @@ func (h *handlers) accountSignin(e *core.RequestEvent) error {
 		return err
 	}
 	return render(e, http.StatusOK, views.AccountSigninPage(views.AccountSigninData{
-		Page: v.page(views.M("title.account")), Action: "/account/" + token}))
+		Page: page(v, views.M("title.account")), Action: "/account/" + token}))
 }
 
 // validLink finds the unused, unexpired sign-in link of token.
-func (h *handlers) validLink(app core.App, token string) (*core.Record, error) {
+func (h *handlers) validLink(app core.App, token string) (*store.VisitorLink, error) {
 	expired := &pageError{status: http.StatusNotFound, heading: "account.link_expired", body: "account.link_expired_body"}
-	if !wellFormedToken(token) {
+	if !store.WellFormedToken(token) {
 		return nil, expired
 	}
-	rec, err := app.FindFirstRecordByData("visitor_links", "token_hash", hashToken(token))
+	l, err := store.VisitorLinkByToken(app, token)
 	if err != nil {
 		expired.err = err
 		return nil, expired
 	}
-	if !rec.GetDateTime("used_at").IsZero() || !h.now().Before(rec.GetDateTime("expires").Time()) {
+	if !l.UsedAt.IsZero() || !h.now().Before(l.Expires.Time()) {
 		return nil, expired
 	}
-	return rec, nil
+	return l, nil
 }
 
 // accountSigninPost (POST /account/{token}) uses the link once and opens a session of an
@@ -135,22 +120,15 @@ func (h *handlers) accountSigninPost(e *core.RequestEvent) error {
 			return err
 		}
 		now := h.now()
-		link.Set("used_at", now.UTC())
-		if err := tx.Save(link); err != nil {
+		if err := store.UseVisitorLink(tx, link.ID, now); err != nil {
 			return err
 		}
-		var hash string
-		session, hash = newToken()
-		col, err := tx.FindCachedCollectionByNameOrId("visitor_sessions")
+		id, tok, err := store.StartVisitorSession(tx, link.Email, now.Add(accountSessionTTL))
 		if err != nil {
 			return err
 		}
-		rec := core.NewRecord(col)
-		rec.Load(map[string]any{"email": link.GetString("email"), "token_hash": hash, "expires": now.Add(accountSessionTTL).UTC()})
-		if err := tx.Save(rec); err != nil {
-			return err
-		}
-		return audit(tx, reqID(e), actorVisitor, "gdpr.signin", "visitor_sessions/"+rec.Id, "")
+		session = tok
+		return store.Audit(tx, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "gdpr.signin", Target: "visitor_sessions/" + id})
 	})
 	if err != nil {
 		return err
@@ -163,20 +141,20 @@ func (h *handlers) accountSigninPost(e *core.RequestEvent) error {
 // accountEmail returns the address of the request's visitor session ("" when signed out).
 func (h *handlers) accountEmail(e *core.RequestEvent) (email, sessionID string, err error) {
 	c, cerr := e.Request.Cookie(accountCookie)
-	if cerr != nil || !wellFormedToken(c.Value) {
+	if cerr != nil || !store.WellFormedToken(c.Value) {
 		return "", "", nil
 	}
-	rec, err := e.App.FindFirstRecordByData("visitor_sessions", "token_hash", hashToken(c.Value))
+	s, err := store.VisitorSessionByToken(e.App, c.Value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
 	}
 	if err != nil {
 		return "", "", err
 	}
-	if !h.now().Before(rec.GetDateTime("expires").Time()) {
+	if !h.now().Before(s.Expires.Time()) {
 		return "", "", nil
 	}
-	return rec.GetString("email"), rec.Id, nil
+	return s.Email, s.ID, nil
 }
 
 // signedInVisitor is accountEmail for the routes that need a session: signed out, the visitor
@@ -200,51 +178,49 @@ func (h *handlers) account(e *core.RequestEvent) error {
 		return err
 	}
 	if email == "" {
-		return render(e, http.StatusOK, views.AccountRequestPage(views.AccountRequestData{Page: v.page(views.M("title.account"))}))
+		return render(e, http.StatusOK, views.AccountRequestPage(views.AccountRequestData{Page: page(v, views.M("title.account"))}))
 	}
 	d, err := h.accountData(e.App, v, email)
 	if err != nil {
 		return err
 	}
-	switch e.Request.URL.Query().Get("m") {
-	case "saved":
+	if e.Request.URL.Query().Get("m") == "saved" {
 		d.Notice = views.M("account.saved")
 	}
 	return render(e, http.StatusOK, views.VisitorAccountPage(d))
 }
 
 // accountData gathers the signed-in visitor's bookings, past and future.
-func (h *handlers) accountData(app core.App, v *venue, email string) (views.VisitorAccountData, error) {
-	d := views.VisitorAccountData{Page: v.page(views.M("title.account")), Email: email}
-	recs, err := subjectBookings(app, email)
+func (h *handlers) accountData(app core.App, v *store.Venue, email string) (views.VisitorAccountData, error) {
+	d := views.VisitorAccountData{Page: page(v, views.M("title.account")), Email: email}
+	bookings, err := store.SubjectBookings(app, email)
 	if err != nil {
 		return d, err
 	}
 	now := h.now()
-	for _, rec := range recs {
-		off, err := bookingOffering(app, rec)
+	for _, b := range bookings {
+		off, err := store.OfferingByID(app, b.Offering)
 		if err != nil {
 			return d, err
 		}
-		b := bookingView(v, off, rec)
-		if d.Name == "" || rec.GetString("name") != "" {
-			d.Name, d.Phone = rec.GetString("name"), rec.GetString("phone")
+		bv := jobs.BookingView(v, off, b)
+		if d.Name == "" || b.Name != "" {
+			d.Name, d.Phone = b.Name, b.Phone
 		}
-		if b.Active() && rec.GetDateTime("end").Time().After(now) {
-			d.Upcoming = append(d.Upcoming, b)
+		if bv.Active() && b.End.Time().After(now) {
+			d.Upcoming = append(d.Upcoming, bv)
 		} else {
-			d.Past = append(d.Past, b)
+			d.Past = append(d.Past, bv)
 		}
 	}
-	if c, err := app.FindFirstRecordByData("customers", "email", email); err == nil {
-		d.Name, d.Phone = c.GetString("name"), c.GetString("phone")
+	c, err := store.CustomerByEmail(app, email)
+	if err != nil {
+		return d, err
+	}
+	if c != nil {
+		d.Name, d.Phone = c.Name, c.Phone
 	}
 	return d, nil
-}
-
-// subjectBookings are the bookings made with email that still hold personal data, oldest first.
-func subjectBookings(app core.App, email string) ([]*core.Record, error) {
-	return app.FindRecordsByFilter("bookings", "email:lower = {:e} && anonymised = false", "start", 0, 0, dbx.Params{"e": email})
 }
 
 // accountDetails (POST /account/details) corrects the visitor's name and phone on their
@@ -283,16 +259,12 @@ func (h *handlers) accountDetails(e *core.RequestEvent) error {
 		d.Name, d.Phone, d.Errors = name, phone, errs
 		return render(e, http.StatusUnprocessableEntity, views.VisitorAccountPage(d))
 	}
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		set := dbx.Params{"name": name, "phone": phone}
-		if _, err := tx.DB().Update("customers", set, dbx.HashExp{"email": email}).Execute(); err != nil {
+	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		if err := store.Rectify(tx.App, email, name, phone); err != nil {
 			return err
 		}
-		if _, err := tx.DB().Update("bookings", set, dbx.NewExp("email != '' AND lower(email) = {:e} AND anonymised = FALSE",
-			dbx.Params{"e": email})).Execute(); err != nil {
-			return err
-		}
-		return audit(tx, reqID(e), actorVisitor, "gdpr.rectify", "customers/"+pseudonym(email), "name, phone")
+		return store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "gdpr.rectify",
+			Target: "customers/" + store.Pseudonym(email), Detail: "name, phone"})
 	})
 	if err != nil {
 		return err
@@ -315,20 +287,19 @@ func (h *handlers) accountExport(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
+	now := h.now()
 	err = e.App.RunInTransaction(func(tx core.App) error {
-		if _, err := recordPrivacyRequest(tx, v, "access", email, "self_service", "done", "", v.today(h.now()), "", h.now()); err != nil {
+		if _, err := store.LogRequest(tx, store.NewRequest{Kind: store.RequestAccess, Subject: email, Channel: store.ChannelSelfService,
+			Status: store.RequestDone, Received: v.Today(now)}, now); err != nil {
 			return err
 		}
-		return audit(tx, reqID(e), actorVisitor, "gdpr.export", "customers/"+pseudonym(email), "self-service")
+		return store.Audit(tx, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "gdpr.export",
+			Target: "customers/" + store.Pseudonym(email), Detail: "self-service"})
 	})
 	if err != nil {
 		return err
 	}
-	e.Response.Header().Set("Content-Type", "application/zip")
-	e.Response.Header().Set("Content-Disposition", `attachment; filename="my-data.zip"`)
-	e.Response.Header().Set("Cache-Control", "no-store")
-	e.Response.WriteHeader(http.StatusOK)
-	return x.writeZip(e.Response)
+	return writeZipDownload(e, "my-data.zip", x)
 }
 
 // accountErase (POST /account/erase) erases the visitor at once, unless a confirmed booking is
@@ -342,15 +313,10 @@ func (h *handlers) accountErase(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	var blocking []*core.Record
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		if blocking, err = erasureBlockers(tx, email, h.now()); err != nil || len(blocking) > 0 {
-			return err
-		}
-		if err := eraseSubject(tx, reqID(e), email); err != nil {
-			return err
-		}
-		_, err := recordPrivacyRequest(tx, v, "erasure", pseudonym(email), "self_service", "done", "", v.today(h.now()), "", h.now())
+	now := h.now()
+	blocking, err := h.erase(e, email, func(tx core.App) error {
+		_, err := store.LogRequest(tx, store.NewRequest{Kind: store.RequestErasure, Subject: store.Pseudonym(email),
+			Channel: store.ChannelSelfService, Status: store.RequestDone, Received: v.Today(now)}, now)
 		return err
 	})
 	if err != nil {
@@ -364,60 +330,39 @@ func (h *handlers) accountErase(e *core.RequestEvent) error {
 		d.Problem = views.M("account.erase_refused", len(blocking))
 		return render(e, http.StatusConflict, views.VisitorAccountPage(d))
 	}
-	if err := checkpointAfterErasure(e.App); err != nil {
-		e.App.Logger().Warn("erasure: checkpoint", "error", err.Error())
-	}
 	e.SetCookie(&http.Cookie{Name: accountCookie, Value: "", Path: "/account", HttpOnly: true, Secure: e.IsTLS(), MaxAge: -1})
-	return render(e, http.StatusOK, views.AccountErasedPage(views.AccountErasedData{Page: v.page(views.M("title.account"))}))
+	return render(e, http.StatusOK, views.AccountErasedPage(views.AccountErasedData{Page: page(v, views.M("title.account"))}))
 }
 
-// eraseSubject removes everything Reserva keeps about email, inside tx: the personal fields of
-// their bookings (date, offering and party stay for statistics), their customer row, sign-in
-// links and sessions, and every mail addressed to them, queued or sent. The audit entry names
-// only a pseudonym.
-func eraseSubject(tx core.App, requestID, email string) error {
-	var ids []string
-	if err := tx.DB().Select("id").From("bookings").
-		Where(dbx.NewExp("email != '' AND lower(email) = {:e}", dbx.Params{"e": email})).Column(&ids); err != nil {
-		return err
-	}
-	var custID string
-	_ = tx.DB().Select("id").From("customers").Where(dbx.HashExp{"email": email}).Row(&custID)
-	if custID != "" {
-		var more []string
-		if err := tx.DB().Select("id").From("bookings").Where(dbx.HashExp{"customer": custID}).Column(&more); err != nil {
+// erase erases email in one write, unless bookings of theirs are still ahead: those are
+// returned and nothing changes. then runs in the same write (the request's own record). The
+// erasure is audited under the person's pseudonym, and its bytes are checkpointed out of the
+// WAL afterwards.
+func (h *handlers) erase(e *core.RequestEvent, email string, then func(tx core.App) error) ([]*store.Booking, error) {
+	var blocking []*store.Booking
+	err := h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		var err error
+		if blocking, err = store.ErasureBlockers(tx.App, email, h.now()); err != nil || len(blocking) > 0 {
 			return err
 		}
-		ids = append(ids, more...)
-	}
-	// Places held for them on a waitlist are released, not kept anonymised.
-	if _, err := tx.DB().Delete("bookings", dbx.NewExp("status = 'held' AND email != '' AND lower(email) = {:e}",
-		dbx.Params{"e": email})).Execute(); err != nil {
-		return fmt.Errorf("erase: held places: %w", err)
-	}
-	if _, _, err := anonymiseBookings(tx, ids); err != nil {
-		return err
-	}
-	for _, q := range []struct {
-		table string
-		where dbx.Expression
-	}{
-		{"customers", dbx.HashExp{"email": email}},
-		{"outbox", dbx.NewExp("lower(to_email) = {:e}", dbx.Params{"e": email})},
-		{"visitor_links", dbx.HashExp{"email": email}},
-		{"visitor_sessions", dbx.HashExp{"email": email}},
-		{"waitlist", dbx.HashExp{"email": email}},
-		{"walkins", dbx.HashExp{"email": email}},
-	} {
-		if _, err := tx.DB().Delete(q.table, q.where).Execute(); err != nil {
-			return fmt.Errorf("erase: %s: %w", q.table, err)
+		n, err := store.EraseSubject(tx.App, email)
+		if err != nil {
+			return err
 		}
+		tx.Freed() // places held for them went
+		if err := store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "gdpr.erase",
+			Target: "customers/" + store.Pseudonym(email), Detail: fmt.Sprintf("%d bookings anonymised", n)}); err != nil {
+			return err
+		}
+		return then(tx.App)
+	})
+	if err != nil || len(blocking) > 0 {
+		return blocking, err
 	}
-	// The queue keeps the requests (they show the venue answered) under the pseudonym.
-	if _, err := tx.DB().Update("gdpr_requests", dbx.Params{"subject": pseudonym(email)}, dbx.HashExp{"subject": email}).Execute(); err != nil {
-		return fmt.Errorf("erase: gdpr_requests: %w", err)
+	if err := store.Checkpoint(e.App); err != nil {
+		e.App.Logger().Warn("erasure: checkpoint", "error", err.Error())
 	}
-	return audit(tx, requestID, actorVisitor, "gdpr.erase", "customers/"+pseudonym(email), fmt.Sprintf("%d bookings anonymised", len(ids)))
+	return nil, nil
 }
 
 // accountLogout (POST /account/logout) ends the visitor's session.
@@ -427,14 +372,10 @@ func (h *handlers) accountLogout(e *core.RequestEvent) error {
 		return err
 	}
 	if id != "" {
-		if _, err := e.App.DB().Delete("visitor_sessions", dbx.HashExp{"id": id}).Execute(); err != nil {
+		if err := store.EndVisitorSession(e.App, id); err != nil {
 			return err
 		}
 	}
 	e.SetCookie(&http.Cookie{Name: accountCookie, Value: "", Path: "/account", HttpOnly: true, Secure: e.IsTLS(), MaxAge: -1})
 	return e.Redirect(http.StatusSeeOther, "/account")
 }
-
-// pseudonym names a person in the audit log without their address: the first 16 hex digits
-// of the address's SHA-256.
-func pseudonym(email string) string { return "p-" + hashToken(strings.ToLower(email))[:16] }

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"reserva/internal/booking"
+	"reserva/internal/store"
+
 	"github.com/pocketbase/dbx"
 )
 
@@ -123,9 +126,9 @@ func (s *testServer) readExport(t *testing.T, cookie string) (subjectExport, str
 //
 // Not parallel: the sensitive note needs the encryption key in the environment.
 func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
-	t.Setenv(EncryptionKeyEnv, "0123456789abcdef0123456789abcdef")
+	t.Setenv(store.EncryptionKeyEnv, "0123456789abcdef0123456789abcdef")
 	s := newServer(t)
-	s.setVenue(t, map[string]any{"notify_email": "kitchen@demo.invalid"}) // a venue notice too
+	s.setVenue(t, func(f *store.VenueFields) { f.NotifyEmail = "kitchen@demo.invalid" }) // a venue notice too
 	if _, err := s.app.DB().Update("offerings", dbx.Params{"sensitive_prompt": "Allergies?", "ask_participants": true}, dbx.HashExp{"slug": "dinner"}).Execute(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,36 +145,44 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 	if booked.status != http.StatusSeeOther || token == nil {
 		t.Fatalf("booking = %d\n%s", booked.status, snippet(booked.body))
 	}
-	rec, _ := s.bookingByToken(t, token[1])
-	sealedNote := rec.GetString("sensitive_notes")
-	bookingID := rec.Id
+	rec := s.bookingByToken(t, token[1])
+	sealedNote := rec.SensitiveNotes
+	bookingID := rec.ID
 	// The fields only staff or a cancellation fill.
 	if _, err := s.app.DB().Update("bookings", dbx.Params{"internal_notes": "Prefers the quiet corner",
 		"cancel_reason": "none yet", "override_reason": "Regular guest"}, dbx.HashExp{"id": bookingID}).Execute(); err != nil {
 		t.Fatal(err)
 	}
 	// A waitlist entry of theirs.
-	if _, err := create(s.app, "waitlist", map[string]any{"offering": rec.GetString("offering"), "start_value": "2026-11-28T19:00",
-		"start": "2026-11-28 18:00:00.000Z", "party": 2, "name": subjName, "email": subjEmail, "phone": subjPhone,
-		"consent_at": "2026-11-24 09:00:00.000Z", "status": "waiting", "token_hash": strings.Repeat("ab", 32)}); err != nil {
+	if _, _, err := store.JoinWaitlist(s.app, store.NewWaitEntry{Offering: rec.Offering, StartValue: "2026-11-28T19:00",
+		Start: time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC), Party: 2, Name: subjName, Email: subjEmail, Phone: subjPhone,
+		ConsentAt: s.now, NoticeVersion: 1}); err != nil {
 		t.Fatal(err)
 	}
 	// A walk-in they were, with their address.
-	if _, err := create(s.app, "walkins", map[string]any{"day": "2026-11-24", "name": subjName, "party": 2, "phone": subjPhone,
-		"email": subjEmail, "status": "seated", "added_at": "2026-11-24 09:00:00.000Z"}); err != nil {
+	day, _ := booking.ParseDate("2026-11-24")
+	if _, err := store.AddWalkin(s.app, day, subjName, 2, subjPhone, subjEmail, 0, s.now); err != nil {
 		t.Fatal(err)
 	}
 	// A request the venue logged for them.
-	if _, err := create(s.app, "gdpr_requests", map[string]any{"kind": "access", "subject": subjEmail, "channel": "phone",
-		"received": "2026-11-23", "due": "2026-12-23", "status": "open"}); err != nil {
+	received, _ := booking.ParseDate("2026-11-23")
+	if _, err := store.LogRequest(s.app, store.NewRequest{Kind: store.RequestAccess, Subject: subjEmail, Channel: store.ChannelPhone,
+		Status: store.RequestOpen, Received: received}, s.now); err != nil {
+		t.Fatal(err)
+	}
+	// A mail to them with an attachment, as the outbox keeps one rendered when queued.
+	if err := store.QueueMail(s.app, store.NewMail{Kind: store.MailAlert, To: subjEmail, ToName: subjName, Subject: "A file for you",
+		Text: "Attached.", HTML: "<p>Attached.</p>", Attachments: []store.Attachment{{Name: "note.txt", ContentType: "text/plain",
+			Data: []byte("for " + subjName)}}}, s.now); err != nil {
 		t.Fatal(err)
 	}
 	cookie := s.accountSignIn(t, subjEmail)
 	x, page := s.readExport(t, cookie)
-	for _, f := range personalFields {
+	for _, f := range store.PersonalFields {
 		var want string
 		err := s.app.DB().NewQuery("SELECT CAST([[" + f.Field + "]] AS TEXT) FROM " + f.Collection +
-			" WHERE " + subjectWhere(f.Collection) + " LIMIT 1").Bind(dbx.Params{"e": subjEmail, "b": bookingID}).Row(&want)
+			" WHERE " + subjectWhere(f.Collection) + " AND CAST([[" + f.Field + "]] AS TEXT) NOT IN ('', '[]') LIMIT 1").
+			Bind(dbx.Params{"e": subjEmail, "b": bookingID}).Row(&want)
 		if err != nil || want == "" {
 			t.Errorf("%s.%s: the subject has no value to export (%v): the test must fill it", f.Collection, f.Field, err)
 			continue
@@ -203,8 +214,8 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 	if res.status != http.StatusConflict {
 		t.Fatalf("erase with a booking ahead = %d, want 409", res.status)
 	}
-	mustContain(t, "refusal", res.body, "1 upcoming booking", rec.GetString("reference"))
-	if after, _ := s.app.FindRecordById("bookings", bookingID); after.GetString("email") != subjEmail || after.GetString("name") != subjName {
+	mustContain(t, "refusal", res.body, "1 upcoming booking", rec.Reference)
+	if after := s.bookingByID(t, bookingID); after.Email != subjEmail || after.Name != subjName {
 		t.Fatal("a refused erasure changed the booking")
 	}
 
@@ -215,7 +226,7 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 	if res.status != http.StatusOK || !strings.Contains(res.body, `data-testid="account-erased"`) {
 		t.Fatalf("erase = %d\n%s", res.status, snippet(res.body))
 	}
-	for _, f := range personalFields {
+	for _, f := range store.PersonalFields {
 		var n int
 		cond := subjectWhere(f.Collection)
 		if f.Collection == "bookings" {
@@ -226,13 +237,12 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 			t.Errorf("after erasure %s.%s: %d rows still hold it (%v)", f.Collection, f.Field, n, err)
 		}
 	}
-	after, err := s.app.FindRecordById("bookings", bookingID)
-	if err != nil || after.GetInt("party") != 3 || after.GetString("offering") != rec.GetString("offering") ||
-		!after.GetBool("anonymised") || after.GetString("start") != rec.GetString("start") {
-		t.Fatalf("the booking no longer counts for statistics: %v %v", after, err)
+	after := s.bookingByID(t, bookingID)
+	if after.Party != 3 || after.Offering != rec.Offering || !after.Anonymised || after.Start.String() != rec.Start.String() {
+		t.Fatalf("the booking no longer counts for statistics: %+v", after)
 	}
 	var audited int
-	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "gdpr.erase", "target": "customers/" + pseudonym(subjEmail)}).Row(&audited)
+	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "gdpr.erase", "target": "customers/" + store.Pseudonym(subjEmail)}).Row(&audited)
 	if audited != 1 {
 		t.Errorf("erasure audit entries: %d, want 1 under a pseudonym", audited)
 	}
@@ -275,7 +285,7 @@ func TestAccountRequestDoesNotEnumerate(t *testing.T) {
 	s := newServer(t)
 	const rounds = 21
 	for i := range rounds {
-		if _, err := create(s.app, "customers", map[string]any{"email": known(i), "name": "Known Guest"}); err != nil {
+		if _, err := store.UpsertCustomer(s.app, "Known Guest", known(i), "", s.now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -374,18 +384,18 @@ func TestAccountLinksSessionsAndDetails(t *testing.T) {
 
 	cookie := s.accountSignIn(t, strings.ToUpper(subjEmail[:1])+subjEmail[1:])
 	res := s.as(t, cookie, http.MethodGet, "/account", nil)
-	rec, _ := s.bookingByToken(t, token)
-	mustContain(t, "account page", res.body, rec.GetString("reference"), subjName)
+	rec := s.bookingByToken(t, token)
+	mustContain(t, "account page", res.body, rec.Reference, subjName)
 	if res := s.as(t, cookie, http.MethodPost, "/account/details", url.Values{"name": {"Zeb Quill"}, "phone": {"call me"}}); res.status != http.StatusUnprocessableEntity {
 		t.Errorf("an invalid phone = %d, want 422", res.status)
 	}
 	if res := s.as(t, cookie, http.MethodPost, "/account/details", url.Values{"name": {"Zeb Quill"}, "phone": {"+44 20 7946 0000"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("details = %d\n%s", res.status, snippet(res.body))
 	}
-	rec, _ = s.bookingByToken(t, token)
-	cust, err := s.app.FindFirstRecordByData("customers", "email", subjEmail)
-	if err != nil || rec.GetString("name") != "Zeb Quill" || cust.GetString("name") != "Zeb Quill" || cust.GetString("phone") != "+44 20 7946 0000" {
-		t.Errorf("the correction did not reach the booking and the customer: %q %v", rec.GetString("name"), err)
+	rec = s.bookingByToken(t, token)
+	cust, err := store.CustomerByEmail(s.app, subjEmail)
+	if err != nil || cust == nil || rec.Name != "Zeb Quill" || cust.Name != "Zeb Quill" || cust.Phone != "+44 20 7946 0000" {
+		t.Errorf("the correction did not reach the booking and the customer: %q %+v %v", rec.Name, cust, err)
 	}
 	s.now = s.now.Add(accountSessionTTL)
 	if res := s.as(t, cookie, http.MethodGet, "/account/export", nil); res.status != http.StatusForbidden {
@@ -408,7 +418,7 @@ func TestPrivacyPageSaysWhatIsKept(t *testing.T) {
 	res := s.get(t, "/privacy")
 	mustContain(t, "privacy page", res.body, "548 days after your visit", "deleted 30 days after sending", "kept 30 days",
 		`href="/account"`, `data-testid="privacy-processors"`)
-	s.setVenue(t, map[string]any{"retention_days": 90})
+	s.setVenue(t, func(f *store.VenueFields) { f.RetentionDays = 90 })
 	mustContain(t, "privacy page", s.get(t, "/privacy").body, "90 days after your visit")
 }
 
@@ -434,13 +444,17 @@ func TestConsentPerPerson(t *testing.T) {
 	if token == nil {
 		t.Fatal("the booking with a guest failed")
 	}
-	rec, _ := s.bookingByToken(t, token[1])
-	guests, err := s.app.FindRecordsByFilter("participants", "booking = {:b}", "", 0, 0, dbx.Params{"b": rec.Id})
-	if err != nil || len(guests) != 1 || guests[0].GetString("name") != "Ben Bright" || guests[0].GetInt("notice_version") != 1 ||
-		guests[0].GetDateTime("consent_at").IsZero() {
+	rec := s.bookingByToken(t, token[1])
+	var guests []struct {
+		Name          string `db:"name"`
+		NoticeVersion int    `db:"notice_version"`
+		ConsentAt     string `db:"consent_at"`
+	}
+	err := s.app.DB().NewQuery("SELECT name, notice_version, consent_at FROM participants WHERE booking = {:b}").Bind(dbx.Params{"b": rec.ID}).All(&guests)
+	if err != nil || len(guests) != 1 || guests[0].Name != "Ben Bright" || guests[0].NoticeVersion != 1 || guests[0].ConsentAt == "" {
 		t.Fatalf("guests: %v %v", guests, err)
 	}
-	s.setVenue(t, map[string]any{"privacy_notice": "A new notice.", "notice_version": 2})
+	s.setVenue(t, func(f *store.VenueFields) { f.Notice = "A new notice." }) // version 2
 	form.Set("start", "2026-11-28T19:00")
 	form.Set("guest_1", "Cleo Cole")
 	s.post(t, "/book/dinner", form)

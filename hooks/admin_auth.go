@@ -11,22 +11,21 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
 	"golang.org/x/crypto/bcrypt"
 
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 	"reserva/views"
 )
 
 // Staff sessions: an opaque random token in an HttpOnly, SameSite=Lax cookie (Secure under
 // TLS); only its SHA-256 is stored. A session ends after 24 hours without use, and 14 days
-// after sign-in whatever happens.
+// after sign-in whatever happens (store.SessionIdle, store.SessionAbsolute).
 const (
-	sessionCookie   = "reserva_staff"
-	sessionIdle     = 24 * time.Hour
-	sessionAbsolute = 14 * 24 * time.Hour
+	sessionCookie = "reserva_staff"
 	// lastSeenEvery limits writes: last_seen moves at most once a minute per session.
 	lastSeenEvery = time.Minute
 )
@@ -39,12 +38,12 @@ const (
 
 // currentSession returns the valid session behind the request's cookie and its staff member,
 // or nil when there is none (no cookie, unknown, expired, or the person is deactivated).
-func (h *handlers) currentSession(e *core.RequestEvent) (sess, staff *core.Record, err error) {
+func (h *handlers) currentSession(e *core.RequestEvent) (*store.StaffSession, *store.Staff, error) {
 	c, cerr := e.Request.Cookie(sessionCookie)
-	if cerr != nil || !wellFormedToken(c.Value) {
+	if cerr != nil || !store.WellFormedToken(c.Value) {
 		return nil, nil, nil
 	}
-	sess, err = e.App.FindFirstRecordByData("staff_sessions", "token_hash", hashToken(c.Value))
+	sess, err := store.SessionByToken(e.App, c.Value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil
 	}
@@ -52,17 +51,16 @@ func (h *handlers) currentSession(e *core.RequestEvent) (sess, staff *core.Recor
 		return nil, nil, fmt.Errorf("session: %w", err)
 	}
 	now := h.now()
-	if now.Sub(sess.GetDateTime("last_seen").Time()) > sessionIdle || now.Sub(sess.GetDateTime("signed_in").Time()) > sessionAbsolute {
-		_ = e.App.Delete(sess)
+	if now.Sub(sess.LastSeen.Time()) > store.SessionIdle || now.Sub(sess.SignedIn.Time()) > store.SessionAbsolute {
+		_ = store.EndSession(e.App, sess.ID)
 		return nil, nil, nil
 	}
-	staff, err = e.App.FindRecordById("staff", sess.GetString("staff"))
-	if err != nil || !staff.GetBool("active") {
+	staff, err := store.StaffByID(e.App, sess.Staff)
+	if err != nil || !staff.Active() {
 		return nil, nil, nil
 	}
-	if now.Sub(sess.GetDateTime("last_seen").Time()) > lastSeenEvery {
-		sess.Set("last_seen", now.UTC())
-		if err := e.App.Save(sess); err != nil {
+	if now.Sub(sess.LastSeen.Time()) > lastSeenEvery {
+		if err := store.TouchSession(e.App, sess.ID, now); err != nil {
 			return nil, nil, fmt.Errorf("session: %w", err)
 		}
 	}
@@ -71,48 +69,16 @@ func (h *handlers) currentSession(e *core.RequestEvent) (sess, staff *core.Recor
 
 // startSession signs staff in: a new session, its cookie. The second factor is done when the
 // person has none (or at once after it, see the 2FA step).
-func (h *handlers) startSession(e *core.RequestEvent, staff *core.Record, secondFactor bool) error {
-	token, hash := newToken()
-	col, err := e.App.FindCachedCollectionByNameOrId("staff_sessions")
+func (h *handlers) startSession(e *core.RequestEvent, staff *store.Staff, secondFactor bool) error {
+	token, err := store.StartSession(e.App, staff.Id, e.RealIP(), e.Request.UserAgent(), secondFactor, h.now())
 	if err != nil {
-		return fmt.Errorf("session: %w", err)
-	}
-	sess := core.NewRecord(col)
-	sess.Set("token_hash", hash)
-	sess.Set("staff", staff.Id)
-	sess.Set("signed_in", h.now().UTC())
-	sess.Set("last_seen", h.now().UTC())
-	sess.Set("ip", e.RealIP())
-	sess.Set("user_agent", truncate(e.Request.UserAgent(), 300))
-	sess.Set("second_factor", secondFactor)
-	if err := e.App.Save(sess); err != nil {
-		return fmt.Errorf("session: %w", err)
+		return err
 	}
 	e.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/admin", HttpOnly: true, Secure: e.IsTLS(),
-		SameSite: http.SameSiteLaxMode, MaxAge: int(sessionAbsolute.Seconds()),
+		SameSite: http.SameSiteLaxMode, MaxAge: int(store.SessionAbsolute.Seconds()),
 	})
 	return nil
-}
-
-// purgeStaffLeftovers deletes the sessions that have expired (a request would end them, but
-// one never made again would keep its row, with an IP and a browser, for ever) and the invites
-// used or expired more than a week ago (they hold an e-mail address).
-func purgeStaffLeftovers(app core.App, now time.Time) (sessions, invites int64, err error) {
-	res, err := app.DB().Delete("staff_sessions", dbx.NewExp("last_seen < {:idle} OR signed_in < {:abs}",
-		dbx.Params{"idle": dbTime(now.Add(-sessionIdle)), "abs": dbTime(now.Add(-sessionAbsolute))})).Execute()
-	if err != nil {
-		return 0, 0, fmt.Errorf("staff clean-up: sessions: %w", err)
-	}
-	sessions, _ = res.RowsAffected()
-	week := dbTime(now.Add(-7 * 24 * time.Hour))
-	res, err = app.DB().Delete("staff_invites", dbx.NewExp("expires < {:w} OR (used_at != '' AND used_at < {:w})",
-		dbx.Params{"w": week})).Execute()
-	if err != nil {
-		return sessions, 0, fmt.Errorf("staff clean-up: invites: %w", err)
-	}
-	invites, _ = res.RowsAffected()
-	return sessions, invites, nil
 }
 
 func clearSessionCookie(e *core.RequestEvent) {
@@ -123,7 +89,7 @@ func clearSessionCookie(e *core.RequestEvent) {
 // staffGuard lets a request through only for a signed-in staff member with at least min's
 // role, their second factor done, and their 2FA set up when the owner requires it. Otherwise:
 // sign-in (303 for a page, 403 for a post), the 2FA step, enrolment, or 403 for the role.
-func (h *handlers) staffGuard(min role) *hook.Handler[*core.RequestEvent] {
+func (h *handlers) staffGuard(min store.Role) *hook.Handler[*core.RequestEvent] {
 	return &hook.Handler[*core.RequestEvent]{
 		Func: func(e *core.RequestEvent) error {
 			sess, staff, err := h.currentSession(e)
@@ -133,15 +99,15 @@ func (h *handlers) staffGuard(min role) *hook.Handler[*core.RequestEvent] {
 			if staff == nil {
 				return notSignedIn(e, "/admin/login?next="+url.QueryEscape(e.Request.URL.RequestURI()))
 			}
-			hasTOTP := staff.GetString("totp_secret") != ""
-			if hasTOTP && !sess.GetBool("second_factor") {
+			hasTOTP := staff.HasTOTP()
+			if hasTOTP && !sess.SecondFactor {
 				return e.Redirect(http.StatusSeeOther, "/admin/login/2fa")
 			}
 			if !hasTOTP && h.access(e.App).Require2FA {
 				return e.Redirect(http.StatusSeeOther, "/admin/2fa/setup")
 			}
-			if roleOf(staff) < min {
-				return forbidden(fmt.Errorf("role %s below %d", staff.GetString("role"), min))
+			if staff.Role().Rank() < min.Rank() {
+				return forbidden(fmt.Errorf("role %s below %s", staff.Role(), min))
 			}
 			e.Set(staffKey, staff)
 			e.Set(sessionKey, sess)
@@ -182,38 +148,41 @@ func forbidden(err error) error {
 	return &pageError{status: http.StatusForbidden, heading: "error.forbidden", body: "admin.forbidden", err: err}
 }
 
-func staffOf(e *core.RequestEvent) *core.Record {
-	s, _ := e.Get(staffKey).(*core.Record)
+func staffOf(e *core.RequestEvent) *store.Staff {
+	s, _ := e.Get(staffKey).(*store.Staff)
 	return s
 }
 
-func sessionOf(e *core.RequestEvent) *core.Record {
-	s, _ := e.Get(sessionKey).(*core.Record)
+func sessionOf(e *core.RequestEvent) *store.StaffSession {
+	s, _ := e.Get(sessionKey).(*store.StaffSession)
 	return s
+}
+
+// roleOf is the rank of the request's staff member (0 when signed out).
+func roleOf(e *core.RequestEvent) int {
+	if s := staffOf(e); s != nil {
+		return s.Role().Rank()
+	}
+	return 0
 }
 
 // actor is how the audit log names the signed-in staff member.
 func actor(e *core.RequestEvent) string {
 	if s := staffOf(e); s != nil {
-		return "staff:" + s.Id
+		return store.StaffActor(s.Id)
 	}
 	return "anonymous"
 }
 
 // staffAudit writes an audit entry for a staff request, with its IP and request id.
 func (h *handlers) staffAudit(app core.App, e *core.RequestEvent, action, target, detail string) error {
-	return writeAudit(app, auditEntry{RequestID: reqID(e), Actor: actor(e), Action: action, Target: target, Detail: detail, IP: e.RealIP()})
+	return store.Audit(app, store.Entry{RequestID: reqID(e), Actor: actor(e), Action: action, Target: target, Detail: detail, IP: e.RealIP()})
 }
 
-// accessSettings are the owner's access rules (settings section "access").
-type accessSettings struct {
-	Allow      []string `json:"allow"`       // IPs/CIDRs that may reach /admin/ and /_/; empty: any
-	Require2FA bool     `json:"require_2fa"` // every staff member needs an authenticator app
-}
-
-func (h *handlers) access(app core.App) accessSettings {
-	var a accessSettings
-	if _, err := loadSetting(app, "access", &a, nil); err != nil {
+// access reads the owner's access rules (an unreadable setting counts as none, and is logged).
+func (h *handlers) access(app core.App) store.Access {
+	a, err := store.LoadAccess(app)
+	if err != nil {
 		app.Logger().Error("access settings", "error", err.Error())
 	}
 	return a
@@ -321,40 +290,31 @@ var dummyHash = sync.OnceValue(func() []byte {
 // adminPage builds the common model of a staff page for e.
 func (h *handlers) adminPage(e *core.RequestEvent, title views.Msg) views.AdminPage {
 	p := views.AdminPage{L: views.NewLocale(views.DefaultLanguage), Venue: "Reserva", Title: title}
-	if v, err := h.venue(e.App); err == nil {
-		p.L, p.Venue = v.locale, v.rec.GetString("name")
+	v, verr := h.st.Venue(e.App)
+	if verr == nil {
+		p.L, p.Venue = jobs.Locale(v), v.Name
 	}
 	staff := staffOf(e)
 	if staff == nil {
 		return p
 	}
-	p.Staff = staff.GetString("name")
-	if p.Staff == "" {
-		p.Staff = staff.Email()
-	}
-	p.Role = staff.GetString("role")
-	r := roleOf(staff)
+	p.Staff = staff.Label()
+	p.Role = string(staff.Role())
+	r := staff.Role().Rank()
 	for _, n := range adminNav {
-		if r >= n.min {
+		if r >= n.min.Rank() {
 			path := e.Request.URL.Path
 			current := strings.HasPrefix(path, n.href) && n.href != "/admin/" || path == "/admin/" && n.href == "/admin/"
 			p.Nav = append(p.Nav, views.NavItem{Href: n.href, Label: views.M(n.label), Current: current})
 		}
 	}
-	if r >= roleManager {
-		if v, err := h.venue(e.App); err == nil {
-			if n := overduePrivacyRequests(e.App, v, h.now()); n > 0 {
-				p.Banner = views.M("admin.banner.privacy", n)
-			}
+	if r >= store.RoleManager.Rank() && verr == nil {
+		if n, _ := store.OverdueRequests(e.App, v.Today(h.now())); n > 0 {
+			p.Banner = views.M("admin.banner.privacy", n)
 		}
 	}
-	if r >= roleOwner {
-		h.backup.stateMu.Lock()
-		failing := h.backup.failing
-		h.backup.stateMu.Unlock()
-		if failing {
-			p.Banner = views.M("admin.banner.backup")
-		}
+	if r >= store.RoleOwner.Rank() && h.jobs.BackupFailing() {
+		p.Banner = views.M("admin.banner.backup")
 	}
 	switch e.Request.URL.Query().Get("done") {
 	case "":
@@ -370,19 +330,19 @@ func (h *handlers) adminPage(e *core.RequestEvent, title views.Msg) views.AdminP
 // adminNav is the staff navigation: what each role sees.
 var adminNav = []struct {
 	href, label string
-	min         role
+	min         store.Role
 }{
-	{"/admin/", "admin.nav.today", roleFrontdesk},
-	{"/admin/bookings", "admin.nav.bookings", roleFrontdesk},
-	{"/admin/waitlist", "admin.nav.waitlist", roleFrontdesk},
-	{"/admin/walkins", "admin.nav.walkins", roleFrontdesk},
-	{"/admin/offerings", "admin.nav.offerings", roleManager},
-	{"/admin/closures", "admin.nav.closures", roleManager},
-	{"/admin/outbox", "admin.nav.outbox", roleManager},
-	{"/admin/privacy", "admin.nav.privacy", roleManager},
-	{"/admin/staff", "admin.nav.staff", roleOwner},
-	{"/admin/settings", "admin.nav.settings", roleOwner},
-	{"/admin/backups", "admin.nav.backups", roleOwner},
-	{"/admin/audit", "admin.nav.audit", roleOwner},
-	{"/admin/account", "admin.nav.account", roleFrontdesk},
+	{"/admin/", "admin.nav.today", store.RoleFrontdesk},
+	{"/admin/bookings", "admin.nav.bookings", store.RoleFrontdesk},
+	{"/admin/waitlist", "admin.nav.waitlist", store.RoleFrontdesk},
+	{"/admin/walkins", "admin.nav.walkins", store.RoleFrontdesk},
+	{"/admin/offerings", "admin.nav.offerings", store.RoleManager},
+	{"/admin/closures", "admin.nav.closures", store.RoleManager},
+	{"/admin/outbox", "admin.nav.outbox", store.RoleManager},
+	{"/admin/privacy", "admin.nav.privacy", store.RoleManager},
+	{"/admin/staff", "admin.nav.staff", store.RoleOwner},
+	{"/admin/settings", "admin.nav.settings", store.RoleOwner},
+	{"/admin/backups", "admin.nav.backups", store.RoleOwner},
+	{"/admin/audit", "admin.nav.audit", store.RoleOwner},
+	{"/admin/account", "admin.nav.account", store.RoleFrontdesk},
 }

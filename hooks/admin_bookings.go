@@ -6,48 +6,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/types"
 
 	"reserva/internal/booking"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 	"reserva/views"
 )
-
-// todayRow is a booking as the day's list shows it.
-type todayRow struct {
-	ID            string         `db:"id"`
-	Reference     string         `db:"reference"`
-	Start         types.DateTime `db:"start"`
-	End           types.DateTime `db:"end"`
-	Party         int            `db:"party"`
-	Name          string         `db:"name"`
-	Phone         string         `db:"phone"`
-	Notes         string         `db:"notes"`
-	InternalNotes string         `db:"internal_notes"`
-	Status        string         `db:"status"`
-}
-
-// exportRow is a booking as the CSV export writes it.
-type exportRow struct {
-	ID        string         `db:"id"`
-	Reference string         `db:"reference"`
-	Offering  string         `db:"offering"`
-	Start     types.DateTime `db:"start"`
-	End       types.DateTime `db:"end"`
-	Party     int            `db:"party"`
-	Status    string         `db:"status"`
-	Name      string         `db:"name"`
-	Email     string         `db:"email"`
-	Phone     string         `db:"phone"`
-	Notes     string         `db:"notes"`
-	Source    string         `db:"source"`
-	Created   types.DateTime `db:"created"`
-}
 
 // today is the front desk's landing page: each offering's bookings of a day (default today).
 // Showing it is a view of those bookings' personal data, and audited as one.
@@ -57,15 +26,14 @@ func (h *handlers) today(e *core.RequestEvent) error {
 		return err
 	}
 	now := h.now()
-	day := v.today(now)
+	day := v.Today(now)
 	if s := e.Request.URL.Query().Get("date"); s != "" {
 		if d, err := booking.ParseDate(s); err == nil {
 			day = d
 		}
 	}
-	from := midnight(day, v.loc)
-	to := midnight(day.AddDays(1), v.loc)
-	offs, err := e.App.FindRecordsByFilter("offerings", "active = true", "sort,name", 0, 0)
+	from, to := v.Midnight(day), v.Midnight(day.AddDays(1))
+	offs, err := store.Offerings(e.App, true)
 	if err != nil {
 		return err
 	}
@@ -73,38 +41,34 @@ func (h *handlers) today(e *core.RequestEvent) error {
 		Prev: day.AddDays(-1).String(), Next: day.AddDays(1).String(), CanCancel: true}
 	total := 0
 	for _, off := range offs {
-		// Plain rows, not records: the day's list is the desk's most viewed page.
-		var recs []todayRow
-		err := e.App.DB().Select("id", "reference", "start", "end", "party", "name", "phone", "notes", "internal_notes", "status").
-			From("bookings").Where(dbx.NewExp("offering = {:o} AND start >= {:from} AND start < {:to} AND status != 'cancelled'",
-			dbx.Params{"o": off.Id, "from": dbTime(from), "to": dbTime(to)})).OrderBy("start", "id").All(&recs)
+		rows, err := store.DayBookings(e.App, off.ID, from, to)
 		if err != nil {
 			return err
 		}
-		to := views.TodayOffering{Name: off.GetString("name"), Slug: off.GetString("slug")}
+		part := views.TodayOffering{Name: off.Name, Slug: off.Slug}
 		covers := map[int]int{}
-		for _, r := range recs {
-			start := r.Start.Time().In(v.loc)
-			to.Bookings = append(to.Bookings, views.TodayBooking{ID: r.ID, Reference: r.Reference, Start: start,
-				End: r.End.Time().In(v.loc), Party: r.Party, Name: r.Name, Phone: r.Phone,
+		for _, r := range rows {
+			start := r.Start.Time().In(v.Loc)
+			part.Bookings = append(part.Bookings, views.TodayBooking{ID: r.ID, Reference: r.Reference, Start: start,
+				End: r.End.Time().In(v.Loc), Party: r.Party, Name: r.Name, Phone: r.Phone,
 				Notes: r.Notes, Internal: r.InternalNotes, Status: r.Status})
 			covers[start.Hour()] += r.Party
 		}
 		for hour := 0; hour < 24; hour++ {
 			if c := covers[hour]; c > 0 {
-				at, _, _ := booking.Resolve(day, booking.Clock(hour*60), v.loc)
-				to.Covers = append(to.Covers, views.CoversHour{Hour: at.In(v.loc), Covers: c})
+				at, _, _ := booking.Resolve(day, booking.Clock(hour*60), v.Loc)
+				part.Covers = append(part.Covers, views.CoversHour{Hour: at.In(v.Loc), Covers: c})
 			}
 		}
-		cal, err := loadCalendar(e.App, off, day, v.loc, "")
+		cal, err := h.st.LoadCalendar(e.App, off, day, v.Loc, "")
 		if err != nil {
 			return err
 		}
-		r := rules(off)
+		r := off.Rules()
 		r.LeadTime, r.Horizon = 0, 0 // the desk sees the whole day
-		to.Free = timeOptions(r, r.Slots(cal.Calendar, day, now, v.loc), 1, v.loc)
-		d.Offerings = append(d.Offerings, to)
-		total += len(recs)
+		part.Free = timeOptions(r, r.Slots(cal.Calendar, day, now, v.Loc), 1, v.Loc)
+		d.Offerings = append(d.Offerings, part)
+		total += len(rows)
 	}
 	if err := h.staffAudit(e.App, e, "booking.list_viewed", "today/"+day.String(), fmt.Sprintf("%d bookings", total)); err != nil {
 		return err
@@ -112,35 +76,40 @@ func (h *handlers) today(e *core.RequestEvent) error {
 	return render(e, http.StatusOK, views.TodayPage(d))
 }
 
-// setStatus moves a booking to status from the day list or its page: check in, no-show, back
-// to confirmed. Cancelling has its own handler (a reason and a mail).
-func (h *handlers) setStatus(status string) func(*core.RequestEvent) error {
-	allowed := map[string][]string{
-		"checked_in": {"confirmed"},
-		"no_show":    {"confirmed"},
-		"confirmed":  {"checked_in", "no_show"},
-	}
+// statusMoves are the status changes the desk may make with one click: check in, no-show,
+// back to confirmed. Cancelling has its own handler (a reason and a mail).
+var statusMoves = map[booking.Status][]booking.Status{
+	booking.StatusCheckedIn: {booking.StatusConfirmed},
+	booking.StatusNoShow:    {booking.StatusConfirmed},
+	booking.StatusConfirmed: {booking.StatusCheckedIn, booking.StatusNoShow},
+}
+
+// errStatusConflict refuses a change the booking's status does not allow.
+var errStatusConflict = &pageError{status: http.StatusConflict, heading: "admin.status_conflict", body: "admin.status_conflict_body"}
+
+// setStatus moves a booking to status from the day list or its page.
+func (h *handlers) setStatus(status booking.Status) func(*core.RequestEvent) error {
 	return func(e *core.RequestEvent) error {
 		if err := e.Request.ParseForm(); err != nil {
 			return formError(err)
 		}
-		rec, err := e.App.FindRecordById("bookings", e.Request.PathValue("id"))
-		if err != nil {
-			return notFound(err)
-		}
-		if !contains(allowed[status], rec.GetString("status")) {
-			return &pageError{status: http.StatusConflict, heading: "admin.status_conflict", body: "admin.status_conflict_body"}
-		}
-		old := rec.GetString("status")
-		rec.Set("status", status)
-		if status == "checked_in" {
-			rec.Set("checked_in_at", h.now().UTC())
-		}
-		err = e.App.RunInTransaction(func(tx core.App) error {
-			if err := tx.Save(rec); err != nil {
+		id := e.Request.PathValue("id")
+		err := h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+			b, err := store.BookingByID(tx.App, id)
+			if err != nil {
+				return notFound(err)
+			}
+			old := b.Status
+			if !slices.Contains(statusMoves[status], old) {
+				return errStatusConflict
+			}
+			if err := store.SetBookingStatus(tx.App, b, status, h.now()); err != nil {
 				return err
 			}
-			return h.staffAudit(tx, e, "booking.status", "bookings/"+rec.Id, old+" → "+status)
+			if !status.HoldsPlace() {
+				tx.Freed()
+			}
+			return h.staffAudit(tx.App, e, "booking.status", "bookings/"+b.ID, string(old)+" → "+string(status))
 		})
 		if err != nil {
 			return err
@@ -162,29 +131,23 @@ func (h *handlers) staffCancel(e *core.RequestEvent) error {
 	if reason == "" || len(reason) > 500 || !cleanText(reason, false) {
 		return &pageError{status: http.StatusUnprocessableEntity, heading: "admin.cancel_reason_missing", body: "admin.cancel_reason_missing_body"}
 	}
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		rec, err := tx.FindRecordById("bookings", e.Request.PathValue("id"))
+	now := h.now()
+	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		b, err := store.BookingByID(tx.App, e.Request.PathValue("id"))
 		if err != nil {
 			return notFound(err)
 		}
-		if rec.GetString("status") != "confirmed" {
-			return &pageError{status: http.StatusConflict, heading: "admin.status_conflict", body: "admin.status_conflict_body"}
+		if b.Status != booking.StatusConfirmed {
+			return errStatusConflict
 		}
-		off, err := bookingOffering(tx, rec)
-		if err != nil {
+		if err := store.CancelBooking(tx.App, b, reason, now); err != nil {
 			return err
 		}
-		rec.Set("status", "cancelled")
-		rec.Set("cancelled_at", h.now().UTC())
-		rec.Set("cancel_reason", reason)
-		rec.Set("sequence", rec.GetInt("sequence")+1)
-		if err := tx.Save(rec); err != nil {
+		tx.Freed()
+		if err := h.staffAudit(tx.App, e, "booking.cancel", "bookings/"+b.ID, "by the venue"); err != nil {
 			return err
 		}
-		if err := h.staffAudit(tx, e, "booking.cancel", "bookings/"+rec.Id, "by the venue"); err != nil {
-			return err
-		}
-		return h.bookingMail(tx, v, off, rec, views.MailCancellation, reason)
+		return jobs.QueueBookingMail(tx.App, v, store.MailCancellation, b, "", now)
 	})
 	if err != nil {
 		return err
@@ -208,29 +171,20 @@ func doneParam(e *core.RequestEvent, what string) string {
 	return "?done=" + what
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // bookingsPageSize is the number of bookings per page of the list.
 const bookingsPageSize = 50
 
-// bookingFilter reads the list's filter from the query; bad dates are ignored.
+// bookingFilter reads the list's filter from the query; bad dates and statuses are ignored.
 func bookingFilter(q url.Values) views.BookingFilter {
 	f := views.BookingFilter{Q: strings.TrimSpace(q.Get("q")), From: q.Get("from"), To: q.Get("to"),
-		Offering: q.Get("offering"), Status: q.Get("status")}
+		Offering: q.Get("offering"), Status: booking.Status(q.Get("status"))}
 	if _, err := booking.ParseDate(f.From); err != nil {
 		f.From = ""
 	}
 	if _, err := booking.ParseDate(f.To); err != nil {
 		f.To = ""
 	}
-	if !contains([]string{"confirmed", "checked_in", "no_show", "completed", "cancelled"}, f.Status) {
+	if !slices.Contains(booking.Statuses, f.Status) {
 		f.Status = ""
 	}
 	f.Page, _ = strconv.Atoi(q.Get("page"))
@@ -243,26 +197,16 @@ func bookingFilter(q url.Values) views.BookingFilter {
 	return f
 }
 
-// filterExpr turns the filter into a WHERE expression over bookings.
-func filterExpr(f views.BookingFilter, loc *time.Location) dbx.Expression {
-	exps := []dbx.Expression{dbx.NewExp("1=1")}
-	if f.Q != "" {
-		like := "%" + strings.NewReplacer("%", "", "_", "").Replace(f.Q) + "%"
-		exps = append(exps, dbx.NewExp("(reference LIKE {:q} OR name LIKE {:q} OR email LIKE {:q} OR phone LIKE {:q})", dbx.Params{"q": like}))
-	}
+// storeFilter is the list's filter as the store takes it, dates as venue-local days.
+func storeFilter(f views.BookingFilter, v *store.Venue) store.Filter {
+	sf := store.Filter{Q: f.Q, Offering: f.Offering, Status: f.Status}
 	if d, err := booking.ParseDate(f.From); err == nil {
-		exps = append(exps, dbx.NewExp("start >= {:from}", dbx.Params{"from": dbTime(midnight(d, loc))}))
+		sf.From = v.Midnight(d)
 	}
 	if d, err := booking.ParseDate(f.To); err == nil {
-		exps = append(exps, dbx.NewExp("start < {:to}", dbx.Params{"to": dbTime(midnight(d.AddDays(1), loc))}))
+		sf.To = v.Midnight(d.AddDays(1))
 	}
-	if f.Offering != "" {
-		exps = append(exps, dbx.HashExp{"offering": f.Offering})
-	}
-	if f.Status != "" {
-		exps = append(exps, dbx.HashExp{"status": f.Status})
-	}
-	return dbx.And(exps...)
+	return sf
 }
 
 // bookingsList searches bookings. Searching shows personal data: audited (without the query).
@@ -272,32 +216,29 @@ func (h *handlers) bookingsList(e *core.RequestEvent) error {
 		return err
 	}
 	f := bookingFilter(e.Request.URL.Query())
-	where := filterExpr(f, v.loc)
-	var total int
-	if err := e.App.DB().Select("count(*)").From("bookings").Where(where).Row(&total); err != nil {
+	sf := storeFilter(f, v)
+	total, err := store.CountBookings(e.App, sf)
+	if err != nil {
 		return err
 	}
-	recs := []*core.Record{}
-	err = e.App.RecordQuery("bookings").Where(where).OrderBy("start DESC").
-		Limit(bookingsPageSize).Offset(int64((f.Page - 1) * bookingsPageSize)).All(&recs)
+	rows, err := store.ListBookings(e.App, sf, (f.Page-1)*bookingsPageSize, bookingsPageSize)
+	if err != nil {
+		return err
+	}
+	d := views.BookingsData{AdminPage: h.adminPage(e, views.M("admin.bookings.title")), Filter: f, Total: total,
+		Pages: (total + bookingsPageSize - 1) / bookingsPageSize, CanExport: roleOf(e) >= store.RoleManager.Rank()}
+	offs, err := store.Offerings(e.App, false)
 	if err != nil {
 		return err
 	}
 	names := map[string]string{}
-	d := views.BookingsData{AdminPage: h.adminPage(e, views.M("admin.bookings.title")), Filter: f, Total: total,
-		Pages: (total + bookingsPageSize - 1) / bookingsPageSize, CanExport: roleOf(staffOf(e)) >= roleManager}
-	offs, err := e.App.FindRecordsByFilter("offerings", "", "sort,name", 0, 0)
-	if err != nil {
-		return err
-	}
 	for _, o := range offs {
-		names[o.Id] = o.GetString("name")
-		d.Offerings = append(d.Offerings, views.Option{Value: o.Id, Label: o.GetString("name")})
+		names[o.ID] = o.Name
+		d.Offerings = append(d.Offerings, views.Option{Value: o.ID, Label: o.Name})
 	}
-	for _, r := range recs {
-		d.Rows = append(d.Rows, views.BookingRow{ID: r.Id, Reference: r.GetString("reference"), Offering: names[r.GetString("offering")],
-			Name: r.GetString("name"), Email: r.GetString("email"), Status: r.GetString("status"),
-			Start: r.GetDateTime("start").Time().In(v.loc), Party: r.GetInt("party")})
+	for _, b := range rows {
+		d.Rows = append(d.Rows, views.BookingRow{ID: b.ID, Reference: b.Reference, Offering: names[b.Offering],
+			Name: b.Name, Email: b.Email, Status: b.Status, Start: b.Start.Time().In(v.Loc), Party: b.Party})
 	}
 	detail := fmt.Sprintf("%d results, page %d", total, f.Page)
 	if f.Q != "" {
@@ -316,38 +257,37 @@ func (h *handlers) bookingAdmin(e *core.RequestEvent) error {
 
 // staffBooking loads the venue, the booking of the request's {id} (404 when there is none) and
 // its offering.
-func (h *handlers) staffBooking(e *core.RequestEvent) (*venue, *core.Record, *core.Record, error) {
+func (h *handlers) staffBooking(e *core.RequestEvent) (*store.Venue, *store.Booking, *store.Offering, error) {
 	v, err := h.venueOrUnavailable(e.App)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rec, err := e.App.FindRecordById("bookings", e.Request.PathValue("id"))
+	b, err := store.BookingByID(e.App, e.Request.PathValue("id"))
 	if err != nil {
 		return nil, nil, nil, notFound(err)
 	}
-	off, err := bookingOffering(e.App, rec)
+	off, err := store.OfferingByID(e.App, b.Offering)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return v, rec, off, nil
+	return v, b, off, nil
 }
 
 func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map[string]views.Msg, moveDate string) error {
-	v, rec, off, err := h.staffBooking(e)
+	v, b, off, err := h.staffBooking(e)
 	if err != nil {
 		return err
 	}
-	b := bookingView(v, off, rec)
-	d := views.BookingAdminData{AdminPage: h.adminPage(e, views.M("admin.booking.title", b.Reference)), ID: rec.Id, Booking: b,
-		Internal: rec.GetString("internal_notes"), Source: rec.GetString("source"), Override: rec.GetString("override_reason"),
-		Consent: rec.GetDateTime("consent_at").Time(), Notice: rec.GetInt("notice_version"), Errors: errs,
-		Active: b.Status == "confirmed", HasSensitive: rec.GetString("sensitive_notes") != "",
-		CanSeeSensitive: roleOf(staffOf(e)) >= roleManager}
+	bv := jobs.BookingView(v, off, b)
+	d := views.BookingAdminData{AdminPage: h.adminPage(e, views.M("admin.booking.title", bv.Reference)), ID: b.ID, Booking: bv,
+		Internal: b.InternalNotes, Source: string(b.Source), Override: b.OverrideReason,
+		Consent: b.ConsentAt.Time(), Notice: b.NoticeVersion, Errors: errs,
+		Active: b.Status == booking.StatusConfirmed, HasSensitive: b.SensitiveNotes != "",
+		CanSeeSensitive: roleOf(e) >= store.RoleManager.Rank()}
 	if !d.Consent.IsZero() {
-		d.Consent = d.Consent.In(v.loc)
+		d.Consent = d.Consent.In(v.Loc)
 	}
-	if err := e.App.DB().Select("name").From("participants").Where(dbx.HashExp{"booking": rec.Id}).OrderBy("created").
-		Column(&d.Guests); err != nil {
+	if d.Guests, err = store.GuestNames(e.App, b.ID); err != nil {
 		return err
 	}
 	if errs != nil {
@@ -363,47 +303,36 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 			dateStr = moveDate
 		}
 		if dateStr == "" {
-			dateStr = booking.DateOf(rec.GetDateTime("start").Time(), v.loc).String()
+			dateStr = booking.DateOf(b.Start.Time(), v.Loc).String()
 		}
 		partyStr := q.Get("party")
 		if partyStr == "" {
-			partyStr = strconv.Itoa(rec.GetInt("party"))
+			partyStr = strconv.Itoa(b.Party)
 		}
-		staffRules := rules(off)
+		staffRules := off.Rules()
 		staffRules.LeadTime = 0
 		sel, err := h.selection(e.App, v, off, dateStr, partyStr, h.now())
 		if err != nil {
 			return err
 		}
-		cal, err := loadCalendar(e.App, off, sel.date, v.loc, rec.Id)
+		cal, err := h.st.LoadCalendar(e.App, off, sel.date, v.Loc, b.ID)
 		if err != nil {
 			return err
 		}
-		d.Picker, err = h.picker(e.App, v, off, "/admin/bookings/"+rec.Id, sel, h.now())
+		d.Picker, err = h.picker(e.App, v, off, "/admin/bookings/"+b.ID, sel, h.now())
 		if err != nil {
 			return err
 		}
-		d.Times = timeOptions(staffRules, staffRules.Slots(cal.Calendar, sel.date, h.now(), v.loc), sel.party, v.loc)
+		d.Times = timeOptions(staffRules, staffRules.Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.party, v.Loc)
 	}
-	entries, err := e.App.FindRecordsByFilter("audit_log", "target = {:t}", "-created", 100, 0, dbx.Params{"t": "bookings/" + rec.Id})
+	history, err := store.History(e.App, "bookings/"+b.ID, 100)
 	if err != nil {
 		return err
 	}
-	staffNames := map[string]string{}
-	for _, a := range entries {
-		who := a.GetString("actor")
-		if id, ok := strings.CutPrefix(who, "staff:"); ok {
-			if _, seen := staffNames[id]; !seen {
-				if s, err := e.App.FindRecordById("staff", id); err == nil {
-					staffNames[id] = s.GetString("name")
-				}
-			}
-			who = staffNames[id]
-		}
-		d.History = append(d.History, views.HistoryEntry{When: a.GetDateTime("created").Time().In(v.loc), Actor: who,
-			Action: a.GetString("action"), Detail: a.GetString("detail")})
+	for _, a := range history {
+		d.History = append(d.History, views.HistoryEntry{When: a.Created.Time().In(v.Loc), Actor: a.Actor, Action: a.Action, Detail: a.Detail})
 	}
-	if err := h.staffAudit(e.App, e, "booking.viewed", "bookings/"+rec.Id, ""); err != nil {
+	if err := h.staffAudit(e.App, e, "booking.viewed", "bookings/"+b.ID, ""); err != nil {
 		return err
 	}
 	return render(e, status, views.BookingAdminPage(d))
@@ -414,8 +343,8 @@ func (h *handlers) bookingEdit(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	rec, err := e.App.FindRecordById("bookings", e.Request.PathValue("id"))
-	if err != nil {
+	id := e.Request.PathValue("id")
+	if _, err := store.BookingByID(e.App, id); err != nil {
 		return notFound(err)
 	}
 	f := e.Request.PostForm
@@ -429,36 +358,32 @@ func (h *handlers) bookingEdit(e *core.RequestEvent) error {
 	if len(errs) > 0 {
 		return h.renderBookingAdmin(e, http.StatusUnprocessableEntity, errs, "")
 	}
-	changed := []string{}
-	for field, val := range map[string]string{"name": in.form.Name, "email": in.form.Email, "phone": in.form.Phone,
-		"notes": in.form.Notes, "internal_notes": internal} {
-		if rec.GetString(field) != val {
-			changed = append(changed, field)
-			rec.Set(field, val)
+	var changed []string
+	err := h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		b, err := store.BookingByID(tx.App, id)
+		if err != nil {
+			return notFound(err)
 		}
-	}
-	if len(changed) == 0 {
-		return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+rec.Id)
-	}
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		if err := tx.Save(rec); err != nil {
+		changed, err = store.EditContact(tx.App, b, store.Contact{Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone,
+			Notes: in.form.Notes, InternalNotes: internal})
+		if err != nil || len(changed) == 0 {
 			return err
 		}
-		return h.staffAudit(tx, e, "booking.edited", "bookings/"+rec.Id, strings.Join(sortedCopy(changed), ", "))
+		return h.staffAudit(tx.App, e, "booking.edited", "bookings/"+b.ID, strings.Join(changed, ", "))
 	})
 	if err != nil {
 		return err
 	}
-	return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+rec.Id+"?done=saved")
+	if len(changed) == 0 {
+		return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+id)
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+id+"?done=saved")
 }
 
+// sortedCopy is a sorted copy of s.
 func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Clone(s)
+	slices.Sort(out)
 	return out
 }
 
@@ -468,55 +393,51 @@ func (h *handlers) bookingMove(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	v, rec, off, err := h.staffBooking(e)
+	v, b, off, err := h.staffBooking(e)
 	if err != nil {
 		return err
 	}
 	start := e.Request.PostForm.Get("start")
 	party, perr := strconv.Atoi(e.Request.PostForm.Get("party"))
-	r := rules(off)
+	r := off.Rules()
 	r.LeadTime = 0
 	if perr != nil || r.CheckParty(party) != nil {
 		return h.renderBookingAdmin(e, http.StatusUnprocessableEntity, map[string]views.Msg{"start": views.M("err.party_invalid")}, "")
 	}
-	date, err := h.startDate(e.App, v, off, start)
+	date, err := store.StartDate(e.App, off, start, v.Loc)
 	if err != nil {
 		return h.renderBookingAdmin(e, http.StatusUnprocessableEntity, map[string]views.Msg{"start": views.M("err.start_invalid")}, "")
 	}
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		cur, err := tx.FindRecordById("bookings", rec.Id)
+	now := h.now()
+	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		cur, err := store.BookingByID(tx.App, b.ID)
 		if err != nil {
 			return err
 		}
-		if cur.GetString("status") != "confirmed" {
-			return &pageError{status: http.StatusConflict, heading: "admin.status_conflict", body: "admin.status_conflict_body"}
+		if cur.Status != booking.StatusConfirmed {
+			return errStatusConflict
 		}
-		cal, err := loadCalendar(tx, off, date, v.loc, cur.Id)
+		cal, err := h.st.LoadCheckCalendar(tx.App, off, date, v.Loc, cur.ID, start)
 		if err != nil {
 			return err
 		}
-		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party}, h.now(), v.loc)
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party}, now, v.Loc)
 		if err != nil {
 			return err
 		}
-		old := cur.GetDateTime("start").Time().In(v.loc).Format(localLayout)
-		cur.Set("start", slot.Start.UTC())
-		cur.Set("end", slot.End.UTC())
-		cur.Set("session", slot.Session)
-		cur.Set("party", party)
-		cur.Set("sequence", cur.GetInt("sequence")+1)
-		markReminder(v, cur, h.now())
-		if err := tx.Save(cur); err != nil {
+		old := cur.Start.Time().In(v.Loc).Format(localLayout)
+		if err := store.MoveBooking(tx.App, cur, slot, party, v.ReminderMark(slot.Start, now)); err != nil {
 			return err
 		}
-		if err := h.staffAudit(tx, e, "booking.change", "bookings/"+cur.Id, old+" → "+slot.Start.In(v.loc).Format(localLayout)); err != nil {
+		tx.Freed()
+		if err := h.staffAudit(tx.App, e, "booking.change", "bookings/"+cur.ID, old+" → "+slot.Start.In(v.Loc).Format(localLayout)); err != nil {
 			return err
 		}
-		return h.bookingMail(tx, v, off, cur, views.MailChange, "")
+		return jobs.QueueBookingMail(tx.App, v, store.MailChange, cur, "", now)
 	})
 	switch {
 	case err == nil:
-		return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+rec.Id+"?done=moved")
+		return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+b.ID+"?done=moved")
 	case errors.Is(err, booking.ErrFull):
 		return h.renderBookingAdmin(e, http.StatusConflict, map[string]views.Msg{"start": views.M("book.just_taken")}, date.String())
 	case isStartError(err) || errors.Is(err, booking.ErrPartyTooLarge) || errors.Is(err, booking.ErrPartyTooSmall):
@@ -537,7 +458,7 @@ func (h *handlers) renderNewBooking(e *core.RequestEvent, status int, offID, dat
 	if err != nil {
 		return err
 	}
-	offs, err := e.App.FindRecordsByFilter("offerings", "active = true", "sort,name", 0, 0)
+	offs, err := store.Offerings(e.App, true)
 	if err != nil {
 		return err
 	}
@@ -545,15 +466,15 @@ func (h *handlers) renderNewBooking(e *core.RequestEvent, status int, offID, dat
 		return notFound(errors.New("no active offering"))
 	}
 	d := views.NewBookingData{AdminPage: h.adminPage(e, views.M("admin.bookings.new")), Form: in.form, Start: in.start,
-		Errors: errs, CanOverride: roleOf(staffOf(e)) >= roleManager, Override: override}
+		Errors: errs, CanOverride: roleOf(e) >= store.RoleManager.Rank(), Override: override}
 	off := offs[0]
 	for _, o := range offs {
-		d.Offerings = append(d.Offerings, views.Option{Value: o.Id, Label: o.GetString("name")})
-		if o.Id == offID {
+		d.Offerings = append(d.Offerings, views.Option{Value: o.ID, Label: o.Name})
+		if o.ID == offID {
 			off = o
 		}
 	}
-	d.Offering = off.Id
+	d.Offering = off.ID
 	sel, err := h.selection(e.App, v, off, dateStr, partyStr, h.now())
 	if err != nil {
 		return err
@@ -562,14 +483,14 @@ func (h *handlers) renderNewBooking(e *core.RequestEvent, status int, offID, dat
 	if err != nil {
 		return err
 	}
-	d.Picker.Keep = [][2]string{{"offering", off.Id}}
-	cal, err := loadCalendar(e.App, off, sel.date, v.loc, "")
+	d.Picker.Keep = [][2]string{{"offering", off.ID}}
+	cal, err := h.st.LoadCalendar(e.App, off, sel.date, v.Loc, "")
 	if err != nil {
 		return err
 	}
-	r := rules(off)
+	r := off.Rules()
 	r.LeadTime = 0
-	for _, t := range timeOptions(r, r.Slots(cal.Calendar, sel.date, h.now(), v.loc), sel.party, v.loc) {
+	for _, t := range timeOptions(r, r.Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.party, v.Loc) {
 		if !t.Full || d.CanOverride {
 			d.Times = append(d.Times, t)
 		}
@@ -588,41 +509,42 @@ func (h *handlers) newBooking(e *core.RequestEvent) error {
 		return err
 	}
 	f := e.Request.PostForm
-	off, err := e.App.FindRecordById("offerings", f.Get("offering"))
+	off, err := store.OfferingByID(e.App, f.Get("offering"))
 	if err != nil {
 		return notFound(err)
 	}
 	in, errs := parseBookForm(f)
 	override := strings.TrimSpace(f.Get("override"))
-	if override != "" && (roleOf(staffOf(e)) < roleManager || !cleanText(override, false) || len(override) > 500) {
+	if override != "" && (roleOf(e) < store.RoleManager.Rank() || !cleanText(override, false) || len(override) > 500) {
 		errs["override"] = views.M("admin.book.override_refused")
 	}
-	r := rules(off)
+	r := off.Rules()
 	r.LeadTime = 0
 	if _, bad := errs["party"]; !bad {
 		if perr := r.CheckParty(in.party); perr != nil {
 			errs["party"] = partyMsg(r, perr)
 		}
 	}
-	date, derr := h.startDate(e.App, v, off, in.start)
+	date, derr := store.StartDate(e.App, off, in.start, v.Loc)
 	if derr != nil && errs["start"].IsZero() {
 		errs["start"] = views.M("err.start_invalid")
 	}
 	redo := func(status int, errs map[string]views.Msg) error {
-		return h.renderNewBooking(e, status, off.Id, date.String(), strconv.Itoa(max(in.party, 1)), in, errs, override)
+		return h.renderNewBooking(e, status, off.ID, date.String(), strconv.Itoa(max(in.party, 1)), in, errs, override)
 	}
 	if len(errs) > 0 {
 		return redo(http.StatusUnprocessableEntity, errs)
 	}
 	now := h.now()
 	var id string
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		cal, err := loadCalendar(tx, off, date, v.loc, "")
+	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		cal, err := h.st.LoadCheckCalendar(tx.App, off, date, v.Loc, "", in.start)
 		if err != nil {
 			return err
 		}
-		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party}, now, v.loc)
-		if errors.Is(err, booking.ErrFull) && override != "" {
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party}, now, v.Loc)
+		over := override
+		if errors.Is(err, booking.ErrFull) && over != "" {
 			// Over capacity on purpose: the slot itself is valid, only the room is not.
 			roomy := r
 			roomy.Capacity = 1 << 30
@@ -630,38 +552,33 @@ func (h *handlers) newBooking(e *core.RequestEvent) error {
 			for i := range bigCal.Sessions {
 				bigCal.Sessions[i].Seats = 1 << 30
 			}
-			slot, err = roomy.Check(bigCal, booking.Request{Start: in.start, Party: in.party}, now, v.loc)
+			slot, err = roomy.Check(bigCal, booking.Request{Start: in.start, Party: in.party}, now, v.Loc)
 		} else if err == nil {
-			override = ""
+			over = ""
 		}
 		if err != nil {
 			return err
 		}
-		_, rec, err := insertBooking(tx, reqID(e), v, off, slot, in, now)
+		b, err := insertBooking(tx.App, v, off, slot, in, store.SourceStaff, over, now)
 		if err != nil {
 			return err
 		}
-		rec.Set("source", "staff")
-		rec.Set("override_reason", override)
-		if err := tx.Save(rec); err != nil {
-			return err
-		}
-		id = rec.Id
+		id = b.ID
 		detail := "by staff"
-		if override != "" {
-			detail = "over capacity: " + override
+		if over != "" {
+			detail = "over capacity: " + over
 		}
-		if err := h.staffAudit(tx, e, "booking.create", "bookings/"+rec.Id, detail); err != nil {
+		if err := h.staffAudit(tx.App, e, "booking.create", "bookings/"+b.ID, detail); err != nil {
 			return err
 		}
-		return h.bookingMail(tx, v, off, rec, views.MailConfirmation, "")
+		return jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, "", now)
 	})
 	switch {
 	case err == nil:
 		return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+id+"?done=created")
 	case errors.Is(err, booking.ErrFull):
 		msg := views.M("book.just_taken")
-		if roleOf(staffOf(e)) >= roleManager {
+		if roleOf(e) >= store.RoleManager.Rank() {
 			msg = views.M("admin.book.full_override")
 		}
 		return redo(http.StatusConflict, map[string]views.Msg{"start": msg})
@@ -679,18 +596,14 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 		return err
 	}
 	f := bookingFilter(e.Request.URL.Query())
-	where := filterExpr(f, v.loc)
-	names := map[string]string{}
-	offs, err := e.App.FindRecordsByFilter("offerings", "", "", 0, 0)
+	sf := storeFilter(f, v)
+	names, err := store.OfferingNames(e.App)
 	if err != nil {
 		return err
 	}
-	for _, o := range offs {
-		names[o.Id] = o.GetString("name")
-	}
 	// The export is audited before a byte leaves: an export that cannot be logged is not sent.
-	var total int
-	if err := e.App.DB().Select("count(*)").From("bookings").Where(where).Row(&total); err != nil {
+	total, err := store.CountBookings(e.App, sf)
+	if err != nil {
 		return err
 	}
 	detail := fmt.Sprintf("%d bookings, from %q to %q, offering %q, status %q", total, f.From, f.To, f.Offering, f.Status)
@@ -701,37 +614,34 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 		return err
 	}
 	e.Response.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	e.Response.Header().Set("Content-Disposition", `attachment; filename="bookings-`+h.now().In(v.loc).Format("20060102-1504")+`.csv"`)
+	e.Response.Header().Set("Content-Disposition", `attachment; filename="bookings-`+h.now().In(v.Loc).Format("20060102-1504")+`.csv"`)
 	e.Response.Header().Set("Cache-Control", "no-store")
 	e.Response.WriteHeader(http.StatusOK)
 	w := csv.NewWriter(e.Response)
 	_ = w.Write([]string{"reference", "offering", "start", "end", "party", "status", "name", "email", "phone", "notes", "source", "booked"})
 	// Streamed in pages of 1000 by (start, id) after the last row sent: memory stays flat, and a
 	// booking made meanwhile neither shifts nor repeats a row.
-	const page = 1000
-	after := dbx.NewExp("1=1")
+	const pageSize = 1000
+	var after *store.ExportRow
 	for {
-		var rows []exportRow
-		err := e.App.DB().Select("id", "reference", "offering", "start", "end", "party", "status", "name", "email", "phone", "notes", "source", "created").
-			From("bookings").Where(where).AndWhere(after).OrderBy("start", "id").Limit(page).All(&rows)
+		rows, err := store.ExportPage(e.App, sf, after, pageSize)
 		if err != nil {
 			// The header is sent: the CSV ends short and the log says why.
 			e.App.Logger().Error("export: read bookings", "error", err.Error())
 			return nil
 		}
 		for _, r := range rows {
-			if err := w.Write([]string{r.Reference, names[r.Offering], r.Start.Time().In(v.loc).Format(localLayout),
-				r.End.Time().In(v.loc).Format(localLayout), strconv.Itoa(r.Party), r.Status, csvSafe(r.Name), csvSafe(r.Email),
-				csvSafe(r.Phone), csvSafe(r.Notes), r.Source, r.Created.Time().In(v.loc).Format(localLayout)}); err != nil {
+			if err := w.Write([]string{r.Reference, names[r.Offering], r.Start.Time().In(v.Loc).Format(localLayout),
+				r.End.Time().In(v.Loc).Format(localLayout), strconv.Itoa(r.Party), string(r.Status), csvSafe(r.Name), csvSafe(r.Email),
+				csvSafe(r.Phone), csvSafe(r.Notes), string(r.Source), r.Created.Time().In(v.Loc).Format(localLayout)}); err != nil {
 				return nil // the client went away
 			}
 		}
 		w.Flush()
-		if len(rows) < page || w.Error() != nil {
+		if len(rows) < pageSize || w.Error() != nil {
 			return nil // done, or the client went away
 		}
-		last := rows[len(rows)-1]
-		after = dbx.NewExp("(start > {:s} OR (start = {:s} AND id > {:id}))", dbx.Params{"s": last.Start.String(), "id": last.ID})
+		after = &rows[len(rows)-1]
 	}
 }
 
@@ -741,4 +651,23 @@ func csvSafe(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// bookingSensitive (GET /admin/bookings/{id}/sensitive, manager) shows a booking's sensitive
+// note; every view is audited. Front desk has no access (403 by the route's guard).
+func (h *handlers) bookingSensitive(e *core.RequestEvent) error {
+	b, err := store.BookingByID(e.App, e.Request.PathValue("id"))
+	if err != nil {
+		return notFound(err)
+	}
+	note, err := store.OpenSensitive(b.SensitiveNotes)
+	if err != nil {
+		return fmt.Errorf("sensitive note of %s: %w", b.ID, err)
+	}
+	if err := h.staffAudit(e.App, e, "booking.sensitive_viewed", "bookings/"+b.ID, ""); err != nil {
+		return err
+	}
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return render(e, http.StatusOK, views.SensitivePage(views.SensitiveData{AdminPage: h.adminPage(e, views.M("admin.sensitive.title")),
+		BookingID: b.ID, Reference: b.Reference, Note: note}))
 }

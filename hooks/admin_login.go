@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/png"
@@ -13,12 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/crypto/bcrypt"
 
+	"reserva/internal/store"
 	"reserva/views"
 )
 
@@ -53,13 +52,13 @@ func (h *handlers) login(e *core.RequestEvent) error {
 		e.Response.Header().Set("Retry-After", fmt.Sprint(secs))
 		return fail(http.StatusTooManyRequests, views.M("admin.login.wait", secs))
 	}
-	staff, err := staffByEmail(e.App, email)
+	staff, err := store.StaffByEmail(e.App, email)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	ok := false
 	if staff != nil {
-		ok = staff.ValidatePassword(password) && staff.GetBool("active")
+		ok = staff.ValidatePassword(password) && staff.Active()
 	} else {
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 	}
@@ -76,7 +75,7 @@ func (h *handlers) login(e *core.RequestEvent) error {
 		return fail(http.StatusUnauthorized, views.M("admin.login.failed"))
 	}
 	h.signins.reset(acctKey)
-	hasTOTP := staff.GetString("totp_secret") != ""
+	hasTOTP := staff.HasTOTP()
 	if err := h.startSession(e, staff, !hasTOTP); err != nil {
 		return err
 	}
@@ -106,7 +105,7 @@ func (h *handlers) logout(e *core.RequestEvent) error {
 	if sess, staff, err := h.currentSession(e); err == nil && sess != nil {
 		e.Set(staffKey, staff)
 		_ = h.staffAudit(e.App, e, "staff.signout", "staff/"+staff.Id, "")
-		if err := e.App.Delete(sess); err != nil {
+		if err := store.EndSession(e.App, sess.ID); err != nil {
 			return err
 		}
 	}
@@ -116,7 +115,7 @@ func (h *handlers) logout(e *core.RequestEvent) error {
 
 // twoFactorPage asks for the second factor.
 func (h *handlers) twoFactorPage(e *core.RequestEvent) error {
-	if staffOf(e).GetString("totp_secret") == "" || sessionOf(e).GetBool("second_factor") {
+	if !staffOf(e).HasTOTP() || sessionOf(e).SecondFactor {
 		return e.Redirect(http.StatusSeeOther, "/admin/")
 	}
 	return render(e, http.StatusOK, views.TwoFactorPage(views.TwoFactorData{AdminPage: h.adminPage(e, views.M("admin.2fa.title"))}))
@@ -129,7 +128,7 @@ func (h *handlers) twoFactor(e *core.RequestEvent) error {
 		return formError(err)
 	}
 	staff, sess, now := staffOf(e), sessionOf(e), h.now()
-	if staff.GetString("totp_secret") == "" || sess.GetBool("second_factor") {
+	if !staff.HasTOTP() || sess.SecondFactor {
 		return e.Redirect(http.StatusSeeOther, "/admin/") // nothing to check (as the page)
 	}
 	key := "acct:" + staff.Email()
@@ -151,8 +150,7 @@ func (h *handlers) twoFactor(e *core.RequestEvent) error {
 			AdminPage: h.adminPage(e, views.M("admin.2fa.title")), Error: views.M("admin.2fa.failed")}))
 	}
 	h.signins.reset(key)
-	sess.Set("second_factor", true)
-	if err := e.App.Save(sess); err != nil {
+	if err := store.PassSecondFactor(e.App, sess.ID); err != nil {
 		return err
 	}
 	if err := h.staffAudit(e.App, e, "staff.signin_2fa", "staff/"+staff.Id, how); err != nil {
@@ -164,33 +162,27 @@ func (h *handlers) twoFactor(e *core.RequestEvent) error {
 // checkSecondFactor accepts a current TOTP code not used before, or an unused recovery code
 // (which is then spent). The check and the spending run in one write transaction on a fresh
 // read of the account, so two requests racing with the same code cannot both pass.
-func (h *handlers) checkSecondFactor(app core.App, staff *core.Record, code string, now time.Time) (ok bool, how string, err error) {
+func (h *handlers) checkSecondFactor(app core.App, staff *store.Staff, code string, now time.Time) (ok bool, how string, err error) {
 	err = app.RunInTransaction(func(tx core.App) error {
-		cur, err := tx.FindRecordById("staff", staff.Id)
+		cur, err := staff.Reload(tx)
 		if err != nil {
 			return err
 		}
-		secret, err := openSecret(cur.GetString("totp_secret"))
+		secret, err := store.OpenTOTP(cur.TOTPSecret())
 		if err != nil {
 			return err
 		}
 		if step, valid := totpStep(secret, code, now); valid {
-			if step <= int64(cur.GetInt("totp_last_step")) {
+			if step <= cur.TOTPLastStep() {
 				return nil // a code seen already: replayed
 			}
-			cur.Set("totp_last_step", step)
+			cur.SetTOTPLastStep(step)
 			ok, how = true, "totp"
-			return tx.Save(cur)
+			return cur.Save(tx)
 		}
-		var hashes []string
-		_ = json.Unmarshal([]byte(cur.GetString("recovery_codes")), &hashes)
-		h0 := hashToken(normalizeRecovery(code))
-		for i, hsh := range hashes {
-			if hsh == h0 {
-				cur.Set("recovery_codes", append(hashes[:i:i], hashes[i+1:]...))
-				ok, how = true, "recovery code"
-				return tx.Save(cur)
-			}
+		if cur.SpendRecovery(store.HashToken(normalizeRecovery(code))) {
+			ok, how = true, "recovery code"
+			return cur.Save(tx)
 		}
 		return nil
 	})
@@ -216,40 +208,10 @@ func totpStep(secret, code string, now time.Time) (int64, bool) {
 	return 0, false
 }
 
-// sealSecret stores a TOTP secret sealed with RESERVA_ENCRYPTION_KEY, or as it is when no key
-// is set (local use; `serve DOMAIN` requires the key).
-func sealSecret(secret string) (string, error) {
-	k, err := sealKey()
-	if errors.Is(err, errNoKey) {
-		return "plain:" + secret, nil
-	}
-	if err != nil {
-		return "", err
-	}
-	s, err := seal(k, []byte(secret))
-	return "sealed:" + s, err
-}
-
-func openSecret(stored string) (string, error) {
-	if s, ok := strings.CutPrefix(stored, "plain:"); ok {
-		return s, nil
-	}
-	s, ok := strings.CutPrefix(stored, "sealed:")
-	if !ok {
-		return "", errors.New("2fa: unknown secret format")
-	}
-	k, err := sealKey()
-	if err != nil {
-		return "", fmt.Errorf("2fa: %w", err)
-	}
-	b, err := unseal(k, s)
-	return string(b), err
-}
-
 // totpSetupPage starts (or shows) enrolment: a new pending secret, its QR code and text.
 func (h *handlers) totpSetupPage(e *core.RequestEvent) error {
 	staff := staffOf(e)
-	if staff.GetString("totp_secret") != "" && !sessionOf(e).GetBool("second_factor") {
+	if staff.HasTOTP() && !sessionOf(e).SecondFactor {
 		return e.Redirect(http.StatusSeeOther, "/admin/login/2fa")
 	}
 	secret, err := h.pendingSecret(e.App, staff)
@@ -258,24 +220,24 @@ func (h *handlers) totpSetupPage(e *core.RequestEvent) error {
 	}
 	return render(e, http.StatusOK, views.TOTPSetupPage(views.TOTPSetupData{
 		AdminPage: h.adminPage(e, views.M("admin.setup.title")), Secret: secret,
-		Required: h.access(e.App).Require2FA && staff.GetString("totp_secret") == ""}))
+		Required: h.access(e.App).Require2FA && !staff.HasTOTP()}))
 }
 
 // pendingSecret returns the person's enrolment secret, making one when there is none.
-func (h *handlers) pendingSecret(app core.App, staff *core.Record) (string, error) {
-	if p := staff.GetString("totp_pending"); p != "" {
-		return openSecret(p)
+func (h *handlers) pendingSecret(app core.App, staff *store.Staff) (string, error) {
+	if p := staff.PendingTOTP(); p != "" {
+		return store.OpenTOTP(p)
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Reserva", AccountName: staff.Email()})
 	if err != nil {
 		return "", fmt.Errorf("2fa: %w", err)
 	}
-	sealed, err := sealSecret(key.Secret())
+	sealed, err := store.SealTOTP(key.Secret())
 	if err != nil {
 		return "", err
 	}
-	staff.Set("totp_pending", sealed)
-	if err := app.Save(staff); err != nil {
+	staff.SetPendingTOTP(sealed)
+	if err := staff.Save(app); err != nil {
 		return "", err
 	}
 	return key.Secret(), nil
@@ -289,8 +251,8 @@ func (h *handlers) totpQR(e *core.RequestEvent) error {
 		return err
 	}
 	venue := "Reserva"
-	if v, err := h.venue(e.App); err == nil {
-		venue = v.rec.GetString("name")
+	if v, err := h.st.Venue(e.App); err == nil {
+		venue = v.Name
 	}
 	key, err := otp.NewKeyFromURL(fmt.Sprintf("otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=SHA1&digits=6&period=30",
 		urlPathEscape(venue), urlPathEscape(staff.Email()), secret, urlPathEscape(venue)))
@@ -316,7 +278,7 @@ func (h *handlers) totpSetup(e *core.RequestEvent) error {
 		return formError(err)
 	}
 	staff := staffOf(e)
-	if staff.GetString("totp_secret") != "" && !sessionOf(e).GetBool("second_factor") {
+	if staff.HasTOTP() && !sessionOf(e).SecondFactor {
 		// Replacing an authenticator needs the current one first.
 		return forbidden(errors.New("2fa setup without the second factor"))
 	}
@@ -331,16 +293,11 @@ func (h *handlers) totpSetup(e *core.RequestEvent) error {
 			Required: h.access(e.App).Require2FA}))
 	}
 	codes, hashes := newRecoveryCodes()
-	staff.Set("totp_secret", staff.GetString("totp_pending"))
-	staff.Set("totp_pending", "")
-	staff.Set("totp_last_step", step)
-	staff.Set("recovery_codes", hashes)
-	if err := e.App.Save(staff); err != nil {
+	staff.ActivateTOTP(step, hashes)
+	if err := staff.Save(e.App); err != nil {
 		return err
 	}
-	sess := sessionOf(e)
-	sess.Set("second_factor", true)
-	if err := e.App.Save(sess); err != nil {
+	if err := store.PassSecondFactor(e.App, sessionOf(e).ID); err != nil {
 		return err
 	}
 	if err := h.staffAudit(e.App, e, "staff.2fa_enabled", "staff/"+staff.Id, ""); err != nil {
@@ -364,7 +321,7 @@ func newRecoveryCodes() (codes []string, hashes []string) {
 			sb.WriteByte(alphabet[int(c)%len(alphabet)])
 		}
 		codes = append(codes, sb.String())
-		hashes = append(hashes, hashToken(normalizeRecovery(sb.String())))
+		hashes = append(hashes, store.HashToken(normalizeRecovery(sb.String())))
 	}
 	return codes, hashes
 }
@@ -377,39 +334,22 @@ func urlPathEscape(s string) string {
 	return strings.NewReplacer(" ", "%20", ":", "%3A", "?", "%3F", "&", "%26", "#", "%23", "/", "%2F").Replace(s)
 }
 
-// newInvite stores a single-use invite (or set-password link) for email with role, valid for
-// ttl, and returns its token. Only the token's hash is kept.
-func newInvite(app core.App, email, roleName, invitedBy string, now time.Time, ttl time.Duration) (string, error) {
-	col, err := app.FindCachedCollectionByNameOrId("staff_invites")
-	if err != nil {
-		return "", fmt.Errorf("invite: %w", err)
-	}
-	token, hash := newToken()
-	rec := core.NewRecord(col)
-	rec.Load(map[string]any{"email": strings.ToLower(email), "role": roleName, "token_hash": hash, "invited_by": invitedBy,
-		"expires": now.Add(ttl).UTC()})
-	if err := app.Save(rec); err != nil {
-		return "", fmt.Errorf("invite: %w", err)
-	}
-	return token, nil
-}
-
 // validInvite finds an unused, unexpired invite by token; a calm 404 page otherwise.
-func (h *handlers) validInvite(app core.App, token string) (*core.Record, error) {
-	if !wellFormedToken(token) {
+func (h *handlers) validInvite(app core.App, token string) (*store.Invite, error) {
+	if !store.WellFormedToken(token) {
 		return nil, inviteGone(nil)
 	}
-	rec, err := app.FindFirstRecordByFilter("staff_invites", "token_hash = {:h}", dbx.Params{"h": hashToken(token)})
+	inv, err := store.InviteByToken(app, token)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, inviteGone(nil)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !rec.GetDateTime("used_at").IsZero() || !h.now().Before(rec.GetDateTime("expires").Time()) {
+	if !inv.UsedAt.IsZero() || !h.now().Before(inv.Expires.Time()) {
 		return nil, inviteGone(errors.New("used or expired"))
 	}
-	return rec, nil
+	return inv, nil
 }
 
 func inviteGone(err error) error {
@@ -423,7 +363,7 @@ func (h *handlers) invitePage(e *core.RequestEvent) error {
 		return err
 	}
 	return render(e, http.StatusOK, views.InvitePage(views.InviteData{
-		AdminPage: h.adminPage(e, views.M("admin.invite.title")), Email: inv.GetString("email"), Role: inv.GetString("role")}))
+		AdminPage: h.adminPage(e, views.M("admin.invite.title")), Email: inv.Email, Role: string(inv.Role)}))
 }
 
 // acceptInvite creates the account (or sets the password of one made with --link), spends the
@@ -439,50 +379,44 @@ func (h *handlers) acceptInvite(e *core.RequestEvent) error {
 	}
 	name := strings.TrimSpace(e.Request.PostForm.Get("name"))
 	password := e.Request.PostForm.Get("password")
-	venueName := ""
-	if v, err := h.venue(e.App); err == nil {
-		venueName = v.rec.GetString("name")
-	}
 	errs := map[string]views.Msg{}
 	if name == "" || !cleanText(name, false) || len(name) > views.MaxName {
 		errs["name"] = views.M("err.name_required")
 	}
-	if p := passwordProblem(password, inv.GetString("email"), name, venueName); !p.IsZero() {
+	if p := h.passwordProblem(e.App, password, inv.Email, name); !p.IsZero() {
 		errs["password"] = p
 	} else if password != e.Request.PostForm.Get("password2") {
 		errs["password2"] = views.M("admin.password.mismatch")
 	}
 	if len(errs) > 0 {
 		return render(e, http.StatusUnprocessableEntity, views.InvitePage(views.InviteData{
-			AdminPage: h.adminPage(e, views.M("admin.invite.title")), Email: inv.GetString("email"), Role: inv.GetString("role"),
+			AdminPage: h.adminPage(e, views.M("admin.invite.title")), Email: inv.Email, Role: string(inv.Role),
 			Name: name, Errors: errs}))
 	}
-	var staff *core.Record
+	var staff *store.Staff
 	err = e.App.RunInTransaction(func(tx core.App) error {
-		cur, err := tx.FindRecordById("staff_invites", inv.Id)
-		if err != nil || !cur.GetDateTime("used_at").IsZero() {
+		cur, err := store.InviteByID(tx, inv.ID)
+		if err != nil || !cur.UsedAt.IsZero() {
 			return inviteGone(err)
 		}
-		staff, err = staffByEmail(tx, cur.GetString("email"))
+		staff, err = store.StaffByEmail(tx, cur.Email)
 		if errors.Is(err, sql.ErrNoRows) {
-			staff, err = createStaff(tx, cur.GetString("email"), name, cur.GetString("role"), "", venueName)
+			staff, err = store.CreateStaff(tx, cur.Email, name, cur.Role, "", h.now())
 		}
 		if err != nil {
 			return err
 		}
-		staff.Set("name", name)
-		staff.Set("active", true)
-		staff.SetPassword(password)
-		staff.Set("password_changed", h.now().UTC())
-		if err := tx.Save(staff); err != nil {
+		staff.SetName(name)
+		staff.SetActive(true)
+		staff.SetNewPassword(password, h.now())
+		if err := staff.Save(tx); err != nil {
 			return err
 		}
-		cur.Set("used_at", h.now().UTC())
-		if err := tx.Save(cur); err != nil {
+		if err := store.UseInvite(tx, cur.ID, h.now()); err != nil {
 			return err
 		}
 		e.Set(staffKey, staff)
-		return h.staffAudit(tx, e, "staff.invite_accepted", "staff/"+staff.Id, cur.GetString("role"))
+		return h.staffAudit(tx, e, "staff.invite_accepted", "staff/"+staff.Id, string(cur.Role))
 	})
 	if err != nil {
 		return err
@@ -494,4 +428,18 @@ func (h *handlers) acceptInvite(e *core.RequestEvent) error {
 		return e.Redirect(http.StatusSeeOther, "/admin/2fa/setup")
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/")
+}
+
+// passwordProblem says why password may not be used for an account of email and name (a zero
+// Msg when it may): the password rules, in the venue's words.
+func (h *handlers) passwordProblem(app core.App, password, email, name string) views.Msg {
+	venueName := ""
+	if v, err := h.st.Venue(app); err == nil {
+		venueName = v.Name
+	}
+	p := store.PasswordProblem(password, email, name, venueName)
+	if p.IsZero() {
+		return views.Msg{}
+	}
+	return views.M(p.Key, p.Args...)
 }

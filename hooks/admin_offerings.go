@@ -1,6 +1,8 @@
 package hooks
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -9,74 +11,72 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
 	"reserva/internal/booking"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 	"reserva/views"
 )
 
 // offeringsPage (manager, owner) lists the offerings, active or not.
 func (h *handlers) offeringsPage(e *core.RequestEvent) error {
-	recs, err := e.App.FindRecordsByFilter("offerings", "", "sort,name", 0, 0)
+	offs, err := store.Offerings(e.App, false)
 	if err != nil {
 		return err
 	}
 	d := views.OfferingsData{AdminPage: h.adminPage(e, views.M("admin.nav.offerings"))}
-	for _, r := range recs {
-		d.Offerings = append(d.Offerings, offeringForm(r))
+	for _, o := range offs {
+		d.Offerings = append(d.Offerings, offeringForm(o))
 	}
 	return render(e, http.StatusOK, views.OfferingsPage(d))
 }
 
-func offeringForm(r *core.Record) views.OfferingForm {
-	return views.OfferingForm{ID: r.Id, Name: r.GetString("name"), Slug: r.GetString("slug"), Description: r.GetString("description"),
-		Kind: r.GetString("kind"), Mode: r.GetString("capacity_mode"), Duration: r.GetInt("duration"), Interval: r.GetInt("interval"),
-		Capacity: r.GetInt("capacity"), MinParty: r.GetInt("min_party"), MaxParty: r.GetInt("max_party"),
-		BufferBefore: r.GetInt("buffer_before"), BufferAfter: r.GetInt("buffer_after"), LeadTime: r.GetInt("lead_time"),
-		Horizon: r.GetInt("horizon"), CancelCutoff: r.GetInt("cancel_cutoff"), Sort: r.GetInt("sort"), Active: r.GetBool("active"),
-		SensitivePrompt: r.GetString("sensitive_prompt"), AskParticipants: r.GetBool("ask_participants")}
+func offeringForm(o *store.Offering) views.OfferingForm {
+	return views.OfferingForm{ID: o.ID, Name: o.Name, Slug: o.Slug, Description: o.Description,
+		Kind: string(o.Kind), Mode: string(o.Mode), Duration: o.Duration, Interval: o.Interval,
+		Capacity: o.Capacity, MinParty: o.MinParty, MaxParty: o.MaxParty,
+		BufferBefore: o.BufferBefore, BufferAfter: o.BufferAfter, LeadTime: o.LeadTime,
+		Horizon: o.Horizon, CancelCutoff: o.CancelCutoff, Sort: o.Sort, Active: o.Active,
+		SensitivePrompt: o.SensitivePrompt, AskParticipants: o.AskParticipants}
 }
 
 // offeringPage shows the form of a new offering or of an existing one (with hours or sessions).
 func (h *handlers) offeringPage(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
 	if id == "new" {
-		return h.renderOffering(e, http.StatusOK, views.OfferingData{New: true, Form: views.OfferingForm{Kind: "slot", Mode: "people",
-			Duration: 60, Interval: 30, Capacity: 10, MinParty: 1, MaxParty: 8, Horizon: 90, LeadTime: 60, CancelCutoff: 120, Active: true}})
+		return h.renderOffering(e, http.StatusOK, views.OfferingData{New: true, Form: views.OfferingForm{Kind: string(booking.KindSlot),
+			Mode: string(booking.ModePeople), Duration: 60, Interval: 30, Capacity: 10, MinParty: 1, MaxParty: 8, Horizon: 90,
+			LeadTime: 60, CancelCutoff: 120, Active: true}})
 	}
-	rec, err := e.App.FindRecordById("offerings", id)
+	o, err := store.OfferingByID(e.App, id)
 	if err != nil {
 		return notFound(err)
 	}
-	return h.renderOffering(e, http.StatusOK, views.OfferingData{Form: offeringForm(rec)})
+	return h.renderOffering(e, http.StatusOK, views.OfferingData{Form: offeringForm(o)})
 }
 
 func (h *handlers) renderOffering(e *core.RequestEvent, status int, d views.OfferingData) error {
 	d.AdminPage = h.adminPage(e, views.M("admin.nav.offerings"))
 	if !d.New {
-		hours, err := e.App.FindRecordsByFilter("opening_hours", "offering = {:o}", "weekday,opens", 0, 0, dbx.Params{"o": d.Form.ID})
+		hours, err := store.OfferingHours(e.App, d.Form.ID)
 		if err != nil {
 			return err
 		}
 		for _, hr := range hours {
-			d.Hours = append(d.Hours, views.HoursRow{ID: hr.Id, Weekday: strconv.Itoa(hr.GetInt("weekday")), Opens: hr.GetString("opens"), Closes: hr.GetString("closes")})
+			d.Hours = append(d.Hours, views.HoursRow{ID: hr.ID, Weekday: strconv.Itoa(hr.Weekday), Opens: hr.Opens, Closes: hr.Closes})
 		}
 		v, err := h.venueOrUnavailable(e.App)
 		if err != nil {
 			return err
 		}
-		sessions, err := e.App.FindRecordsByFilter("sessions", "offering = {:o} && start >= {:from}", "start", 200, 0,
-			dbx.Params{"o": d.Form.ID, "from": dbTime(h.now().Add(-24 * time.Hour))})
+		sessions, err := store.OfferingSessions(e.App, d.Form.ID, h.now().Add(-24*time.Hour), 200)
 		if err != nil {
 			return err
 		}
 		for _, s := range sessions {
-			var booked int
-			_ = e.App.DB().NewQuery("SELECT coalesce(sum(party), 0) FROM bookings WHERE session = {:s} AND status IN ('confirmed', 'checked_in', 'held')").
-				Bind(dbx.Params{"s": s.Id}).Row(&booked)
-			d.Sessions = append(d.Sessions, views.SessionAdminRow{ID: s.Id, Start: s.GetDateTime("start").Time().In(v.loc),
-				Seats: s.GetInt("seats"), Booked: booked, Cancelled: s.GetBool("cancelled")})
+			d.Sessions = append(d.Sessions, views.SessionAdminRow{ID: s.ID, Start: s.Start.Time().In(v.Loc),
+				Seats: s.Seats, Booked: s.Booked, Cancelled: s.Cancelled})
 		}
 	}
 	return render(e, status, views.OfferingPage(d))
@@ -112,15 +112,21 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	if form.Name == "" || len(form.Name) > 200 || !cleanText(form.Name, false) {
 		errs["name"] = views.M("admin.required")
 	}
+	selfID := id
+	if id == "new" {
+		selfID = ""
+	}
 	if !slugPattern.MatchString(form.Slug) || len(form.Slug) > 80 {
 		errs["slug"] = views.M("admin.offerings.slug_bad")
-	} else if other, err := e.App.FindFirstRecordByData("offerings", "slug", form.Slug); err == nil && other.Id != id {
+	} else if taken, err := store.SlugTaken(e.App, form.Slug, selfID); err != nil {
+		return err
+	} else if taken {
 		errs["slug"] = views.M("admin.offerings.slug_taken")
 	}
-	if form.Kind != "slot" && form.Kind != "session" {
+	if k := booking.Kind(form.Kind); k != booking.KindSlot && k != booking.KindSession {
 		errs["kind"] = views.M("admin.required")
 	}
-	if form.Mode != "people" && form.Mode != "units" {
+	if m := booking.Mode(form.Mode); m != booking.ModePeople && m != booking.ModeUnits {
 		errs["mode"] = views.M("admin.required")
 	}
 	if form.MaxParty > 0 && form.MaxParty < form.MinParty {
@@ -132,40 +138,34 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	switch {
 	case !cleanText(form.SensitivePrompt, false) || utf8.RuneCountInString(form.SensitivePrompt) > 200:
 		errs["sensitive_prompt"] = views.M("err.text_invalid")
-	case form.SensitivePrompt != "" && !sensitiveEnabled():
+	case form.SensitivePrompt != "" && !store.SensitiveEnabled():
 		errs["sensitive_prompt"] = views.M("admin.offerings.sensitive_no_key")
 	}
 	if len(errs) > 0 {
 		return h.renderOffering(e, http.StatusUnprocessableEntity, views.OfferingData{Form: form, New: id == "new", Errors: errs})
 	}
-	var rec *core.Record
-	if id == "new" {
-		col, err := e.App.FindCachedCollectionByNameOrId("offerings")
-		if err != nil {
-			return err
-		}
-		rec = core.NewRecord(col)
-	} else {
-		var err error
-		if rec, err = e.App.FindRecordById("offerings", id); err != nil {
+	if selfID != "" {
+		if _, err := store.OfferingByID(e.App, selfID); err != nil {
 			return notFound(err)
 		}
 	}
-	rec.Load(map[string]any{"name": form.Name, "slug": form.Slug, "description": form.Description, "kind": form.Kind,
-		"capacity_mode": form.Mode, "duration": form.Duration, "interval": form.Interval, "capacity": form.Capacity,
-		"min_party": form.MinParty, "max_party": form.MaxParty, "buffer_before": form.BufferBefore, "buffer_after": form.BufferAfter,
-		"lead_time": form.LeadTime, "horizon": form.Horizon, "cancel_cutoff": form.CancelCutoff, "sort": form.Sort, "active": form.Active,
-		"sensitive_prompt": form.SensitivePrompt, "ask_participants": form.AskParticipants})
+	o := store.Offering{ID: selfID, Name: form.Name, Slug: form.Slug, Description: form.Description, Kind: booking.Kind(form.Kind),
+		Mode: booking.Mode(form.Mode), Duration: form.Duration, Interval: form.Interval, Capacity: form.Capacity,
+		MinParty: form.MinParty, MaxParty: form.MaxParty, BufferBefore: form.BufferBefore, BufferAfter: form.BufferAfter,
+		LeadTime: form.LeadTime, Horizon: form.Horizon, CancelCutoff: form.CancelCutoff, Sort: form.Sort, Active: form.Active,
+		SensitivePrompt: form.SensitivePrompt, AskParticipants: form.AskParticipants}
+	var saved string
 	err := e.App.RunInTransaction(func(tx core.App) error {
-		if err := tx.Save(rec); err != nil {
+		var err error
+		if saved, err = store.SaveOffering(tx, o); err != nil {
 			return err
 		}
-		return h.staffAudit(tx, e, "offering.saved", "offerings/"+rec.Id, form.Slug)
+		return h.staffAudit(tx, e, "offering.saved", "offerings/"+saved, form.Slug)
 	})
 	if err != nil {
 		return err
 	}
-	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+rec.Id+"?done=saved")
+	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+saved+"?done=saved")
 }
 
 // hoursAdd adds a weekly opening rule to a slot offering.
@@ -173,7 +173,7 @@ func (h *handlers) hoursAdd(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	off, err := e.App.FindRecordById("offerings", e.Request.PathValue("id"))
+	off, err := store.OfferingByID(e.App, e.Request.PathValue("id"))
 	if err != nil {
 		return notFound(err)
 	}
@@ -181,38 +181,39 @@ func (h *handlers) hoursAdd(e *core.RequestEvent) error {
 	wd, werr := strconv.Atoi(f.Get("weekday"))
 	opens, oerr := booking.ParseClock(f.Get("opens"))
 	closes, cerr := booking.ParseClock(f.Get("closes"))
-	if hr := (booking.Hours{Weekday: time.Weekday(wd), Open: opens, Close: closes}); werr != nil || oerr != nil || cerr != nil || !hr.Valid() {
+	hr := booking.Hours{Weekday: time.Weekday(wd), Open: opens, Close: closes}
+	if werr != nil || oerr != nil || cerr != nil || !hr.Valid() {
 		return h.renderOffering(e, http.StatusUnprocessableEntity, views.OfferingData{Form: offeringForm(off),
 			Errors: map[string]views.Msg{"hours": views.M("admin.hours.bad")}})
 	}
 	err = e.App.RunInTransaction(func(tx core.App) error {
-		if _, err := create(tx, "opening_hours", map[string]any{"offering": off.Id, "weekday": wd, "opens": opens.String(), "closes": closes.String()}); err != nil {
+		if _, err := store.AddHours(tx, off.ID, hr); err != nil {
 			return err
 		}
-		return h.staffAudit(tx, e, "offering.hours_added", "offerings/"+off.Id, fmt.Sprintf("%d %s-%s", wd, opens, closes))
+		return h.staffAudit(tx, e, "offering.hours_added", "offerings/"+off.ID, fmt.Sprintf("%d %s-%s", wd, opens, closes))
 	})
 	if err != nil {
 		return err
 	}
-	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+off.Id+"?done=saved")
+	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+off.ID+"?done=saved")
 }
 
 // hoursDelete removes an opening rule (existing bookings stay).
 func (h *handlers) hoursDelete(e *core.RequestEvent) error {
-	rec, err := e.App.FindRecordById("opening_hours", e.Request.PathValue("hid"))
-	if err != nil || rec.GetString("offering") != e.Request.PathValue("id") {
-		return notFound(err)
-	}
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		if err := tx.Delete(rec); err != nil {
+	off := e.Request.PathValue("id")
+	err := e.App.RunInTransaction(func(tx core.App) error {
+		if err := store.DeleteHours(tx, off, e.Request.PathValue("hid")); err != nil {
 			return err
 		}
-		return h.staffAudit(tx, e, "offering.hours_deleted", "offerings/"+rec.GetString("offering"), "")
+		return h.staffAudit(tx, e, "offering.hours_deleted", "offerings/"+off, "")
 	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(err)
+	}
 	if err != nil {
 		return err
 	}
-	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+rec.GetString("offering")+"?done=saved")
+	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+off+"?done=saved")
 }
 
 // sessionAdd adds a dated session (local date and time) to a session offering.
@@ -224,7 +225,7 @@ func (h *handlers) sessionAdd(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	off, err := e.App.FindRecordById("offerings", e.Request.PathValue("id"))
+	off, err := store.OfferingByID(e.App, e.Request.PathValue("id"))
 	if err != nil {
 		return notFound(err)
 	}
@@ -232,23 +233,22 @@ func (h *handlers) sessionAdd(e *core.RequestEvent) error {
 	d, derr := booking.ParseDate(f.Get("date"))
 	c, cerr := booking.ParseClock(f.Get("time"))
 	seats, serr := strconv.Atoi(f.Get("seats"))
-	start, exists, _ := booking.Resolve(d, c, v.loc)
+	start, exists, _ := booking.Resolve(d, c, v.Loc)
 	if derr != nil || cerr != nil || serr != nil || seats < 1 || seats > 100000 || c >= 24*60 || !exists {
 		return h.renderOffering(e, http.StatusUnprocessableEntity, views.OfferingData{Form: offeringForm(off),
 			Errors: map[string]views.Msg{"sessions": views.M("admin.sessions_bad")}})
 	}
 	err = e.App.RunInTransaction(func(tx core.App) error {
-		s, err := create(tx, "sessions", map[string]any{"offering": off.Id, "start": start.UTC(),
-			"end": start.Add(time.Duration(off.GetInt("duration")) * time.Minute).UTC(), "seats": seats})
+		id, err := store.AddSession(tx, off.ID, start, start.Add(off.Rules().Duration), seats)
 		if err != nil {
 			return err
 		}
-		return h.staffAudit(tx, e, "session.added", "sessions/"+s.Id, start.In(v.loc).Format(localLayout))
+		return h.staffAudit(tx, e, "session.added", "sessions/"+id, start.In(v.Loc).Format(localLayout))
 	})
 	if err != nil {
 		return err
 	}
-	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+off.Id+"?done=saved")
+	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+off.ID+"?done=saved")
 }
 
 // sessionCancel cancels a session: it is no longer offered; its bookings are cancelled by the
@@ -258,42 +258,35 @@ func (h *handlers) sessionCancel(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	s, err := e.App.FindRecordById("sessions", e.Request.PathValue("sid"))
-	if err != nil || s.GetString("offering") != e.Request.PathValue("id") {
+	offID := e.Request.PathValue("id")
+	s, err := store.OfferingSession(e.App, offID, e.Request.PathValue("sid"))
+	if err != nil {
 		return notFound(err)
 	}
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		s.Set("cancelled", true)
-		if err := tx.Save(s); err != nil {
+	now := h.now()
+	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		if err := store.CancelSession(tx.App, s.ID); err != nil {
 			return err
 		}
-		off, err := tx.FindRecordById("offerings", s.GetString("offering"))
+		bookings, err := store.SessionBookings(tx.App, s.ID)
 		if err != nil {
 			return err
 		}
-		recs, err := tx.FindRecordsByFilter("bookings", "session = {:s} && status = 'confirmed'", "", 0, 0, dbx.Params{"s": s.Id})
-		if err != nil {
-			return err
-		}
-		reason := v.locale.T("admin.sessions_cancel_reason")
-		for _, rec := range recs {
-			rec.Set("status", "cancelled")
-			rec.Set("cancelled_at", h.now().UTC())
-			rec.Set("cancel_reason", reason)
-			rec.Set("sequence", rec.GetInt("sequence")+1)
-			if err := tx.Save(rec); err != nil {
+		reason := jobs.Locale(v).T("admin.sessions_cancel_reason")
+		for _, b := range bookings {
+			if err := store.CancelBooking(tx.App, b, reason, now); err != nil {
 				return err
 			}
-			if err := h.bookingMail(tx, v, off, rec, views.MailCancellation, reason); err != nil {
+			if err := jobs.QueueBookingMail(tx.App, v, store.MailCancellation, b, "", now); err != nil {
 				return err
 			}
 		}
-		return h.staffAudit(tx, e, "session.cancelled", "sessions/"+s.Id, fmt.Sprintf("%d bookings cancelled", len(recs)))
+		return h.staffAudit(tx.App, e, "session.cancelled", "sessions/"+s.ID, fmt.Sprintf("%d bookings cancelled", len(bookings)))
 	})
 	if err != nil {
 		return err
 	}
-	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+s.GetString("offering")+"?done=saved")
+	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+offID+"?done=saved")
 }
 
 // closuresPage lists the closures from a week ago on.
@@ -307,23 +300,21 @@ func (h *handlers) renderClosures(e *core.RequestEvent, status int, errs map[str
 		return err
 	}
 	d := views.ClosuresData{AdminPage: h.adminPage(e, views.M("admin.nav.closures")), Errors: errs, Form: form}
-	offs, err := e.App.FindRecordsByFilter("offerings", "", "sort,name", 0, 0)
+	offs, err := store.Offerings(e.App, false)
 	if err != nil {
 		return err
 	}
-	names := map[string]string{"": v.locale.T("admin.closures.venue")}
+	names := map[string]string{"": jobs.Locale(v).T("admin.closures.venue")}
 	for _, o := range offs {
-		names[o.Id] = o.GetString("name")
-		d.Offerings = append(d.Offerings, views.Option{Value: o.Id, Label: o.GetString("name")})
+		names[o.ID] = o.Name
+		d.Offerings = append(d.Offerings, views.Option{Value: o.ID, Label: o.Name})
 	}
-	recs, err := e.App.FindRecordsByFilter("closures", "end_date >= {:d}", "start_date", 0, 0,
-		dbx.Params{"d": v.today(h.now()).AddDays(-7).String()})
+	closures, err := store.ClosuresFrom(e.App, v.Today(h.now()).AddDays(-7))
 	if err != nil {
 		return err
 	}
-	for _, c := range recs {
-		d.Closures = append(d.Closures, views.ClosureRow{ID: c.Id, From: c.GetString("start_date"), To: c.GetString("end_date"),
-			Offering: names[c.GetString("offering")], Reason: c.GetString("reason")})
+	for _, c := range closures {
+		d.Closures = append(d.Closures, views.ClosureRow{ID: c.ID, From: c.StartDate, To: c.EndDate, Offering: names[c.Offering], Reason: c.Reason})
 	}
 	return render(e, status, views.ClosuresPage(d))
 }
@@ -346,7 +337,7 @@ func (h *handlers) closureAdd(e *core.RequestEvent) error {
 		errs["reason"] = views.M("err.text_invalid")
 	}
 	if form.Offering != "" {
-		if _, err := e.App.FindRecordById("offerings", form.Offering); err != nil {
+		if _, err := store.OfferingByID(e.App, form.Offering); err != nil {
 			errs["dates"] = views.M("admin.required")
 		}
 	}
@@ -354,11 +345,11 @@ func (h *handlers) closureAdd(e *core.RequestEvent) error {
 		return h.renderClosures(e, http.StatusUnprocessableEntity, errs, form)
 	}
 	err := e.App.RunInTransaction(func(tx core.App) error {
-		c, err := create(tx, "closures", map[string]any{"offering": form.Offering, "start_date": from.String(), "end_date": to.String(), "reason": form.Reason})
+		id, err := store.AddClosure(tx, form.Offering, from, to, form.Reason)
 		if err != nil {
 			return err
 		}
-		return h.staffAudit(tx, e, "closure.added", "closures/"+c.Id, from.String()+" – "+to.String())
+		return h.staffAudit(tx, e, "closure.added", "closures/"+id, from.String()+" – "+to.String())
 	})
 	if err != nil {
 		return err
@@ -368,16 +359,16 @@ func (h *handlers) closureAdd(e *core.RequestEvent) error {
 
 // closureDelete reopens the dates of a closure.
 func (h *handlers) closureDelete(e *core.RequestEvent) error {
-	rec, err := e.App.FindRecordById("closures", e.Request.PathValue("id"))
-	if err != nil {
-		return notFound(err)
-	}
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		if err := tx.Delete(rec); err != nil {
+	err := e.App.RunInTransaction(func(tx core.App) error {
+		c, err := store.DeleteClosure(tx, e.Request.PathValue("id"))
+		if err != nil {
 			return err
 		}
-		return h.staffAudit(tx, e, "closure.deleted", "closures/"+rec.Id, "")
+		return h.staffAudit(tx, e, "closure.deleted", "closures/"+c.ID, "")
 	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(err)
+	}
 	if err != nil {
 		return err
 	}

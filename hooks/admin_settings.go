@@ -1,20 +1,21 @@
 package hooks
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/core"
 
 	"reserva/internal/booking"
-	"reserva/internal/mail"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 	"reserva/views"
 )
 
@@ -28,26 +29,22 @@ func (h *handlers) renderSettings(e *core.RequestEvent, status int, d views.Sett
 	if err != nil {
 		return err
 	}
-	r := v.rec
 	d.AdminPage = h.adminPage(e, views.M("admin.nav.settings"))
 	if d.Form.Name == "" {
-		d.Form = views.SettingsForm{Name: r.GetString("name"), TimeZone: r.GetString("timezone"), Address: r.GetString("address"),
-			Email: r.GetString("email"), Phone: r.GetString("phone"), Locale: r.GetString("locale"), Policy: r.GetString("booking_policy"),
-			Notice: r.GetString("privacy_notice"), GDPREmail: r.GetString("gdpr_email"), NotifyEmail: r.GetString("notify_email"),
-			FeedbackURL: r.GetString("feedback_url"), ReminderHours: r.GetInt("reminder_hours"), FeedbackHours: r.GetInt("feedback_hours"),
-			RetentionDays: r.GetInt("retention_days")}
-		if d.Form.RetentionDays <= 0 {
-			d.Form.RetentionDays = defaultRetentionDays
-		}
+		d.Form = views.SettingsForm{Name: v.Name, TimeZone: v.TimeZone, Address: v.Address,
+			Email: v.Email, Phone: v.Phone, Locale: v.Locale, Policy: v.BookingPolicy,
+			Notice: v.PrivacyNotice, GDPREmail: v.GDPREmail, NotifyEmail: v.NotifyEmail,
+			FeedbackURL: v.FeedbackURL, ReminderHours: v.ReminderHours, FeedbackHours: v.FeedbackHours,
+			RetentionDays: v.RetentionDays()}
 	}
-	d.Form.NoticeVersion = v.noticeVersion()
+	d.Form.NoticeVersion = v.NoticeVersion()
 	d.Languages = views.Languages()
-	if _, ok, _ := mail.ConfigFromEnv(smtpEnvPrefix, os.Getenv); ok {
+	if jobs.RelaysFromEnv() {
 		d.MailFromEnv = true
 	} else if d.Primary.Host == "" {
-		var s mailSettings
-		var sec mailSecrets
-		if _, err := loadSetting(e.App, "mail", &s, &sec); err != nil {
+		var s store.MailSettings
+		var sec store.MailSecrets
+		if _, err := store.LoadSetting(e.App, store.SettingMail, &s, &sec); err != nil {
 			d.Problem = views.M("admin.settings.mail_unreadable")
 		}
 		d.Primary, d.Secondary = relayForm(s.Primary, sec.Primary != ""), relayForm(s.Secondary, sec.Secondary != "")
@@ -60,7 +57,7 @@ func (h *handlers) renderSettings(e *core.RequestEvent, status int, d views.Sett
 	return render(e, status, views.SettingsPage(d))
 }
 
-func relayForm(r relaySettings, hasPassword bool) views.RelayForm {
+func relayForm(r store.Relay, hasPassword bool) views.RelayForm {
 	port := ""
 	if r.Port > 0 {
 		port = strconv.Itoa(r.Port)
@@ -125,31 +122,20 @@ func (h *handlers) settingsSave(e *core.RequestEvent) error {
 			errs[field] = views.M("err.text_invalid")
 		}
 	}
-	if !contains(views.Languages(), form.Locale) {
+	if !slices.Contains(views.Languages(), form.Locale) {
 		form.Locale = views.DefaultLanguage
 	}
 	if len(errs) > 0 {
 		return h.renderSettings(e, http.StatusUnprocessableEntity, views.SettingsData{Form: form, Errors: errs})
 	}
-	rec := v.rec
-	changed := []string{}
-	values := map[string]any{"name": form.Name, "timezone": form.TimeZone, "address": form.Address, "email": form.Email,
-		"phone": form.Phone, "locale": form.Locale, "booking_policy": form.Policy, "gdpr_email": form.GDPREmail,
-		"notify_email": form.NotifyEmail, "feedback_url": form.FeedbackURL, "reminder_hours": form.ReminderHours,
-		"feedback_hours": form.FeedbackHours, "retention_days": form.RetentionDays}
-	for k, val := range values {
-		if fmt.Sprint(rec.Get(k)) != fmt.Sprint(val) {
-			changed = append(changed, k)
-		}
-		rec.Set(k, val)
-	}
-	if rec.GetString("privacy_notice") != form.Notice {
-		rec.Set("privacy_notice", form.Notice)
-		rec.Set("notice_version", v.noticeVersion()+1)
-		changed = append(changed, "privacy_notice")
-	}
+	fields := v.Fields()
+	fields.Name, fields.TimeZone, fields.Address, fields.Email, fields.Phone = form.Name, form.TimeZone, form.Address, form.Email, form.Phone
+	fields.Locale, fields.Policy, fields.Notice, fields.GDPREmail = form.Locale, form.Policy, form.Notice, form.GDPREmail
+	fields.NotifyEmail, fields.FeedbackURL = form.NotifyEmail, form.FeedbackURL
+	fields.ReminderHours, fields.FeedbackHours, fields.RetentionDays = form.ReminderHours, form.FeedbackHours, form.RetentionDays
 	err = e.App.RunInTransaction(func(tx core.App) error {
-		if err := tx.Save(rec); err != nil {
+		changed, err := store.SaveVenue(tx, fields)
+		if err != nil {
 			return err
 		}
 		return h.staffAudit(tx, e, "settings.venue", "venue", strings.Join(sortedCopy(changed), ", "))
@@ -167,12 +153,12 @@ func (h *handlers) mailSave(e *core.RequestEvent) error {
 		return formError(err)
 	}
 	f := e.Request.PostForm
-	var old mailSettings
-	var oldSec mailSecrets
-	_, _ = loadSetting(e.App, "mail", &old, &oldSec)
+	var old store.MailSettings
+	var oldSec store.MailSecrets
+	_, _ = store.LoadSetting(e.App, store.SettingMail, &old, &oldSec)
 	errs := map[string]views.Msg{}
-	read := func(prefix string, oldPass string) (relaySettings, string) {
-		r := relaySettings{Host: strings.TrimSpace(f.Get(prefix + "_host")), Username: strings.TrimSpace(f.Get(prefix + "_username")),
+	read := func(prefix string, oldPass string) (store.Relay, string) {
+		r := store.Relay{Host: strings.TrimSpace(f.Get(prefix + "_host")), Username: strings.TrimSpace(f.Get(prefix + "_username")),
 			TLS: f.Get(prefix + "_tls"), FromName: strings.TrimSpace(f.Get(prefix + "_from_name")),
 			FromAddress: strings.TrimSpace(f.Get(prefix + "_from_address"))}
 		if p := strings.TrimSpace(f.Get(prefix + "_port")); p != "" {
@@ -189,13 +175,13 @@ func (h *handlers) mailSave(e *core.RequestEvent) error {
 		if r.Host == "" {
 			return r, ""
 		}
-		if err := r.config(pass).Validate(); err != nil {
+		if err := jobs.RelayConfig(r, pass).Validate(); err != nil {
 			errs[prefix+"_host"] = views.M("admin.relay.invalid", err.Error())
 		}
 		return r, pass
 	}
-	var s mailSettings
-	var sec mailSecrets
+	var s store.MailSettings
+	var sec store.MailSecrets
 	s.Primary, sec.Primary = read("primary", oldSec.Primary)
 	s.Secondary, sec.Secondary = read("secondary", oldSec.Secondary)
 	if s.Primary.Host == "" && s.Secondary.Host != "" {
@@ -209,8 +195,8 @@ func (h *handlers) mailSave(e *core.RequestEvent) error {
 	if sec.Primary == "" && sec.Secondary == "" {
 		secrets = nil
 	}
-	if err := saveSetting(e.App, "mail", s, secrets); err != nil {
-		if err == errNoKey {
+	if err := store.SaveSetting(e.App, store.SettingMail, s, secrets); err != nil {
+		if errors.Is(err, store.ErrNoKey) {
 			return h.renderSettings(e, http.StatusUnprocessableEntity, views.SettingsData{
 				MailErrors: map[string]views.Msg{"primary_host": views.M("admin.relay.no_key")},
 				Primary:    relayForm(s.Primary, false), Secondary: relayForm(s.Secondary, false)})
@@ -236,7 +222,7 @@ func (h *handlers) accessSave(e *core.RequestEvent) error {
 			list = append(list, line)
 		}
 	}
-	a := accessSettings{Allow: list, Require2FA: f.Get("require_2fa") == "yes"}
+	a := store.Access{Allow: list, Require2FA: f.Get("require_2fa") == "yes"}
 	errs := map[string]views.Msg{}
 	nets, err := ParseNets(strings.Join(list, ","))
 	switch {
@@ -245,14 +231,14 @@ func (h *handlers) accessSave(e *core.RequestEvent) error {
 	case len(nets) > 0 && !containsIP(nets, e.RealIP()):
 		errs["allow"] = views.M("admin.settings.allow_lockout", e.RealIP())
 	}
-	if a.Require2FA && staffOf(e).GetString("totp_secret") == "" {
+	if a.Require2FA && !staffOf(e).HasTOTP() {
 		errs["require_2fa"] = views.M("admin.settings.require_2fa_first")
 	}
 	if len(errs) > 0 {
 		return h.renderSettings(e, http.StatusUnprocessableEntity, views.SettingsData{AccessErrors: errs,
 			Allow: f.Get("allow"), Require2FA: a.Require2FA})
 	}
-	if err := saveSetting(e.App, "access", a, nil); err != nil {
+	if err := store.SaveSetting(e.App, store.SettingAccess, a, nil); err != nil {
 		return err
 	}
 	if err := h.staffAudit(e.App, e, "settings.access", "settings/access",
@@ -268,27 +254,29 @@ func (h *handlers) outboxPage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	status := e.Request.URL.Query().Get("status")
-	if !contains([]string{"queued", "sent", "failed"}, status) {
-		status = "queued"
+	status := store.MailStatus(e.Request.URL.Query().Get("status"))
+	if !slices.Contains(store.MailStatuses, status) {
+		status = store.MailQueued
 	}
-	d := views.OutboxData{AdminPage: h.adminPage(e, views.M("admin.nav.outbox")), Status: status, Counts: map[string]int{},
-		Relay: h.activeRelay()}
-	for _, s := range []string{"queued", "sent", "failed"} {
-		n, _ := e.App.CountRecords("outbox", dbx.HashExp{"status": s})
-		d.Counts[s] = int(n)
-	}
-	recs, err := e.App.FindRecordsByFilter("outbox", "status = {:s}", "-created", 200, 0, dbx.Params{"s": status})
+	d := views.OutboxData{AdminPage: h.adminPage(e, views.M("admin.nav.outbox")), Status: string(status), Counts: map[string]int{},
+		Relay: h.jobs.ActiveRelay()}
+	counts, err := store.MailCounts(e.App)
 	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		d.Rows = append(d.Rows, views.OutboxRow{ID: r.Id, Kind: r.GetString("kind"), To: r.GetString("to_email"), Subject: r.GetString("subject"),
-			Status: r.GetString("status"), Error: r.GetString("last_error"), Relay: r.GetString("relay"), Attempts: r.GetInt("attempts"),
-			Created: r.GetDateTime("created").Time().In(v.loc), Next: r.GetDateTime("next_attempt").Time().In(v.loc),
-			Sent: r.GetDateTime("sent_at").Time().In(v.loc)})
+	for _, s := range store.MailStatuses {
+		d.Counts[string(s)] = counts[s]
 	}
-	if err := h.staffAudit(e.App, e, "outbox.viewed", "outbox", status); err != nil {
+	rows, err := store.MailList(e.App, status, 200)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		d.Rows = append(d.Rows, views.OutboxRow{ID: r.ID, Kind: string(r.Kind), To: r.To, Subject: r.Subject,
+			Status: string(r.Status), Error: r.LastError, Relay: r.Relay, Attempts: r.Attempts,
+			Created: r.Created.Time().In(v.Loc), Next: r.NextAttempt.Time().In(v.Loc), Sent: r.SentAt.Time().In(v.Loc)})
+	}
+	if err := h.staffAudit(e.App, e, "outbox.viewed", "outbox", string(status)); err != nil {
 		return err
 	}
 	return render(e, http.StatusOK, views.OutboxPage(d))
@@ -297,7 +285,7 @@ func (h *handlers) outboxPage(e *core.RequestEvent) error {
 // outboxRetry makes a waiting or failed message due now.
 func (h *handlers) outboxRetry(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
-	if err := retryNow(e.App, id, h.now()); err != nil {
+	if err := store.RetryNow(e.App, id, h.now()); err != nil {
 		return notFound(err)
 	}
 	if err := h.staffAudit(e.App, e, "outbox.retry", "outbox/"+id, ""); err != nil {
@@ -312,32 +300,27 @@ func (h *handlers) backupsPage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	cfg := h.backup.cfg
+	cfg := h.jobs.BackupConfig()
 	d := views.BackupsData{AdminPage: h.adminPage(e, views.M("admin.nav.backups")), On: cfg.On(), Identity: cfg.IdentityFile != "",
-		Offsite: cfg.S3 != nil, Dir: cfg.dir(e.App.DataDir())}
-	recs, err := e.App.FindRecordsByFilter("backups", "status != 'deleted'", "-taken", 100, 0)
+		Offsite: cfg.S3 != nil, Dir: cfg.Directory(e.App.DataDir())}
+	recs, err := store.RecentBackups(e.App)
 	if err != nil {
 		return err
 	}
 	for _, r := range recs {
-		row := views.BackupRow{File: r.GetString("file"), Status: r.GetString("status"), Error: r.GetString("error"),
-			Verify: r.GetString("verify_result"), Offsite: r.GetString("offsite"), Taken: r.GetDateTime("taken").Time().In(v.loc),
-			Size: int64(r.GetInt("size"))}
-		var rows map[string]int64
-		if err := r.UnmarshalJSONField("rows", &rows); err == nil {
-			row.Bookings = rows["bookings"]
-		}
-		d.Rows = append(d.Rows, row)
+		d.Rows = append(d.Rows, views.BackupRow{File: r.File, Status: string(r.Status), Error: r.Error,
+			Verify: r.VerifyResult, Offsite: string(r.Offsite), Taken: r.Taken.Time().In(v.Loc), Size: r.Size,
+			Bookings: r.Rows()["bookings"]})
 	}
 	return render(e, http.StatusOK, views.BackupsPage(d))
 }
 
 // backupNow takes a backup at once (owner).
 func (h *handlers) backupNow(e *core.RequestEvent) error {
-	if !h.backup.cfg.On() {
+	if !h.jobs.BackupConfig().On() {
 		return e.Redirect(http.StatusSeeOther, "/admin/backups")
 	}
-	if _, err := h.takeBackupFresh(e.App); err != nil {
+	if _, err := h.jobs.TakeBackupFresh(); err != nil {
 		return &pageError{status: http.StatusConflict, heading: "admin.backups.failed", body: "admin.backups.failed_body", err: err}
 	}
 	if err := h.staffAudit(e.App, e, "backup.created", "backups", "on demand"); err != nil {
@@ -348,10 +331,10 @@ func (h *handlers) backupNow(e *core.RequestEvent) error {
 
 // backupDrillNow runs the restore drill at once (owner).
 func (h *handlers) backupDrillNow(e *core.RequestEvent) error {
-	if !h.backup.cfg.On() {
+	if !h.jobs.BackupConfig().On() {
 		return e.Redirect(http.StatusSeeOther, "/admin/backups")
 	}
-	_, err := h.drill(e.App, h.now())
+	_, err := h.jobs.Drill(h.now())
 	if aerr := h.staffAudit(e.App, e, "backup.drill", "backups", fmt.Sprint(err == nil)); aerr != nil {
 		return aerr
 	}
@@ -359,6 +342,19 @@ func (h *handlers) backupDrillNow(e *core.RequestEvent) error {
 		return e.Redirect(http.StatusSeeOther, "/admin/backups?done=drill_failed")
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/backups?done=drill")
+}
+
+// purgeNow (POST /admin/purge/now, owner) runs the retention purge at once, as the nightly job
+// would, and shows its counts.
+func (h *handlers) purgeNow(e *core.RequestEvent) error {
+	r, err := h.jobs.Purge(h.now(), false)
+	if aerr := h.staffAudit(e.App, e, "gdpr.purge_now", "", fmt.Sprintf("%d bookings anonymised", r.Bookings)); aerr != nil {
+		return aerr
+	}
+	if err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/settings?done=purged")
 }
 
 // auditPage (owner) shows the audit log, newest first, filtered by actor, action and dates.
@@ -374,34 +370,22 @@ func (h *handlers) auditPage(e *core.RequestEvent) error {
 	if d.Page < 1 || d.Page > 100000 {
 		d.Page = 1
 	}
-	exps := []dbx.Expression{dbx.NewExp("1=1")}
-	if d.Actor != "" {
-		exps = append(exps, dbx.Like("actor", d.Actor))
-	}
-	if d.Action != "" {
-		exps = append(exps, dbx.Like("action", d.Action))
-	}
+	f := store.AuditFilter{Actor: d.Actor, Action: d.Action}
 	if from, err := booking.ParseDate(d.From); err == nil {
-		exps = append(exps, dbx.NewExp("created >= {:from}", dbx.Params{"from": dbTime(midnight(from, v.loc))}))
+		f.From = v.Midnight(from)
 	}
 	if to, err := booking.ParseDate(d.To); err == nil {
-		exps = append(exps, dbx.NewExp("created < {:to}", dbx.Params{"to": dbTime(midnight(to.AddDays(1), v.loc))}))
-	}
-	where := dbx.And(exps...)
-	var total int
-	if err := e.App.DB().Select("count(*)").From("audit_log").Where(where).Row(&total); err != nil {
-		return err
+		f.To = v.Midnight(to.AddDays(1))
 	}
 	const per = 100
-	d.Pages = (total + per - 1) / per
-	recs := []*core.Record{}
-	if err := e.App.RecordQuery("audit_log").Where(where).OrderBy("created DESC").Limit(per).Offset(int64((d.Page - 1) * per)).All(&recs); err != nil {
+	entries, total, err := store.AuditPage(e.App, f, (d.Page-1)*per, per)
+	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		d.Rows = append(d.Rows, views.AuditRow{When: r.GetDateTime("created").Time().In(v.loc), Actor: r.GetString("actor"),
-			Action: r.GetString("action"), Target: r.GetString("target"), IP: r.GetString("ip"), Request: r.GetString("request_id"),
-			Detail: r.GetString("detail")})
+	d.Pages = (total + per - 1) / per
+	for _, a := range entries {
+		d.Rows = append(d.Rows, views.AuditRow{When: a.Created.Time().In(v.Loc), Actor: a.Actor, Action: a.Action, Target: a.Target,
+			IP: a.IP, Request: a.RequestID, Detail: a.Detail})
 	}
 	qs := url.Values{}
 	for k, val := range map[string]string{"actor": d.Actor, "action": d.Action, "from": d.From, "to": d.To} {

@@ -1,16 +1,16 @@
 package hooks
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/core"
 
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 	"reserva/views"
 )
 
@@ -24,35 +24,33 @@ func (h *handlers) accountPage(e *core.RequestEvent) error {
 
 func (h *handlers) renderAccount(e *core.RequestEvent, status int, errs map[string]views.Msg) error {
 	staff := staffOf(e)
-	var codes []string
-	_ = json.Unmarshal([]byte(staff.GetString("recovery_codes")), &codes)
 	rows, err := h.sessionRows(e, staff.Id)
 	if err != nil {
 		return err
 	}
 	return render(e, status, views.AccountPage(views.AccountData{
 		AdminPage: h.adminPage(e, views.M("admin.account.title")), Email: staff.Email(),
-		TOTP: staff.GetString("totp_secret") != "", RecoveryLeft: len(codes), Sessions: rows, Errors: errs,
+		TOTP: staff.HasTOTP(), RecoveryLeft: staff.RecoveryLeft(), Sessions: rows, Errors: errs,
 	}))
 }
 
 // sessionRows lists the live sessions of a staff member, newest first.
 func (h *handlers) sessionRows(e *core.RequestEvent, staffID string) ([]views.SessionRow, error) {
-	recs, err := e.App.FindRecordsByFilter("staff_sessions", "staff = {:s}", "-last_seen", 100, 0, dbx.Params{"s": staffID})
+	sessions, err := store.SessionsOf(e.App, staffID)
 	if err != nil {
 		return nil, err
 	}
 	var out []views.SessionRow
 	cur := sessionOf(e)
-	v, _ := h.venue(e.App)
-	for _, r := range recs {
-		if h.now().Sub(r.GetDateTime("last_seen").Time()) > sessionIdle || h.now().Sub(r.GetDateTime("signed_in").Time()) > sessionAbsolute {
+	v, _ := h.st.Venue(e.App)
+	for _, r := range sessions {
+		if h.now().Sub(r.LastSeen.Time()) > store.SessionIdle || h.now().Sub(r.SignedIn.Time()) > store.SessionAbsolute {
 			continue
 		}
-		row := views.SessionRow{ID: r.Id, Created: r.GetDateTime("signed_in").Time(), LastSeen: r.GetDateTime("last_seen").Time(),
-			IP: r.GetString("ip"), UserAgent: r.GetString("user_agent"), Current: cur != nil && cur.Id == r.Id}
+		row := views.SessionRow{ID: r.ID, Created: r.SignedIn.Time(), LastSeen: r.LastSeen.Time(),
+			IP: r.IP, UserAgent: r.UserAgent, Current: cur != nil && cur.ID == r.ID}
 		if v != nil {
-			row.Created, row.LastSeen = row.Created.In(v.loc), row.LastSeen.In(v.loc)
+			row.Created, row.LastSeen = row.Created.In(v.Loc), row.LastSeen.In(v.Loc)
 		}
 		out = append(out, row)
 	}
@@ -68,14 +66,10 @@ func (h *handlers) changePassword(e *core.RequestEvent) error {
 	staff := staffOf(e)
 	f := e.Request.PostForm
 	errs := map[string]views.Msg{}
-	venueName := ""
-	if v, err := h.venue(e.App); err == nil {
-		venueName = v.rec.GetString("name")
-	}
 	if !staff.ValidatePassword(f.Get("current")) {
 		errs["current"] = views.M("admin.password.wrong")
 	}
-	if p := passwordProblem(f.Get("password"), staff.Email(), staff.GetString("name"), venueName); !p.IsZero() {
+	if p := h.passwordProblem(e.App, f.Get("password"), staff.Email(), staff.Name()); !p.IsZero() {
 		errs["password"] = p
 	} else if f.Get("password") != f.Get("password2") {
 		errs["password2"] = views.M("admin.password.mismatch")
@@ -83,13 +77,11 @@ func (h *handlers) changePassword(e *core.RequestEvent) error {
 	if len(errs) > 0 {
 		return h.renderAccount(e, http.StatusUnprocessableEntity, errs)
 	}
-	staff.SetPassword(f.Get("password"))
-	staff.Set("password_changed", h.now().UTC())
-	if err := e.App.Save(staff); err != nil {
+	staff.SetNewPassword(f.Get("password"), h.now())
+	if err := staff.Save(e.App); err != nil {
 		return err
 	}
-	if _, err := e.App.DB().Delete("staff_sessions", dbx.NewExp("staff = {:s} AND id != {:cur}",
-		dbx.Params{"s": staff.Id, "cur": sessionOf(e).Id})).Execute(); err != nil {
+	if err := store.EndSessions(e.App, staff.Id, sessionOf(e).ID); err != nil {
 		return err
 	}
 	if err := h.staffAudit(e.App, e, "staff.password_changed", "staff/"+staff.Id, ""); err != nil {
@@ -101,12 +93,12 @@ func (h *handlers) changePassword(e *core.RequestEvent) error {
 // newRecoveryCodesAction replaces the person's recovery codes and shows the new ones once.
 func (h *handlers) newRecoveryCodesAction(e *core.RequestEvent) error {
 	staff := staffOf(e)
-	if staff.GetString("totp_secret") == "" {
+	if !staff.HasTOTP() {
 		return e.Redirect(http.StatusSeeOther, "/admin/account")
 	}
 	codes, hashes := newRecoveryCodes()
-	staff.Set("recovery_codes", hashes)
-	if err := e.App.Save(staff); err != nil {
+	staff.SetRecoveryHashes(hashes)
+	if err := staff.Save(e.App); err != nil {
 		return err
 	}
 	if err := h.staffAudit(e.App, e, "staff.recovery_codes", "staff/"+staff.Id, ""); err != nil {
@@ -119,17 +111,17 @@ func (h *handlers) newRecoveryCodesAction(e *core.RequestEvent) error {
 // revokeOwnSession ends one of the person's own sessions (any of them, this one included).
 func (h *handlers) revokeOwnSession(e *core.RequestEvent) error {
 	staff := staffOf(e)
-	sess, err := e.App.FindRecordById("staff_sessions", e.Request.PathValue("id"))
-	if err != nil || sess.GetString("staff") != staff.Id {
+	sess, err := store.StaffSessionOf(e.App, staff.Id, e.Request.PathValue("id"))
+	if err != nil {
 		return notFound(err)
 	}
-	if err := e.App.Delete(sess); err != nil {
+	if err := store.EndSession(e.App, sess.ID); err != nil {
 		return err
 	}
 	if err := h.staffAudit(e.App, e, "staff.session_revoked", "staff/"+staff.Id, ""); err != nil {
 		return err
 	}
-	if sess.Id == sessionOf(e).Id {
+	if sess.ID == sessionOf(e).ID {
 		clearSessionCookie(e)
 		return e.Redirect(http.StatusSeeOther, "/admin/login")
 	}
@@ -143,28 +135,25 @@ func (h *handlers) staffPage(e *core.RequestEvent) error {
 
 func (h *handlers) renderStaff(e *core.RequestEvent, status int, d views.StaffData) error {
 	d.AdminPage = h.adminPage(e, views.M("admin.staff.title"))
-	recs, err := e.App.FindRecordsByFilter("staff", "", "role,name", 0, 0)
+	team, err := store.AllStaff(e.App)
 	if err != nil {
 		return err
 	}
 	me := staffOf(e)
-	for _, r := range recs {
-		n, _ := e.App.CountRecords("staff_sessions", dbx.NewExp("staff = {:s} AND last_seen > {:idle}",
-			dbx.Params{"s": r.Id, "idle": dbTime(h.now().Add(-sessionIdle))}))
-		d.Staff = append(d.Staff, views.StaffRow{ID: r.Id, Name: r.GetString("name"), Email: r.Email(), Role: r.GetString("role"),
-			Active: r.GetBool("active"), TOTP: r.GetString("totp_secret") != "", Sessions: int(n), Self: r.Id == me.Id})
+	for _, r := range team {
+		n, _ := store.LiveSessionCount(e.App, r.Id, h.now().Add(-store.SessionIdle))
+		d.Staff = append(d.Staff, views.StaffRow{ID: r.Id, Name: r.Name(), Email: r.Email(), Role: string(r.Role()),
+			Active: r.Active(), TOTP: r.HasTOTP(), Sessions: n, Self: r.Id == me.Id})
 	}
-	invites, err := e.App.FindRecordsByFilter("staff_invites", "used_at = '' && expires > {:now}", "expires", 0, 0,
-		dbx.Params{"now": dbTime(h.now())})
+	invites, err := store.OpenInvites(e.App, h.now())
 	if err != nil {
 		return err
 	}
 	for _, i := range invites {
-		d.Invites = append(d.Invites, views.InviteRow{ID: i.Id, Email: i.GetString("email"), Role: i.GetString("role"),
-			Expires: i.GetDateTime("expires").Time()})
+		d.Invites = append(d.Invites, views.InviteRow{ID: i.ID, Email: i.Email, Role: string(i.Role), Expires: i.Expires.Time()})
 	}
 	if d.Role == "" {
-		d.Role = "frontdesk"
+		d.Role = string(store.RoleFrontdesk)
 	}
 	return render(e, status, views.StaffPage(d))
 }
@@ -180,10 +169,10 @@ func (h *handlers) invite(e *core.RequestEvent) error {
 	errs := map[string]views.Msg{}
 	if email == "" || is.EmailFormat.Validate(email) != nil || len(email) > views.MaxEmail {
 		errs["email"] = views.M("err.email_invalid")
-	} else if _, err := staffByEmail(e.App, email); err == nil {
+	} else if _, err := store.StaffByEmail(e.App, email); err == nil {
 		errs["email"] = views.M("admin.staff.exists")
 	}
-	if _, ok := roleNames[roleName]; !ok {
+	if !store.Role(roleName).Valid() {
 		errs["role"] = views.M("admin.staff.bad_role")
 	}
 	if len(errs) > 0 {
@@ -192,12 +181,12 @@ func (h *handlers) invite(e *core.RequestEvent) error {
 	var link string
 	mailed := false
 	err := e.App.RunInTransaction(func(tx core.App) error {
-		token, err := newInvite(tx, email, roleName, staffOf(e).Id, h.now(), inviteTTL)
+		token, err := store.NewInvite(tx, email, store.Role(roleName), staffOf(e).Id, h.now(), inviteTTL)
 		if err != nil {
 			return err
 		}
-		link = h.absURL("/admin/invite/" + token)
-		if _, terr := h.transport(tx); terr == nil {
+		link = h.jobs.AbsURL("/admin/invite/" + token)
+		if _, terr := h.jobs.Transport(); terr == nil {
 			if err := h.inviteMail(tx, email, roleName, link); err != nil {
 				return err
 			}
@@ -216,24 +205,23 @@ func (h *handlers) invite(e *core.RequestEvent) error {
 
 // inviteMail queues the invite mail.
 func (h *handlers) inviteMail(tx core.App, email, roleName, link string) error {
-	v, err := h.venue(tx)
+	v, err := h.st.Venue(tx)
 	if err != nil {
 		return err
 	}
-	l := v.locale
-	return h.enqueue(tx, outMail{kind: "invite", to: email,
-		subject: l.T("mail.subject.invite", v.rec.GetString("name")),
-		text: l.T("mail.invite", v.rec.GetString("name"), l.T("role."+roleName), link,
-			l.Date(h.now().Add(inviteTTL).In(v.loc)))})
+	l := jobs.Locale(v)
+	return store.QueueMail(tx, store.NewMail{Kind: store.MailInvite, To: email,
+		Subject: l.T("mail.subject.invite", v.Name),
+		Text:    l.T("mail.invite", v.Name, l.T("role."+roleName), link, l.Date(h.now().Add(inviteTTL).In(v.Loc)))}, h.now())
 }
 
 // staffChange runs change on a fresh read of the member inside one write transaction, saves
 // the member, writes the audit entry and, with endSessions, ends all their sessions: all of it
 // or none. The guards (the last owner) run inside it too, so two owners demoting each other at
 // once cannot leave the venue without one.
-func (h *handlers) staffChange(e *core.RequestEvent, id, action string, endSessions bool, change func(tx core.App, rec *core.Record) (detail string, err error)) error {
+func (h *handlers) staffChange(e *core.RequestEvent, id, action string, endSessions bool, change func(tx core.App, rec *store.Staff) (detail string, err error)) error {
 	return e.App.RunInTransaction(func(tx core.App) error {
-		rec, err := tx.FindRecordById("staff", id)
+		rec, err := store.StaffByID(tx, id)
 		if err != nil {
 			return notFound(err)
 		}
@@ -241,11 +229,11 @@ func (h *handlers) staffChange(e *core.RequestEvent, id, action string, endSessi
 		if err != nil {
 			return err
 		}
-		if err := tx.Save(rec); err != nil {
+		if err := rec.Save(tx); err != nil {
 			return err
 		}
 		if endSessions {
-			if _, err := tx.DB().Delete("staff_sessions", dbx.HashExp{"staff": rec.Id}).Execute(); err != nil {
+			if err := store.EndSessions(tx, rec.Id, ""); err != nil {
 				return err
 			}
 		}
@@ -258,19 +246,19 @@ func (h *handlers) staffRole(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	newRole := e.Request.PostForm.Get("role")
-	if _, ok := roleNames[newRole]; !ok {
+	newRole := store.Role(e.Request.PostForm.Get("role"))
+	if !newRole.Valid() {
 		return badRequest(fmt.Errorf("role %q", newRole))
 	}
-	err := h.staffChange(e, e.Request.PathValue("id"), "staff.role_changed", false, func(tx core.App, rec *core.Record) (string, error) {
-		old := rec.GetString("role")
-		if old == "owner" && newRole != "owner" {
+	err := h.staffChange(e, e.Request.PathValue("id"), "staff.role_changed", false, func(tx core.App, rec *store.Staff) (string, error) {
+		old := rec.Role()
+		if old == store.RoleOwner && newRole != store.RoleOwner {
 			if err := keepAnOwner(tx, rec.Id); err != nil {
 				return "", err
 			}
 		}
-		rec.Set("role", newRole)
-		return old + " → " + newRole, nil
+		rec.SetRole(newRole)
+		return string(old) + " → " + string(newRole), nil
 	})
 	if err != nil {
 		return err
@@ -280,7 +268,7 @@ func (h *handlers) staffRole(e *core.RequestEvent) error {
 
 // keepAnOwner refuses a change that would leave no active owner but the one changed.
 func keepAnOwner(app core.App, changing string) error {
-	n, err := app.CountRecords("staff", dbx.NewExp("role = 'owner' AND active = TRUE AND id != {:id}", dbx.Params{"id": changing}))
+	n, err := store.CountOtherActiveOwners(app, changing)
 	if err != nil {
 		return err
 	}
@@ -302,13 +290,13 @@ func (h *handlers) staffActive(active bool) func(*core.RequestEvent) error {
 		if id == staffOf(e).Id {
 			return &pageError{status: http.StatusConflict, heading: "admin.staff.self", body: "admin.staff.self_body"}
 		}
-		err := h.staffChange(e, id, action, !active, func(tx core.App, rec *core.Record) (string, error) {
-			if !active && rec.GetString("role") == "owner" {
+		err := h.staffChange(e, id, action, !active, func(tx core.App, rec *store.Staff) (string, error) {
+			if !active && rec.Role() == store.RoleOwner {
 				if err := keepAnOwner(tx, rec.Id); err != nil {
 					return "", err
 				}
 			}
-			rec.Set("active", active)
+			rec.SetActive(active)
 			return "", nil
 		})
 		if err != nil {
@@ -321,7 +309,7 @@ func (h *handlers) staffActive(active bool) func(*core.RequestEvent) error {
 // staffRevoke (owner) ends every session of a member (on their next request they are signed out).
 func (h *handlers) staffRevoke(e *core.RequestEvent) error {
 	id := e.Request.PathValue("id")
-	if err := h.staffChange(e, id, "staff.sessions_revoked", true, func(core.App, *core.Record) (string, error) { return "", nil }); err != nil {
+	if err := h.staffChange(e, id, "staff.sessions_revoked", true, func(core.App, *store.Staff) (string, error) { return "", nil }); err != nil {
 		return err
 	}
 	if id == staffOf(e).Id {
@@ -334,10 +322,8 @@ func (h *handlers) staffRevoke(e *core.RequestEvent) error {
 // staffReset2FA (owner) removes a member's authenticator (a lost phone) and ends their
 // sessions; they enrol again at their next sign-in if 2FA is required.
 func (h *handlers) staffReset2FA(e *core.RequestEvent) error {
-	err := h.staffChange(e, e.Request.PathValue("id"), "staff.2fa_reset", true, func(_ core.App, rec *core.Record) (string, error) {
-		rec.Set("totp_secret", "")
-		rec.Set("totp_pending", "")
-		rec.Set("recovery_codes", []string{})
+	err := h.staffChange(e, e.Request.PathValue("id"), "staff.2fa_reset", true, func(_ core.App, rec *store.Staff) (string, error) {
+		rec.ResetTOTP()
 		return "", nil
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"reserva/internal/booking"
+	"reserva/internal/store"
 )
 
 // availabilityTime is one start in the JSON answer.
@@ -43,25 +45,26 @@ func (h *handlers) availability(e *core.RequestEvent) error {
 	fail := func(status int, msg string) error { return e.JSON(status, apiError{status, msg}) }
 	// Only complete answers (200) are kept, so a kept one stands for a valid request.
 	now := h.now()
-	version := h.cache.version.Load()
+	q := e.Request.URL.Query()
+	slug := q.Get("offering")
+	version := h.st.Version(slug) // before anything the answer holds is read
 	served, done := h.cache.serveOrLead(e, now)
 	if served {
 		return nil
 	}
 	defer done()
-	v, err := h.venue(e.App)
+	v, err := h.st.Venue(e.App)
 	if err != nil {
-		if err == errNoVenue {
+		if errors.Is(err, store.ErrNoVenue) {
 			return fail(http.StatusServiceUnavailable, "This booking site has not been set up yet.")
 		}
 		return err
 	}
-	q := e.Request.URL.Query()
-	off, err := findOffering(e.App, q.Get("offering"))
+	off, err := h.st.Offering(e.App, slug)
 	if err != nil {
 		return fail(http.StatusNotFound, "No offering has this slug.")
 	}
-	r := rules(off)
+	r := off.Rules()
 	d, err := booking.ParseDate(strings.TrimSpace(q.Get("date")))
 	if err != nil {
 		return fail(http.StatusBadRequest, "The date must be a valid date written YYYY-MM-DD.")
@@ -77,18 +80,18 @@ func (h *handlers) availability(e *core.RequestEvent) error {
 		}
 		party = n
 	}
-	cal, err := loadCalendar(e.App, off, d, v.loc, "")
+	cal, err := h.st.LoadCalendar(e.App, off, d, v.Loc, "")
 	if err != nil {
 		return err
 	}
 	ans := availabilityAnswer{
-		Offering: off.GetString("slug"),
+		Offering: off.Slug,
 		Date:     d.String(),
-		TimeZone: v.loc.String(),
+		TimeZone: v.Loc.String(),
 		Party:    party,
 		Times:    []availabilityTime{},
 	}
-	for _, t := range timeOptions(r, r.Slots(cal.Calendar, d, now, v.loc), party, v.loc) {
+	for _, t := range timeOptions(r, r.Slots(cal.Calendar, d, now, v.Loc), party, v.Loc) {
 		at := availabilityTime{
 			Value:     t.Value,
 			Start:     t.Start,
@@ -107,7 +110,7 @@ func (h *handlers) availability(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	h.cache.keep(e, version, now, jsonType, b)
+	h.cache.keep(e, slug, version, now, jsonType, b)
 	return writeBody(e, http.StatusOK, jsonType, b)
 }
 

@@ -21,10 +21,19 @@ import (
 	"github.com/pocketbase/pocketbase/tests"
 
 	"reserva/internal/backup"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 )
 
 // backupServer is a test server with backups on: a fresh age key, files in a temp dir.
 func backupServer(t *testing.T, withIdentity bool) (*testServer, string) {
+	t.Helper()
+	cfg, keyFile := backupConfig(t, withIdentity)
+	return newServerOpts(t, func(o *options) { o.backup = cfg }), keyFile
+}
+
+// backupConfig turns backups on with a fresh age key and a temporary directory.
+func backupConfig(t *testing.T, withIdentity bool) (jobs.BackupConfig, string) {
 	t.Helper()
 	keyFile := filepath.Join(t.TempDir(), "key.txt")
 	recipient, err := backup.Keygen(keyFile)
@@ -35,12 +44,11 @@ func backupServer(t *testing.T, withIdentity bool) (*testServer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := BackupConfig{Recipients: rs, Dir: t.TempDir(), Policy: backup.DefaultPolicy(), Schedule: "*/5 * * * *", Drill: "15 4 * * *"}
+	cfg := jobs.BackupConfig{Recipients: rs, Dir: t.TempDir(), Policy: backup.DefaultPolicy(), Schedule: "*/5 * * * *", Drill: "15 4 * * *"}
 	if withIdentity {
 		cfg.IdentityFile = keyFile
 	}
-	s := newServerOpts(t, func(o *Options) { o.Backup = cfg })
-	return s, keyFile
+	return cfg, keyFile
 }
 
 // addBookings inserts n bookings of the demo dinner straight into the database (fast), with
@@ -48,7 +56,7 @@ func backupServer(t *testing.T, withIdentity bool) (*testServer, string) {
 func addBookings(t testing.TB, app core.App, n int) {
 	t.Helper()
 	var off string
-	if err := app.DB().Select("id").From("offerings").Where(dbx.HashExp{"slug": "dinner"}).Row(&off); err != nil {
+	if err := app.DB().NewQuery("SELECT id FROM offerings WHERE slug = 'dinner'").Row(&off); err != nil {
 		t.Fatal(err)
 	}
 	err := app.RunInTransaction(func(tx core.App) error {
@@ -56,9 +64,9 @@ func addBookings(t testing.TB, app core.App, n int) {
 			start := time.Date(2026, 1, 1, 18, 0, 0, 0, time.UTC).Add(time.Duration(i%700) * 24 * time.Hour)
 			_, err := tx.DB().Insert("bookings", dbx.Params{
 				"id": fmt.Sprintf("bk%013d", i), "reference": fmt.Sprintf("R%06d", i), "offering": off,
-				"start": dbTime(start), "end": dbTime(start.Add(2 * time.Hour)), "party": 1 + i%6, "status": "confirmed",
+				"start": store.DBTime(start), "end": store.DBTime(start.Add(2 * time.Hour)), "party": 1 + i%6, "status": "confirmed",
 				"name": fmt.Sprintf("Guest %d", i), "email": fmt.Sprintf("guest%d@example.com", i), "source": "web",
-				"created": dbTime(start.Add(-72 * time.Hour)), "updated": dbTime(start.Add(-72 * time.Hour)),
+				"created": store.DBTime(start.Add(-72 * time.Hour)), "updated": store.DBTime(start.Add(-72 * time.Hour)),
 			}).Execute()
 			if err != nil {
 				return err
@@ -80,7 +88,7 @@ func dumpTables(t testing.TB, db dbx.Builder) map[string][]string {
 	}
 	out := map[string][]string{}
 	for _, tb := range tables {
-		rows, err := db.NewQuery("SELECT * FROM " + quoteIdent(tb)).Rows()
+		rows, err := db.NewQuery("SELECT * FROM `" + tb + "`").Rows()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,14 +116,14 @@ func TestBackupRoundTrip(t *testing.T) {
 	s.book(t, "2026-11-27T19:00", "2")
 	addBookings(t, s.app, 10000)
 
-	snap, err := s.h.takeBackup(s.app, s.now)
+	snap, err := s.jobs.TakeBackup(s.now)
 	if err != nil || snap.Skipped {
 		t.Fatalf("takeBackup = %+v, %v", snap, err)
 	}
 	if got := snap.Manifest.Rows["bookings"]; got != 10001 {
 		t.Errorf("manifest counts %d bookings, want 10001", got)
 	}
-	path := filepath.Join(s.h.backup.cfg.Dir, snap.Manifest.File)
+	path := filepath.Join(s.jobs.BackupConfig().Dir, snap.Manifest.File)
 	cipher, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +144,7 @@ func TestBackupRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored := filepath.Join(t.TempDir(), "pb_data")
-	rows, err := restoreInto(path, snap.Manifest, ids, restored)
+	rows, err := jobs.RestoreInto(path, snap.Manifest, ids, restored)
 	if err != nil {
 		t.Fatalf("restore: %v", err)
 	}
@@ -165,11 +173,11 @@ func TestBackupRoundTrip(t *testing.T) {
 	}
 
 	// Unchanged data: the next run skips; a booking makes the next one necessary.
-	if snap, err := s.h.takeBackup(s.app, s.now.Add(5*time.Minute)); err != nil || !snap.Skipped {
+	if snap, err := s.jobs.TakeBackup(s.now.Add(5 * time.Minute)); err != nil || !snap.Skipped {
 		t.Errorf("unchanged data: %+v, %v; want a skip", snap, err)
 	}
 	s.book(t, "2026-11-28T17:00", "2") // the generated bookings fill 19:00-21:00
-	if snap, err := s.h.takeBackup(s.app, s.now.Add(10*time.Minute)); err != nil || snap.Skipped {
+	if snap, err := s.jobs.TakeBackup(s.now.Add(10 * time.Minute)); err != nil || snap.Skipped {
 		t.Errorf("after a booking: %+v, %v; want a backup", snap, err)
 	}
 }
@@ -178,13 +186,14 @@ func TestBackupVerifyDetectsTamperingAndWrongKeys(t *testing.T) {
 	t.Parallel()
 	s, keyFile := backupServer(t, true)
 	s.book(t, "2026-11-27T19:00", "2")
-	snap, err := s.h.takeBackup(s.app, s.now)
+	snap, err := s.jobs.TakeBackup(s.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(s.h.backup.cfg.Dir, snap.Manifest.File)
+	path := filepath.Join(s.jobs.BackupConfig().Dir, snap.Manifest.File)
 	tempBase := t.TempDir()
-	if res, err := s.h.drillFile(tempBase, path); err != nil || !strings.HasPrefix(res, "restored: integrity ok") {
+	cfg := s.jobs.BackupConfig()
+	if res, err := jobs.DrillFile(cfg, tempBase, path); err != nil || !strings.HasPrefix(res, "restored: integrity ok") {
 		t.Fatalf("drill of a good backup = %q, %v", res, err)
 	}
 
@@ -192,32 +201,36 @@ func TestBackupVerifyDetectsTamperingAndWrongKeys(t *testing.T) {
 	if _, err := backup.Keygen(other); err != nil {
 		t.Fatal(err)
 	}
-	s.h.backup.cfg.IdentityFile = other
-	if _, err := s.h.drillFile(tempBase, path); !errors.Is(err, backup.ErrWrongIdentity) {
+	wrong := cfg
+	wrong.IdentityFile = other
+	if _, err := jobs.DrillFile(wrong, tempBase, path); !errors.Is(err, backup.ErrWrongIdentity) {
 		t.Errorf("wrong identity: %v, want ErrWrongIdentity", err)
 	}
-	s.h.backup.cfg.IdentityFile = keyFile
+	if cfg.IdentityFile != keyFile {
+		t.Fatalf("the drill's identity is %q", cfg.IdentityFile)
+	}
 
 	data, _ := os.ReadFile(path)
 	data[len(data)/2] ^= 0x01
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.h.drillFile(tempBase, path); !errors.Is(err, backup.ErrCorrupt) {
+	if _, err := jobs.DrillFile(cfg, tempBase, path); !errors.Is(err, backup.ErrCorrupt) {
 		t.Errorf("tampered file with the identity: %v, want ErrCorrupt", err)
 	}
-	s.h.backup.cfg.IdentityFile = ""
-	if _, err := s.h.drillFile(tempBase, path); !errors.Is(err, backup.ErrMismatch) {
+	checksumOnly := cfg
+	checksumOnly.IdentityFile = ""
+	if _, err := jobs.DrillFile(checksumOnly, tempBase, path); !errors.Is(err, backup.ErrMismatch) {
 		t.Errorf("tampered file, checksum only: %v, want ErrMismatch", err)
 	}
 	// The recorded drill fails and raises the alert (a security event and a mail).
-	if _, err := s.h.drill(s.app, s.now); err == nil {
+	if _, err := s.jobs.Drill(s.now); err == nil {
 		t.Fatal("drill of a tampered backup passed")
 	}
-	if n, _ := s.app.CountRecords("audit_log", dbx.HashExp{"action": "security.backup_failed"}); n != 1 {
+	if n := s.count(t, "audit_log", dbx.HashExp{"action": "security.backup_failed"}); n != 1 {
 		t.Errorf("security events = %d, want 1", n)
 	}
-	if n, _ := s.app.CountRecords("outbox", dbx.HashExp{"kind": "alert"}); n != 1 {
+	if n := s.count(t, "outbox", dbx.HashExp{"kind": "alert"}); n != 1 {
 		t.Errorf("alert mails = %d, want 1", n)
 	}
 	if entries, _ := os.ReadDir(tempBase); len(entries) != 0 {
@@ -231,32 +244,32 @@ func TestBackupDiskFull(t *testing.T) {
 	t.Parallel()
 	s, _ := backupServer(t, false)
 	s.book(t, "2026-11-27T19:00", "2")
-	s.h.backup.writeFile = func(dir, name string, mode os.FileMode, write func(io.Writer) error) error {
+	s.jobs.SetBackupWriter(func(dir, name string, mode os.FileMode, write func(io.Writer) error) error {
 		return backup.WriteAtomic(dir, name, mode, func(w io.Writer) error {
 			return write(&fullDisk{w: w, left: 4096})
 		})
-	}
-	if _, err := s.h.takeBackup(s.app, s.now); !errors.Is(err, syscall.ENOSPC) {
+	})
+	if _, err := s.jobs.TakeBackup(s.now); !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("takeBackup on a full disk = %v, want ENOSPC", err)
 	}
-	if entries, _ := os.ReadDir(s.h.backup.cfg.Dir); len(entries) != 0 {
+	if entries, _ := os.ReadDir(s.jobs.BackupConfig().Dir); len(entries) != 0 {
 		t.Errorf("files left in the backup directory: %d", len(entries))
 	}
-	if _, err := lastGoodBackup(s.app); err == nil {
+	if _, err := store.LastGoodBackup(s.app); err == nil {
 		t.Errorf("a good backup is recorded")
 	}
-	if n, _ := s.app.CountRecords("backups", dbx.HashExp{"status": "failed"}); n != 1 {
+	if n := s.count(t, "backups", dbx.HashExp{"status": "failed"}); n != 1 {
 		t.Errorf("failed backup records = %d, want 1", n)
 	}
-	s.h.takeBackup(s.app, s.now.Add(5*time.Minute))
-	if n, _ := s.app.CountRecords("outbox", dbx.HashExp{"kind": "alert"}); n != 1 {
+	s.jobs.TakeBackup(s.now.Add(5 * time.Minute))
+	if n := s.count(t, "outbox", dbx.HashExp{"kind": "alert"}); n != 1 {
 		t.Errorf("alert mails after two failures = %d, want 1 (one per streak)", n)
 	}
 	health := s.get(t, "/healthz")
 	mustContain(t, "healthz", health.body, `"state":"none yet"`)
 	s.book(t, "2026-11-28T19:00", "2") // bookings go on
-	s.h.backup.writeFile = nil
-	if _, err := s.h.takeBackup(s.app, s.now.Add(10*time.Minute)); err != nil {
+	s.jobs.SetBackupWriter(nil)
+	if _, err := s.jobs.TakeBackup(s.now.Add(10 * time.Minute)); err != nil {
 		t.Fatalf("after the disk has room again: %v", err)
 	}
 	mustContain(t, "healthz", s.get(t, "/healthz").body, `"state":"ok"`, `"age_seconds":`)
@@ -329,7 +342,7 @@ func TestBookingsDuringABackup(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	started := time.Now()
-	snap, err := s.h.takeBackup(s.app, s.now)
+	snap, err := s.jobs.TakeBackup(s.now)
 	backupTook := time.Since(started)
 	time.Sleep(200 * time.Millisecond)
 	close(done)
@@ -361,25 +374,26 @@ func TestBackupRetentionDeletesFilesAndRecords(t *testing.T) {
 	var files []string
 	for i := range 4 {
 		s.book(t, fmt.Sprintf("2026-12-%02dT19:00", 1+i), "1")
-		snap, err := s.h.takeBackup(s.app, testNow.Add(time.Duration(i)*24*time.Hour))
+		snap, err := s.jobs.TakeBackup(testNow.Add(time.Duration(i) * 24 * time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
 		files = append(files, snap.Manifest.File)
 	}
 	// Keep one hour, one day hourly, two days daily: at day 3 the backups of days 0 and 1 go.
-	s.h.backup.cfg.Policy = backup.Policy{All: time.Hour, Hourly: 24 * time.Hour, Daily: 48 * time.Hour}
-	n, err := s.h.applyRetention(s.app, testNow.Add(3*24*time.Hour+time.Minute))
+	cfg := s.jobs.BackupConfig()
+	cfg.Policy = backup.Policy{All: time.Hour, Hourly: 24 * time.Hour, Daily: 48 * time.Hour}
+	n, err := jobs.New(s.st, jobs.Config{Backup: cfg}).ApplyRetention(testNow.Add(3*24*time.Hour + time.Minute))
 	if err != nil || n != 2 {
 		t.Fatalf("retention deleted %d (%v), want 2", n, err)
 	}
 	for i, f := range files {
-		_, err := os.Stat(filepath.Join(s.h.backup.cfg.Dir, f))
+		_, err := os.Stat(filepath.Join(cfg.Dir, f))
 		if gone := errors.Is(err, os.ErrNotExist); gone != (i < 2) {
 			t.Errorf("%s: gone %v", f, gone)
 		}
 	}
-	if c, _ := s.app.CountRecords("backups", dbx.HashExp{"status": "deleted"}); c != 2 {
+	if c := s.count(t, "backups", dbx.HashExp{"status": "deleted"}); c != 2 {
 		t.Errorf("records marked deleted = %d", c)
 	}
 }
@@ -388,7 +402,7 @@ func TestRestoreOverExistingDataNeedsTheServerStopped(t *testing.T) {
 	t.Parallel()
 	s, keyFile := backupServer(t, true)
 	s.book(t, "2026-11-27T19:00", "2")
-	snap, err := s.h.takeBackup(s.app, s.now)
+	snap, err := s.jobs.TakeBackup(s.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,27 +414,27 @@ func TestRestoreOverExistingDataNeedsTheServerStopped(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(target, "data.db"), []byte("current data"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	unlock, err := lockDataDir(target) // a running server holds this
+	unlock, err := jobs.LockDataDir(target) // a running server holds this
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	path := filepath.Join(s.h.backup.cfg.Dir, snap.Manifest.File)
-	if err := restoreCommand(&out, path, ids, target); err == nil || !strings.Contains(err.Error(), "stop it first") {
+	path := filepath.Join(s.jobs.BackupConfig().Dir, snap.Manifest.File)
+	if err := jobs.Restore(&out, path, ids, target); err == nil || !strings.Contains(err.Error(), "stop it first") {
 		t.Fatalf("restore with the server running: %v", err)
 	}
 	unlock()
-	if err := restoreCommand(&out, path, ids, target); err != nil {
+	if err := jobs.Restore(&out, path, ids, target); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
-	aside, err := lastAside(target)
+	aside, err := jobs.LastAside(target)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(aside, "data.db")); string(b) != "current data" {
 		t.Errorf("the previous data was not kept aside")
 	}
-	if err := integrityCheck(filepath.Join(target, "data.db")); err != nil {
+	if err := store.IntegrityCheck(filepath.Join(target, "data.db")); err != nil {
 		t.Errorf("restored database: %v", err)
 	}
 	mustContain(t, "output", out.String(), "reserva backup confirm", "reserva backup rollback")

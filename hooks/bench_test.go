@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"reserva/internal/booking"
+	"reserva/internal/store"
+
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -16,30 +19,16 @@ import (
 // day) and fills Friday 27 November 2026 with n bookings spread over the evening.
 func busyDay(tb testing.TB, s *testServer, n int) {
 	tb.Helper()
-	off, err := create(s.app, "offerings", map[string]any{
-		"name": "Busy", "slug": "busy", "kind": "slot", "duration": 120, "interval": 15,
-		"capacity": 1000, "capacity_mode": "people", "min_party": 1, "max_party": 8,
-		"horizon": 90, "active": true,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for wd := 0; wd < 7; wd++ {
-		if _, err := create(s.app, "opening_hours", map[string]any{"offering": off.Id, "weekday": wd, "opens": "17:00", "closes": "23:00"}); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	col, _ := s.app.FindCachedCollectionByNameOrId("bookings")
+	off := s.addOffering(tb, store.Offering{Name: "Busy", Slug: "busy", Kind: booking.KindSlot, Duration: 120, Interval: 15,
+		Capacity: 1000, Mode: booking.ModePeople, MinParty: 1, MaxParty: 8, Horizon: 90, Active: true}, "17:00", "23:00")
 	evening := time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC) // 17:00 in Berlin
-	err = s.app.RunInTransaction(func(tx core.App) error {
+	err := s.app.RunInTransaction(func(tx core.App) error {
 		for i := range n {
 			start := evening.Add(time.Duration(i%17) * 15 * time.Minute)
-			rec := core.NewRecord(col)
-			rec.Load(map[string]any{
-				"reference": fmt.Sprintf("B%06d", i), "offering": off.Id, "start": start, "end": start.Add(2 * time.Hour),
-				"party": 1 + i%4, "status": "confirmed", "source": "web", "name": "Guest", "email": "guest@example.com",
-			})
-			if err := tx.Save(rec); err != nil {
+			_, err := store.InsertBooking(tx, store.NewBooking{Offering: off.ID, Party: 1 + i%4, Status: booking.StatusConfirmed,
+				Slot: booking.Slot{Start: start, End: start.Add(2 * time.Hour)}, Source: store.SourceWeb, Name: "Guest",
+				Email: fmt.Sprintf("guest%d@example.com", i), NoticeVersion: 1, Now: s.now})
+			if err != nil {
 				return err
 			}
 		}

@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,11 +11,12 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/core"
 
 	"reserva/internal/booking"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 	"reserva/views"
 )
 
@@ -27,7 +27,8 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	q := e.Request.URL.Query()
 	// Without a chosen time the page is the same for every visitor: kept for a moment. Only
 	// complete answers are kept, and a change to the venue or an offering makes them stale.
-	cacheable, version := !q.Has("start"), h.cache.version.Load()
+	slug := e.Request.PathValue("slug")
+	cacheable, version := !q.Has("start"), h.st.Version(slug)
 	if cacheable {
 		served, done := h.cache.serveOrLead(e, now)
 		if served {
@@ -39,7 +40,7 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	off, err := findOffering(e.App, e.Request.PathValue("slug"))
+	off, err := h.st.Offering(e.App, slug)
 	if err != nil {
 		return notFound(err)
 	}
@@ -70,19 +71,19 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 		return err
 	}
 	if cacheable && status == http.StatusOK {
-		h.cache.keep(e, version, now, htmlType, b)
+		h.cache.keep(e, slug, version, now, htmlType, b)
 	}
 	return writeBody(e, status, htmlType, b)
 }
 
-// book creates a booking: the capacity check and the insert run in one transaction, so no number
-// of simultaneous requests can overfill a time.
+// book creates a booking: the capacity check and the insert run in one write of the booking
+// writer, so no number of simultaneous requests can overfill a time.
 func (h *handlers) book(e *core.RequestEvent) error {
 	v, err := h.venueOrUnavailable(e.App)
 	if err != nil {
 		return err
 	}
-	off, err := findOffering(e.App, e.Request.PathValue("slug"))
+	off, err := h.st.Offering(e.App, e.Request.PathValue("slug"))
 	if err != nil {
 		return notFound(err)
 	}
@@ -90,7 +91,7 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		return formError(err)
 	}
 	now := h.now()
-	r := rules(off)
+	r := off.Rules()
 	in, errs := parseBookForm(e.Request.PostForm)
 	if offeringView(off).SensitivePrompt == "" {
 		// The offering asks no sensitive question: nothing of the kind is kept.
@@ -98,7 +99,7 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		delete(errs, "sensitive")
 		delete(errs, "sensitive_consent")
 	}
-	if !off.GetBool("ask_participants") {
+	if !off.AskParticipants {
 		// Nor names of other guests.
 		for i := range in.form.Guests {
 			delete(errs, "guest_"+strconv.Itoa(i+1))
@@ -107,7 +108,7 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		in.form.Guests = nil
 	}
 	in.stamp = h.stampFor(e.Request.PostForm.Get("t"), now)
-	date, err := h.startDate(e.App, v, off, in.start)
+	date, err := store.StartDate(e.App, off, in.start, v.Loc)
 	if err != nil && !errors.Is(err, booking.ErrInvalidStart) {
 		return err
 	}
@@ -128,24 +129,29 @@ func (h *handlers) book(e *core.RequestEvent) error {
 	}
 
 	var token string
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		cal, err := loadCalendar(tx, off, date, v.loc, "")
+	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		tx.Only(off.Slug) // a new booking of this offering: other offerings' pages stay current
+		cal, err := h.st.LoadCheckCalendar(tx.App, off, date, v.Loc, "", in.start)
 		if err != nil {
 			return err
 		}
-		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party}, now, v.loc)
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party}, now, v.Loc)
 		if err != nil {
 			return err
 		}
-		if err := h.checkDailyCap(tx, v, in.form.Email, now); err != nil {
+		if err := h.checkDailyCap(tx.App, v, in.form.Email, now); err != nil {
 			return err
 		}
-		var rec *core.Record
-		token, rec, err = insertBooking(tx, reqID(e), v, off, slot, in, now)
+		b, err := insertBooking(tx.App, v, off, slot, in, store.SourceWeb, "", now)
 		if err != nil {
 			return err
 		}
-		return h.bookingMail(tx, v, off, rec, views.MailConfirmation, "")
+		token = b.token
+		if err := store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "booking.create",
+			Target: "bookings/" + b.ID}); err != nil {
+			return err
+		}
+		return jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, token, now)
 	})
 	switch {
 	case err == nil:
@@ -166,14 +172,14 @@ func (h *handlers) book(e *core.RequestEvent) error {
 
 // renderBookForm re-renders the booking page with the visitor's details kept. The picked time is
 // kept when it is still free; otherwise the form offers the date's free times to choose from.
-func (h *handlers) renderBookForm(e *core.RequestEvent, v *venue, off *core.Record, date booking.Date,
+func (h *handlers) renderBookForm(e *core.RequestEvent, v *store.Venue, off *store.Offering, date booking.Date,
 	in bookInput, errs map[string]views.Msg, notice views.Msg, status int) error {
 	now := h.now()
 	party := in.party
-	if r := rules(off); party < 1 || r.CheckParty(party) != nil {
+	if r := off.Rules(); party < 1 || r.CheckParty(party) != nil {
 		party = defaultParty(r)
 	}
-	today := v.today(now)
+	today := v.Today(now)
 	if date.IsZero() || date.Compare(today) < 0 {
 		date = today
 	}
@@ -229,18 +235,14 @@ func (h *handlers) automated(f url.Values, now time.Time) bool {
 var errDailyCap = errors.New("book: daily bookings per e-mail reached")
 
 // checkDailyCap refuses a new booking when the address already made the day's allowance
-// (venue-local day, case-insensitive address). Run inside the booking transaction.
-func (h *handlers) checkDailyCap(tx core.App, v *venue, email string, now time.Time) error {
+// (venue-local day, case-insensitive address). Run inside the booking's write.
+func (h *handlers) checkDailyCap(tx core.App, v *store.Venue, email string, now time.Time) error {
 	if h.limits.BookingsPerEmail <= 0 {
 		return nil
 	}
-	dayStart := midnight(v.today(now), v.loc)
-	var n int
-	err := tx.DB().NewQuery(`SELECT count(*) FROM bookings b JOIN customers c ON c.id = b.customer
-		WHERE c.email = {:email} AND b.created >= {:since} AND b.source = 'web'`).
-		Bind(dbx.Params{"email": strings.ToLower(email), "since": dbTime(dayStart)}).Row(&n)
+	n, err := store.WebBookingsSince(tx, email, v.Midnight(v.Today(now)))
 	if err != nil {
-		return fmt.Errorf("book: daily cap: %w", err)
+		return err
 	}
 	if n >= h.limits.BookingsPerEmail {
 		return errDailyCap
@@ -358,124 +360,30 @@ func validPhone(s string) bool {
 	return digits >= 5
 }
 
-// startDate finds the local date a requested start falls on: parsed from a slot time, or read
-// from the session it names. Unusable starts give booking.ErrInvalidStart.
-func (h *handlers) startDate(app core.App, v *venue, off *core.Record, start string) (booking.Date, error) {
-	if rules(off).Kind != booking.KindSession {
-		d, _, err := booking.ParseStart(start)
-		return d, err
-	}
-	if start == "" || len(start) > 64 {
-		return booking.Date{}, booking.ErrInvalidStart
-	}
-	s, err := app.FindFirstRecordByFilter("sessions", "id = {:id} && offering = {:o}", dbx.Params{"id": start, "o": off.Id})
-	if errors.Is(err, sql.ErrNoRows) {
-		return booking.Date{}, booking.ErrInvalidStart
-	}
-	if err != nil {
-		return booking.Date{}, fmt.Errorf("book: session: %w", err)
-	}
-	return booking.DateOf(s.GetDateTime("start").Time(), v.loc), nil
+// newBooking is a booking just written, with the manage token its guest is sent to.
+type newBooking struct {
+	*store.Booking
+	token string
 }
 
-// insertBooking stores a confirmed booking for slot, creating or refreshing the customer, and
-// returns the new manage token and the record. Call it inside the transaction that checked
-// capacity.
-func insertBooking(tx core.App, requestID string, v *venue, off *core.Record, slot booking.Slot, in bookInput, now time.Time) (string, *core.Record, error) {
-	cust, err := upsertCustomer(tx, in.form, now)
+// insertBooking writes a confirmed booking of in for slot (with a manage token), inside the
+// write that checked capacity, and returns what the mails about it need.
+func insertBooking(tx core.App, v *store.Venue, off *store.Offering, slot booking.Slot, in bookInput, source store.Source,
+	override string, now time.Time) (newBooking, error) {
+	guests := make([]store.Guest, len(in.form.Guests))
+	for i, g := range in.form.Guests {
+		guests[i] = store.Guest{Name: g.Name, Consent: g.Consent}
+	}
+	ins, err := store.InsertBooking(tx, store.NewBooking{Offering: off.ID, Slot: slot, Party: in.party, Status: booking.StatusConfirmed,
+		Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Notes: in.form.Notes, Sensitive: in.form.Sensitive,
+		Guests: guests, Source: source, Override: override, ConsentAt: now, NoticeVersion: v.NoticeVersion(),
+		NoticeText: v.PrivacyNotice, RemindedAt: v.ReminderMark(slot.Start, now), Token: true, Now: now})
 	if err != nil {
-		return "", nil, err
+		return newBooking{}, err
 	}
-	ref, err := uniqueReference(tx)
-	if err != nil {
-		return "", nil, err
-	}
-	col, err := tx.FindCachedCollectionByNameOrId("bookings")
-	if err != nil {
-		return "", nil, fmt.Errorf("book: %w", err)
-	}
-	rec := core.NewRecord(col)
-	rec.Set("reference", ref)
-	rec.Set("offering", off.Id)
-	rec.Set("session", slot.Session)
-	rec.Set("start", slot.Start.UTC())
-	rec.Set("end", slot.End.UTC())
-	rec.Set("party", in.party)
-	rec.Set("status", "confirmed")
-	rec.Set("name", in.form.Name)
-	rec.Set("email", in.form.Email)
-	rec.Set("phone", in.form.Phone)
-	rec.Set("notes", in.form.Notes)
-	if in.form.Sensitive != "" {
-		sealed, err := sealSensitive(in.form.Sensitive)
-		if err != nil {
-			return "", nil, fmt.Errorf("book: seal the sensitive note: %w", err)
-		}
-		rec.Set("sensitive_notes", sealed)
-	}
-	rec.Set("source", "web")
-	rec.Set("consent_at", now.UTC())
-	rec.Set("notice_version", v.noticeVersion())
-	rec.Set("customer", cust.Id)
-	markReminder(v, rec, now)
-	if err := tx.Save(rec); err != nil {
-		return "", nil, fmt.Errorf("book: save booking: %w", err)
-	}
-	if err := recordConsents(tx, v, rec, in.form.Guests, now); err != nil {
-		return "", nil, err
-	}
-	token, err := issueToken(tx, rec.Id, "web")
-	if err != nil {
-		return "", nil, err
-	}
-	if err := audit(tx, requestID, actorVisitor, "booking.create", "bookings/"+rec.Id, ""); err != nil {
-		return "", nil, err
-	}
-	return token, rec, nil
-}
-
-// upsertCustomer finds the customer by e-mail address (case-insensitively) or creates one, and
-// records the latest name, phone and activity.
-func upsertCustomer(tx core.App, f views.BookForm, now time.Time) (*core.Record, error) {
-	email := strings.ToLower(f.Email)
-	rec, err := tx.FindFirstRecordByData("customers", "email", email)
-	if errors.Is(err, sql.ErrNoRows) {
-		col, cerr := tx.FindCachedCollectionByNameOrId("customers")
-		if cerr != nil {
-			return nil, fmt.Errorf("book: %w", cerr)
-		}
-		rec, err = core.NewRecord(col), nil
-		rec.Set("email", email)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("book: find customer: %w", err)
-	}
-	rec.Set("name", f.Name)
-	if f.Phone != "" {
-		rec.Set("phone", f.Phone)
-	}
-	rec.Set("last_activity", now.UTC())
-	if err := tx.Save(rec); err != nil {
-		return nil, fmt.Errorf("book: save customer: %w", err)
-	}
-	return rec, nil
-}
-
-// uniqueReference draws references until one is unused (inside the write transaction, so the
-// check cannot race).
-func uniqueReference(tx core.App) (string, error) {
-	for range 10 {
-		ref := newReference()
-		var n int
-		err := tx.DB().Select("count(*)").From("bookings").Where(dbx.HashExp{"reference": ref}).Row(&n)
-		if err != nil {
-			return "", fmt.Errorf("book: reference: %w", err)
-		}
-		if n == 0 {
-			return ref, nil
-		}
-	}
-	return "", errors.New("book: no free reference after 10 draws")
+	b := &store.Booking{ID: ins.ID, Reference: ins.Reference, Offering: off.ID, Session: slot.Session, Party: in.party,
+		Status: booking.StatusConfirmed, Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Source: source}
+	return newBooking{Booking: b, token: ins.Token}, nil
 }
 
 // formError maps a form that could not be read: too large (413) or malformed (400).
@@ -529,33 +437,6 @@ func findTime(times []views.TimeOption, value string) *views.TimeOption {
 		if times[i].Value == value {
 			t := times[i]
 			return &t
-		}
-	}
-	return nil
-}
-
-// recordConsents keeps, in the booking's transaction, the notice version its consents were
-// given to (word for word, the first time anyone consents to it) and each named guest with
-// their own consent.
-func recordConsents(tx core.App, v *venue, rec *core.Record, guests []views.Guest, now time.Time) error {
-	_, err := tx.DB().NewQuery(`INSERT OR IGNORE INTO privacy_notices (id, version, text, created)
-		VALUES (substr(lower(hex(randomblob(8))), 1, 15), {:v}, {:text}, {:now})`).
-		Bind(dbx.Params{"v": v.noticeVersion(), "text": v.rec.GetString("privacy_notice"), "now": dbTime(now)}).Execute()
-	if err != nil {
-		return fmt.Errorf("book: keep the notice: %w", err)
-	}
-	col, err := tx.FindCachedCollectionByNameOrId("participants")
-	if err != nil {
-		return fmt.Errorf("book: %w", err)
-	}
-	for _, g := range guests {
-		if g.Name == "" {
-			continue
-		}
-		p := core.NewRecord(col)
-		p.Load(map[string]any{"booking": rec.Id, "name": g.Name, "consent_at": now.UTC(), "notice_version": v.noticeVersion()})
-		if err := tx.Save(p); err != nil {
-			return fmt.Errorf("book: save a guest: %w", err)
 		}
 	}
 	return nil

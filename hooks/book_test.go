@@ -3,9 +3,13 @@ package hooks
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"reserva/internal/booking"
+	"reserva/internal/store"
 
 	"github.com/pocketbase/dbx"
 )
@@ -111,36 +115,28 @@ func TestBookCreatesBookingWithHashedToken(t *testing.T) {
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
 
-	rec, err := s.bookingByToken(t, token)
-	if err != nil {
-		t.Fatalf("booking by token hash: %v", err)
-	}
-	checks := map[string]any{
-		"status":         "confirmed",
-		"party":          2,
-		"name":           "Ada Lovelace",
-		"email":          "ada@example.com",
-		"source":         "web",
-		"notice_version": 1,
-		"start":          "2026-11-27 18:00:00.000Z", // 19:00 in Berlin (CET)
-		"end":            "2026-11-27 20:00:00.000Z",
-	}
-	for field, want := range checks {
-		var got any
-		switch want.(type) {
-		case int:
-			got = rec.GetInt(field)
-		default:
-			got = rec.GetString(field)
-		}
-		if got != want {
-			t.Errorf("booking.%s = %v, want %v", field, got, want)
+	rec := s.bookingByToken(t, token)
+	for _, c := range []struct {
+		field     string
+		got, want any
+	}{
+		{"status", rec.Status, booking.StatusConfirmed},
+		{"party", rec.Party, 2},
+		{"name", rec.Name, "Ada Lovelace"},
+		{"email", rec.Email, "ada@example.com"},
+		{"source", rec.Source, store.SourceWeb},
+		{"notice_version", rec.NoticeVersion, 1},
+		{"start", rec.Start.String(), "2026-11-27 18:00:00.000Z"}, // 19:00 in Berlin (CET)
+		{"end", rec.End.String(), "2026-11-27 20:00:00.000Z"},
+	} {
+		if c.got != c.want {
+			t.Errorf("booking.%s = %v, want %v", c.field, c.got, c.want)
 		}
 	}
-	if got := rec.GetDateTime("consent_at").Time(); !got.Equal(testNow) {
+	if got := rec.ConsentAt.Time(); !got.Equal(testNow) {
 		t.Errorf("consent_at = %v, want %v", got, testNow)
 	}
-	if ref := rec.GetString("reference"); len(ref) != 7 || ref[3] != '-' {
+	if ref := rec.Reference; len(ref) != 7 || ref[3] != '-' {
 		t.Errorf("reference = %q, want the form XXX-XXX", ref)
 	}
 
@@ -167,15 +163,14 @@ func TestBookCreatesBookingWithHashedToken(t *testing.T) {
 	}
 	raw.Close()
 
-	cust, err := s.app.FindRecordById("customers", rec.GetString("customer"))
-	if err != nil {
-		t.Fatalf("customer: %v", err)
+	cust, err := store.CustomerByEmail(s.app, "ada@example.com")
+	if err != nil || cust == nil || cust.ID != rec.Customer || cust.Name != "Ada Lovelace" {
+		t.Errorf("customer = %+v %v", cust, err)
 	}
-	if cust.GetString("email") != "ada@example.com" || cust.GetString("name") != "Ada Lovelace" {
-		t.Errorf("customer = %q %q", cust.GetString("email"), cust.GetString("name"))
-	}
-	entries, err := s.app.FindRecordsByFilter("audit_log", "target = {:t}", "", 0, 0, dbx.Params{"t": "bookings/" + rec.Id})
-	if err != nil || len(entries) != 1 || entries[0].GetString("action") != "booking.create" || entries[0].GetString("actor") != "visitor" {
+	var entries []store.Entry
+	err = s.app.DB().NewQuery("SELECT actor, action, target FROM audit_log WHERE target = {:t}").
+		Bind(dbx.Params{"t": "bookings/" + rec.ID}).All(&entries)
+	if err != nil || len(entries) != 1 || entries[0].Action != "booking.create" || entries[0].Actor != store.ActorVisitor {
 		t.Errorf("audit entries for the booking = %d (%v), want one booking.create by visitor", len(entries), err)
 	}
 
@@ -183,7 +178,7 @@ func TestBookCreatesBookingWithHashedToken(t *testing.T) {
 	if page.status != http.StatusOK {
 		t.Fatalf("manage page = %d", page.status)
 	}
-	mustContain(t, "manage page", page.body, rec.GetString("reference"), "your booking is confirmed", "Ada Lovelace",
+	mustContain(t, "manage page", page.body, rec.Reference, "your booking is confirmed", "Ada Lovelace",
 		"Friday 27 November 2026, 19:00–21:00", "2 people", "/b/"+token+"/calendar.ics")
 
 	// A second booking by the same address (any case) reuses the customer.
@@ -192,7 +187,7 @@ func TestBookCreatesBookingWithHashedToken(t *testing.T) {
 	if res := s.post(t, "/book/dinner", form); res.status != http.StatusSeeOther {
 		t.Fatalf("second booking = %d", res.status)
 	}
-	if n, _ := s.app.CountRecords("customers"); n != 1 {
+	if n := s.count(t, "customers", dbx.NewExp("1=1")); n != 1 {
 		t.Errorf("customers = %d, want 1", n)
 	}
 }
@@ -250,10 +245,10 @@ func TestBookRejectsBadInput(t *testing.T) {
 			mustNotContain(t, tt.name, res.body, "⟦", "%!", "goroutine", "runtime error")
 		})
 	}
-	if n, _ := s.app.CountRecords("bookings"); n != 0 {
+	if n := s.count(t, "bookings", dbx.NewExp("1=1")); n != 0 {
 		t.Errorf("bookings stored after bad input = %d, want 0", n)
 	}
-	if n, _ := s.app.CountRecords("customers"); n != 0 {
+	if n := s.count(t, "customers", dbx.NewExp("1=1")); n != 0 {
 		t.Errorf("customers stored after bad input = %d, want 0", n)
 	}
 }
@@ -286,7 +281,7 @@ func TestBookFullAnswersConflictWithAlternatives(t *testing.T) {
 		`value="2026-11-27T17:00"`, `value="2026-11-27T21:00"`, `value="Ada Lovelace"`, "Window seat, please")
 	// Starts that overlap the full 19:00-21:00 are not offered.
 	mustNotContain(t, "full", res.body, `value="2026-11-27T19:00"`, `value="2026-11-27T18:00"`, `value="2026-11-27T20:30"`)
-	if n, _ := s.app.CountRecords("bookings"); n != 5 {
+	if n := s.count(t, "bookings", dbx.NewExp("1=1")); n != 5 {
 		t.Errorf("bookings = %d, want 5", n)
 	}
 }
@@ -294,11 +289,11 @@ func TestBookFullAnswersConflictWithAlternatives(t *testing.T) {
 func TestBookSession(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	sessions, err := s.app.FindRecordsByFilter("sessions", "", "start", 1, 0)
-	if err != nil || len(sessions) != 1 {
-		t.Fatalf("demo sessions: %v", err)
+	id := firstSession(s)
+	session, err := store.OfferingSession(s.app, s.offering(t, "pottery").ID, id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	id := sessions[0].Id
 	form := bookingForm(id, "4")
 	for i := range 3 {
 		if res := s.post(t, "/book/pottery", form); res.status != http.StatusSeeOther {
@@ -314,12 +309,12 @@ func TestBookSession(t *testing.T) {
 	if res := s.post(t, "/book/pottery", form); res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("unknown session = %d, want 422", res.status)
 	}
-	rec, err := s.app.FindFirstRecordByData("bookings", "session", id)
-	if err != nil {
+	var start string
+	if err := s.app.DB().NewQuery("SELECT start FROM bookings WHERE session = {:s} LIMIT 1").Bind(dbx.Params{"s": id}).Row(&start); err != nil {
 		t.Fatal(err)
 	}
-	if !rec.GetDateTime("start").Time().Equal(sessions[0].GetDateTime("start").Time()) {
-		t.Errorf("booking start %v, want the session's %v", rec.GetDateTime("start"), sessions[0].GetDateTime("start"))
+	if start != session.Start.String() {
+		t.Errorf("booking start %v, want the session's %v", start, session.Start)
 	}
 }
 
@@ -337,7 +332,7 @@ func TestBookRefusesCrossSiteAndOversizedPosts(t *testing.T) {
 		t.Errorf("oversized POST = %d, want 413", res.status)
 	}
 	mustContain(t, "413 page", res.body, "Too much data")
-	if n, _ := s.app.CountRecords("bookings"); n != 0 {
+	if n := s.count(t, "bookings", dbx.NewExp("1=1")); n != 0 {
 		t.Errorf("bookings = %d, want 0", n)
 	}
 }
@@ -367,8 +362,40 @@ func TestAvailabilityIsNeverStaleAfterAChange(t *testing.T) {
 	if after := s.get(t, page); after.body == first.body || strings.Contains(after.body, `value="2026-11-27T19:00"`) {
 		t.Errorf("the booking page still offers a time just filled")
 	}
+	// A booking of another offering leaves this one's answer kept (it changes nothing here)
+	// and the other one's stale.
+	pottery := "/api/reserva/availability?offering=pottery&date=2026-11-28&party=1"
+	dinnerKept, potteryKept := s.get(t, page), s.get(t, pottery)
+	dinnerVersion := s.st.Version("dinner")
+	potteryVersion := s.st.Version("pottery")
+	session := regexp.MustCompile(`"session":"([a-z0-9]+)"`).FindStringSubmatch(potteryKept.body)
+	if session == nil {
+		t.Fatalf("no pottery session on 2026-11-28:\n%s", potteryKept.body)
+	}
+	s.bookSlug(t, "pottery", session[1], "1")
+	if s.st.Version("dinner") != dinnerVersion || s.st.Version("pottery") == potteryVersion {
+		t.Errorf("a pottery booking moved dinner's version (%d to %d) or not pottery's (%d to %d)",
+			dinnerVersion, s.st.Version("dinner"), potteryVersion, s.st.Version("pottery"))
+	}
+	if res := s.get(t, page); res.body != dinnerKept.body {
+		t.Errorf("the dinner page changed after a pottery booking")
+	}
+	if res := s.get(t, pottery); res.body == potteryKept.body {
+		t.Errorf("the pottery availability is stale after a pottery booking:\n%s", res.body)
+	}
+	// A change to the offering itself shows at once (the kept offerings are dropped too).
+	dinnerOff := s.offering(t, "dinner")
+	dinnerOff.Description = "Now with a tasting menu"
+	if _, err := store.SaveOffering(s.app, *dinnerOff); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.get(t, page); !strings.Contains(res.body, "Now with a tasting menu") {
+		t.Errorf("an offering's change does not show at once")
+	}
+
 	closed := s.get(t, page)
-	if _, err := create(s.app, "closures", map[string]any{"start_date": "2026-11-27", "end_date": "2026-11-27", "reason": "Private party"}); err != nil {
+	day, _ := booking.ParseDate("2026-11-27")
+	if _, err := store.AddClosure(s.app, "", day, day, "Private party"); err != nil {
 		t.Fatal(err)
 	}
 	if after := s.get(t, page); after.body == closed.body || !strings.Contains(after.body, "Private party") {
@@ -377,8 +404,7 @@ func TestAvailabilityIsNeverStaleAfterAChange(t *testing.T) {
 	// A change written by another process (no hook here) shows within a second.
 	api = "/api/reserva/availability?offering=dinner&date=2026-11-28&party=2"
 	kept := s.get(t, api)
-	var dinner string
-	s.app.DB().Select("id").From("offerings").Where(dbx.HashExp{"slug": "dinner"}).Row(&dinner)
+	dinner := s.offering(t, "dinner").ID
 	if _, err := s.app.DB().Insert("bookings", dbx.Params{"id": "otherprocess001", "reference": "OTH-ER1", "offering": dinner,
 		"start": "2026-11-28 18:30:00.000Z", "end": "2026-11-28 20:30:00.000Z", "party": 4, "status": "confirmed",
 		"source": "staff"}).Execute(); err != nil {

@@ -11,6 +11,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"reserva/internal/booking"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 	"reserva/views"
 )
 
@@ -22,31 +24,27 @@ func (h *handlers) changePage(e *core.RequestEvent) error {
 		return err
 	}
 	token := e.Request.PathValue("token")
-	rec, err := findBooking(e.App, token)
-	if err != nil {
-		return err
-	}
-	off, err := bookingOffering(e.App, rec)
+	b, off, err := findBooking(e.App, token)
 	if err != nil {
 		return err
 	}
 	now := h.now()
-	if err := changeable(rec, off, now); err != nil {
+	if err := b.Changeable(off, now); err != nil {
 		return h.problem(e, v, token, err)
 	}
 	q := e.Request.URL.Query()
 	dateStr, partyStr := q.Get("date"), q.Get("party")
 	if dateStr == "" {
-		dateStr = booking.DateOf(rec.GetDateTime("start").Time(), v.loc).String()
+		dateStr = booking.DateOf(b.Start.Time(), v.Loc).String()
 	}
 	if partyStr == "" {
-		partyStr = strconv.Itoa(rec.GetInt("party"))
+		partyStr = strconv.Itoa(b.Party)
 	}
 	sel, err := h.selection(e.App, v, off, dateStr, partyStr, now)
 	if err != nil {
 		return err
 	}
-	d, err := h.changeData(e.App, v, off, rec, token, sel, now)
+	d, err := h.changeData(e.App, v, off, b, token, sel, now)
 	if err != nil {
 		return err
 	}
@@ -59,18 +57,14 @@ func (h *handlers) changePage(e *core.RequestEvent) error {
 }
 
 // change moves a booking to another free time and/or party size, under the same rules as a new
-// booking, in one transaction.
+// booking, in one write.
 func (h *handlers) change(e *core.RequestEvent) error {
 	v, err := h.venueOrUnavailable(e.App)
 	if err != nil {
 		return err
 	}
 	token := e.Request.PathValue("token")
-	rec, err := findBooking(e.App, token)
-	if err != nil {
-		return err
-	}
-	off, err := bookingOffering(e.App, rec)
+	b, off, err := findBooking(e.App, token)
 	if err != nil {
 		return err
 	}
@@ -78,65 +72,61 @@ func (h *handlers) change(e *core.RequestEvent) error {
 		return formError(err)
 	}
 	now := h.now()
-	r := rules(off)
+	r := off.Rules()
 	start := strings.TrimSpace(e.Request.PostForm.Get("start"))
 	party, perr := strconv.Atoi(strings.TrimSpace(e.Request.PostForm.Get("party")))
 	errs := map[string]views.Msg{}
 	switch {
 	case perr != nil || party < 1:
-		errs["party"], party = views.M("err.party_invalid"), rec.GetInt("party")
+		errs["party"], party = views.M("err.party_invalid"), b.Party
 	case r.CheckParty(party) != nil:
-		errs["party"], party = partyMsg(r, r.CheckParty(party)), rec.GetInt("party")
+		errs["party"], party = partyMsg(r, r.CheckParty(party)), b.Party
 	}
-	date, derr := h.startDate(e.App, v, off, start)
+	date, derr := store.StartDate(e.App, off, start, v.Loc)
 	if derr != nil && !errors.Is(derr, booking.ErrInvalidStart) {
 		return derr
 	}
 	if derr != nil {
 		errs["start"] = views.M("err.start_invalid")
-		date = booking.DateOf(rec.GetDateTime("start").Time(), v.loc)
+		date = booking.DateOf(b.Start.Time(), v.Loc)
 	}
 	if len(errs) > 0 {
-		return h.renderChange(e, v, off, rec, token, selection{date: date, party: party}, errs, views.Msg{}, http.StatusUnprocessableEntity)
+		return h.renderChange(e, v, off, b, token, selection{date: date, party: party}, errs, views.Msg{}, http.StatusUnprocessableEntity)
 	}
 
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		cur, err := findBooking(tx, token)
+	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		cur, _, err := findBooking(tx.App, token)
 		if err != nil {
 			return err
 		}
-		if err := changeable(cur, off, now); err != nil {
+		if err := cur.Changeable(off, now); err != nil {
 			return err
 		}
-		cal, err := loadCalendar(tx, off, date, v.loc, cur.Id)
+		cal, err := h.st.LoadCheckCalendar(tx.App, off, date, v.Loc, cur.ID, start)
 		if err != nil {
 			return err
 		}
-		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party}, now, v.loc)
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party}, now, v.Loc)
 		if err != nil {
 			return err
 		}
-		cur.Set("start", slot.Start.UTC())
-		cur.Set("end", slot.End.UTC())
-		cur.Set("session", slot.Session)
-		cur.Set("party", party)
-		cur.Set("sequence", cur.GetInt("sequence")+1)
-		markReminder(v, cur, now)
-		if err := tx.Save(cur); err != nil {
-			return fmt.Errorf("change: save: %w", err)
+		if err := store.MoveBooking(tx.App, cur, slot, party, v.ReminderMark(slot.Start, now)); err != nil {
+			return fmt.Errorf("change: %w", err)
 		}
-		if err := audit(tx, reqID(e), actorVisitor, "booking.change", "bookings/"+cur.Id, ""); err != nil {
+		tx.Freed()
+		if err := store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "booking.change",
+			Target: "bookings/" + cur.ID}); err != nil {
 			return err
 		}
-		return h.bookingMail(tx, v, off, cur, views.MailChange, "")
+		return jobs.QueueBookingMail(tx.App, v, store.MailChange, cur, "", now)
 	})
 	switch {
 	case err == nil:
 		return e.Redirect(http.StatusSeeOther, "/b/"+token+"?m=changed")
-	case errors.Is(err, errTooLate), errors.Is(err, errNotActive):
+	case errors.Is(err, store.ErrTooLate), errors.Is(err, store.ErrNotActive):
 		return h.problem(e, v, token, err)
 	case errors.Is(err, booking.ErrFull):
-		return h.renderChange(e, v, off, rec, token, selection{date: date, party: party}, nil, views.M("book.just_taken"), http.StatusConflict)
+		return h.renderChange(e, v, off, b, token, selection{date: date, party: party}, nil, views.M("book.just_taken"), http.StatusConflict)
 	case errors.Is(err, booking.ErrPartyTooSmall), errors.Is(err, booking.ErrPartyTooLarge):
 		errs["party"] = partyMsg(r, err)
 	case isStartError(err):
@@ -144,16 +134,16 @@ func (h *handlers) change(e *core.RequestEvent) error {
 	default:
 		return fmt.Errorf("change: %w", err)
 	}
-	return h.renderChange(e, v, off, rec, token, selection{date: date, party: party}, errs, views.Msg{}, http.StatusUnprocessableEntity)
+	return h.renderChange(e, v, off, b, token, selection{date: date, party: party}, errs, views.Msg{}, http.StatusUnprocessableEntity)
 }
 
-func (h *handlers) renderChange(e *core.RequestEvent, v *venue, off, rec *core.Record, token string,
+func (h *handlers) renderChange(e *core.RequestEvent, v *store.Venue, off *store.Offering, b *store.Booking, token string,
 	sel selection, errs map[string]views.Msg, notice views.Msg, status int) error {
 	now := h.now()
-	if today := v.today(now); sel.date.Compare(today) < 0 {
+	if today := v.Today(now); sel.date.Compare(today) < 0 {
 		sel.date = today
 	}
-	d, err := h.changeData(e.App, v, off, rec, token, sel, now)
+	d, err := h.changeData(e.App, v, off, b, token, sel, now)
 	if err != nil {
 		return err
 	}
@@ -162,8 +152,9 @@ func (h *handlers) renderChange(e *core.RequestEvent, v *venue, off, rec *core.R
 }
 
 // changeData builds the change page for a selection, counting the booking's own place as free.
-func (h *handlers) changeData(app core.App, v *venue, off, rec *core.Record, token string, sel selection, now time.Time) (views.ChangeData, error) {
-	cal, err := loadCalendar(app, off, sel.date, v.loc, rec.Id)
+func (h *handlers) changeData(app core.App, v *store.Venue, off *store.Offering, b *store.Booking, token string, sel selection,
+	now time.Time) (views.ChangeData, error) {
+	cal, err := h.st.LoadCalendar(app, off, sel.date, v.Loc, b.ID)
 	if err != nil {
 		return views.ChangeData{}, err
 	}
@@ -172,13 +163,13 @@ func (h *handlers) changeData(app core.App, v *venue, off, rec *core.Record, tok
 	if err != nil {
 		return views.ChangeData{}, err
 	}
-	r := rules(off)
+	r := off.Rules()
 	return views.ChangeData{
-		Page:    v.page(views.M("title.change")),
+		Page:    page(v, views.M("title.change")),
 		Base:    base,
-		Booking: bookingView(v, off, rec),
+		Booking: jobs.BookingView(v, off, b),
 		Picker:  picker,
-		Times:   timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.loc), sel.party, v.loc),
-		Closed:  closedMsg(cal, r, sel.date),
+		Times:   timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.party, v.Loc),
+		Closed:  closedMsg(cal, off, sel.date),
 	}, nil
 }

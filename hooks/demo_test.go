@@ -7,38 +7,46 @@ import (
 	"strings"
 	"testing"
 
+	"reserva/internal/booking"
+	"reserva/internal/cli"
+	"reserva/internal/store"
+
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/core"
 )
 
 // TestDemoGuests checks the made-up week: bookings today and on later days, inside the rules
 // (never over capacity), only @demo.invalid addresses, no mail queued, the same on every run.
 func TestDemoGuests(t *testing.T) {
 	t.Parallel()
-	seed := func() (*testServer, []*core.Record) {
-		s := newServerOpts(t, func(o *Options) { o.DemoGuests = true })
-		recs, err := s.app.FindRecordsByFilter("bookings", "", "start,reference", 0, 0)
-		if err != nil {
+	seed := func() (*testServer, []*store.Booking) {
+		s := newServerOpts(t, func(o *options) { o.guests = true })
+		var recs []*store.Booking
+		if err := s.app.DB().NewQuery("SELECT * FROM bookings ORDER BY start, reference").All(&recs); err != nil {
 			t.Fatal(err)
 		}
 		return s, recs
 	}
 	s, recs := seed()
-	v, _ := s.h.venue(s.app)
+	v := s.venue(t)
 	perDay := map[string]int{}
 	for _, r := range recs {
-		perDay[r.GetDateTime("start").Time().In(v.loc).Format("2006-01-02")]++
-		if !strings.HasSuffix(r.GetString("email"), "@demo.invalid") || r.GetString("status") != "confirmed" {
-			t.Errorf("demo booking %s: %s %s", r.GetString("reference"), r.GetString("email"), r.GetString("status"))
+		perDay[r.Start.Time().In(v.Loc).Format("2006-01-02")]++
+		if !strings.HasSuffix(r.Email, "@demo.invalid") || r.Status != booking.StatusConfirmed {
+			t.Errorf("demo booking %s: %s %s", r.Reference, r.Email, r.Status)
 		}
-		if r.GetDateTime("reminded_at").IsZero() {
-			t.Errorf("demo booking %s would get a reminder", r.GetString("reference"))
+		if r.RemindedAt.IsZero() {
+			t.Errorf("demo booking %s would get a reminder", r.Reference)
+		}
+	}
+	if len(recs) > 0 {
+		if err := store.Validate(s.app, "bookings", recs[0].ID); err != nil {
+			t.Errorf("a demo booking fails PocketBase's validation: %v", err)
 		}
 	}
 	if perDay["2026-11-24"] < 8 || len(perDay) < 5 {
 		t.Errorf("demo bookings per day: %v", perDay)
 	}
-	if n, _ := s.app.CountRecords("outbox"); n != 0 {
+	if n := s.count(t, "outbox", dbx.NewExp("1=1")); n != 0 {
 		t.Errorf("the demo queued %d mails", n)
 	}
 	// Never over capacity, counted independently of the rules: the people present at the
@@ -60,15 +68,15 @@ func TestDemoGuests(t *testing.T) {
 	if fmt.Sprint(names(recs)) != fmt.Sprint(names(again)) {
 		t.Errorf("two demos differ")
 	}
-	if n, _ := s.app.CountRecords("bookings", dbx.NewExp("name NOT LIKE '% %'")); n != 0 {
+	if n := s.count(t, "bookings", dbx.NewExp("name NOT LIKE '% %'")); n != 0 {
 		t.Errorf("%d demo guests without a full name", n)
 	}
 }
 
-func names(recs []*core.Record) []string {
+func names(recs []*store.Booking) []string {
 	var out []string
 	for _, r := range recs {
-		out = append(out, r.GetDateTime("start").String()+" "+r.GetString("name"))
+		out = append(out, r.Start.String()+" "+r.Name)
 	}
 	sort.Strings(out) // the references are random; what was booked is not
 	return out
@@ -79,7 +87,7 @@ func names(recs []*core.Record) []string {
 func TestGenerateBookings(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	st, err := GenerateBookings(s.app, 3000, testNow, 7)
+	st, err := cli.GenerateBookings(s.app, 3000, testNow, 7)
 	if err != nil || st.Bookings != 3000 || st.Customers < 500 || st.Customers > 1000 {
 		t.Fatalf("generate: %+v %v", st, err)
 	}
@@ -89,7 +97,7 @@ func TestGenerateBookings(t *testing.T) {
 		N      int    `db:"n"`
 	}
 	err = s.app.DB().NewQuery(`SELECT status, start < {:now} AS past, count(*) AS n FROM bookings GROUP BY 1, 2`).
-		Bind(dbx.Params{"now": dbTime(testNow)}).All(&counts)
+		Bind(dbx.Params{"now": store.DBTime(testNow)}).All(&counts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,18 +110,15 @@ func TestGenerateBookings(t *testing.T) {
 		t.Errorf("statuses: %v", by)
 	}
 	for _, id := range []string{"gb0000000000000", "gb0000000001500", "gb0000000002999"} {
-		rec, err := s.app.FindRecordById("bookings", id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.app.Validate(rec); err != nil {
+		if err := store.Validate(s.app, "bookings", id); err != nil {
 			t.Errorf("generated booking %s fails validation: %v", id, err)
 		}
-		if !strings.HasSuffix(rec.GetString("email"), "@example.invalid") || rec.GetDateTime("reminded_at").IsZero() {
-			t.Errorf("generated booking %s: %s reminded %v", id, rec.GetString("email"), rec.GetDateTime("reminded_at"))
+		rec := s.bookingByID(t, id)
+		if !strings.HasSuffix(rec.Email, "@example.invalid") || rec.RemindedAt.IsZero() {
+			t.Errorf("generated booking %s: %s reminded %v", id, rec.Email, rec.RemindedAt)
 		}
 	}
-	if n, _ := s.app.CountRecords("booking_tokens"); n != 3000 {
+	if n := s.count(t, "booking_tokens", dbx.NewExp("1=1")); n != 3000 {
 		t.Errorf("tokens: %d", n)
 	}
 	// The staff pages and the reminder run take the generated data in their stride.
@@ -121,12 +126,12 @@ func TestGenerateBookings(t *testing.T) {
 	if r := s.as(t, cookie, http.MethodGet, "/admin/bookings?q=example.invalid", nil); r.status != http.StatusOK {
 		t.Errorf("bookings list = %d", r.status)
 	}
-	if n, _, err := s.h.queueReminders(s.app, testNow); err != nil || n != 0 {
+	if n, _, err := s.jobs.QueueReminders(testNow); err != nil || n != 0 {
 		t.Errorf("reminders queued for generated bookings: %d %v", n, err)
 	}
 	// The same seed writes the same data.
 	again := newServer(t)
-	if _, err := GenerateBookings(again.app, 3000, testNow, 7); err != nil {
+	if _, err := cli.GenerateBookings(again.app, 3000, testNow, 7); err != nil {
 		t.Fatal(err)
 	}
 	var a, b []string

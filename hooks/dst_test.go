@@ -6,24 +6,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"reserva/internal/booking"
+	"reserva/internal/store"
 )
 
 // nightOwl adds an offering open every night 00:00-06:00 with one-hour bookings every 30
 // minutes, bookable a year ahead, to see DST nights through the whole stack.
 func nightOwl(t *testing.T, s *testServer) {
 	t.Helper()
-	off, err := create(s.app, "offerings", map[string]any{
-		"name": "Night", "slug": "night", "kind": "slot", "duration": 60, "interval": 30,
-		"capacity": 2, "capacity_mode": "units", "min_party": 1, "max_party": 4, "horizon": 365, "active": true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for wd := range 7 {
-		if _, err := create(s.app, "opening_hours", map[string]any{"offering": off.Id, "weekday": wd, "opens": "00:00", "closes": "06:00"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s.addOffering(t, store.Offering{Name: "Night", Slug: "night", Kind: booking.KindSlot, Duration: 60, Interval: 30,
+		Capacity: 2, Mode: booking.ModeUnits, MinParty: 1, MaxParty: 4, Horizon: 365, Active: true}, "00:00", "06:00")
 }
 
 func TestDSTNightsInBerlin(t *testing.T) {
@@ -68,8 +61,8 @@ func TestDSTNightsInBerlin(t *testing.T) {
 	}
 
 	token := s.bookSlug(t, "night", "2026-10-25T02:30", "1")
-	rec, _ := s.bookingByToken(t, token)
-	if got := rec.GetDateTime("start").String(); got != "2026-10-25 00:30:00.000Z" {
+	rec := s.bookingByToken(t, token)
+	if got := rec.Start.String(); got != "2026-10-25 00:30:00.000Z" {
 		t.Errorf("stored start = %s, want the first 02:30 (00:30 UTC)", got)
 	}
 	manage := s.get(t, "/b/"+token)

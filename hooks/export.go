@@ -5,40 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
+	"reserva/internal/store"
 	"reserva/views"
 )
-
-// subjectQueries select, per collection of personalFields, the rows that belong to one person
-// ({:e}: their address in lower case). Columns that hold only secrets' hashes are left out.
-var subjectQueries = []struct{ collection, sql string }{
-	{"customers", `SELECT * FROM customers WHERE email = {:e}`},
-	{"bookings", `SELECT b.*, o.name AS offering_name FROM bookings b LEFT JOIN offerings o ON o.id = b.offering
-		WHERE (b.email != '' AND lower(b.email) = {:e}) OR b.customer IN (SELECT id FROM customers WHERE email = {:e})
-		ORDER BY b.start`},
-	{"outbox", `SELECT * FROM outbox WHERE lower(to_email) = {:e} ORDER BY created`},
-	{"visitor_links", `SELECT * FROM visitor_links WHERE email = {:e} ORDER BY created`},
-	{"visitor_sessions", `SELECT * FROM visitor_sessions WHERE email = {:e} ORDER BY created`},
-	{"gdpr_requests", `SELECT * FROM gdpr_requests WHERE subject = {:e} ORDER BY created`},
-	{"participants", `SELECT p.* FROM participants p JOIN bookings b ON b.id = p.booking
-		WHERE (b.email != '' AND lower(b.email) = {:e}) OR b.customer IN (SELECT id FROM customers WHERE email = {:e})
-		ORDER BY p.created`},
-	{"waitlist", `SELECT * FROM waitlist WHERE email = {:e} ORDER BY created`},
-	{"walkins", `SELECT * FROM walkins WHERE email = {:e} ORDER BY added_at`},
-	// Not personal data: the notices, word for word, that the person (or their guests) consented to.
-	{"privacy_notices", `SELECT * FROM privacy_notices WHERE version IN (SELECT notice_version FROM bookings
-		WHERE (email != '' AND lower(email) = {:e}) OR customer IN (SELECT id FROM customers WHERE email = {:e})) ORDER BY version`},
-}
-
-// exportLeftOut are columns never exported: hashes of tokens, which identify no one.
-var exportLeftOut = []string{"token_hash", "offer_token_hash"}
 
 // subjectExport is everything Reserva keeps about one person.
 type subjectExport struct {
@@ -55,44 +31,23 @@ type subjectExport struct {
 }
 
 // exportSubject gathers the export of email (lower-cased) at now.
-func exportSubject(app core.App, v *venue, email string, now time.Time) (*subjectExport, error) {
-	x := &subjectExport{Subject: email, Generated: now.UTC(), Venue: v.rec.GetString("name"), Data: map[string][]map[string]string{}}
-	x.Notice.Version, x.Notice.Text = v.noticeVersion(), v.rec.GetString("privacy_notice")
-	for _, q := range subjectQueries {
-		rows, err := app.DB().NewQuery(q.sql).Bind(dbx.Params{"e": email}).Rows()
-		if err != nil {
-			return nil, fmt.Errorf("export: %s: %w", q.collection, err)
-		}
-		list := []map[string]string{}
-		for rows.Next() {
-			row := dbx.NullStringMap{}
-			if err := rows.ScanMap(row); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("export: %s: %w", q.collection, err)
-			}
-			out := map[string]string{}
-			for k, val := range row {
-				if !slices.Contains(exportLeftOut, k) {
-					out[k] = val.String
-				}
-			}
-			if sealed := out["sensitive_notes"]; sealed != "" {
-				// Their own special-category note, readable: the person is entitled to it.
-				if plain, err := openSensitive(sealed); err == nil {
-					out["sensitive_notes"] = plain
-				} else {
-					out["sensitive_notes"] = "(encrypted; the venue's key is needed to read it)"
-				}
-			}
-			list = append(list, out)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("export: %s: %w", q.collection, err)
-		}
-		x.Data[q.collection] = list
+func exportSubject(app core.App, v *store.Venue, email string, now time.Time) (*subjectExport, error) {
+	data, err := store.SubjectData(app, email)
+	if err != nil {
+		return nil, err
 	}
+	x := &subjectExport{Subject: email, Generated: now.UTC(), Venue: v.Name, Data: data}
+	x.Notice.Version, x.Notice.Text = v.NoticeVersion(), v.PrivacyNotice
 	return x, nil
+}
+
+// writeZipDownload sends the export as a zip download named name.
+func writeZipDownload(e *core.RequestEvent, name string, x *subjectExport) error {
+	e.Response.Header().Set("Content-Type", "application/zip")
+	e.Response.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	e.Response.Header().Set("Cache-Control", "no-store")
+	e.Response.WriteHeader(http.StatusOK)
+	return x.writeZip(e.Response)
 }
 
 // writeZip writes the export as a zip: data.json, and data.html to read in a browser.
@@ -101,15 +56,15 @@ func (x *subjectExport) writeZip(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var page bytes.Buffer
-	if err := views.ExportDocument(x.view()).Render(context.Background(), &page); err != nil {
+	var doc bytes.Buffer
+	if err := views.ExportDocument(x.view()).Render(context.Background(), &doc); err != nil {
 		return err
 	}
 	z := zip.NewWriter(w)
 	for _, f := range []struct {
 		name string
 		body []byte
-	}{{"data.json", js}, {"data.html", page.Bytes()}} {
+	}{{"data.json", js}, {"data.html", doc.Bytes()}} {
 		fw, err := z.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: x.Generated})
 		if err != nil {
 			return err
@@ -125,9 +80,9 @@ func (x *subjectExport) writeZip(w io.Writer) error {
 func (x *subjectExport) view() views.ExportData {
 	d := views.ExportData{Subject: x.Subject, Venue: x.Venue, Generated: x.Generated, NoticeVersion: x.Notice.Version,
 		NoticeText: x.Notice.Text}
-	for _, q := range subjectQueries {
-		rows := x.Data[q.collection]
-		s := views.ExportSection{Title: q.collection}
+	for _, collection := range store.ExportCollections() {
+		rows := x.Data[collection]
+		s := views.ExportSection{Title: collection}
 		for _, row := range rows {
 			for k := range row {
 				if !slices.Contains(s.Columns, k) {

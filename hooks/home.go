@@ -6,6 +6,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
+	"reserva/internal/store"
 	"reserva/views"
 )
 
@@ -15,13 +16,13 @@ func (h *handlers) home(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	recs, err := e.App.FindRecordsByFilter("offerings", "active = true", "sort,name", 0, 0)
+	offs, err := store.Offerings(e.App, true)
 	if err != nil {
-		return fmt.Errorf("home: offerings: %w", err)
+		return fmt.Errorf("home: %w", err)
 	}
-	d := views.HomeData{Page: v.page(views.M("title.home"))}
-	for _, rec := range recs {
-		d.Offerings = append(d.Offerings, offeringView(rec))
+	d := views.HomeData{Page: page(v, views.M("title.home"))}
+	for _, o := range offs {
+		d.Offerings = append(d.Offerings, offeringView(o))
 	}
 	return render(e, http.StatusOK, views.HomePage(d))
 }

@@ -3,7 +3,6 @@ package hooks
 import (
 	"fmt"
 	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -36,34 +35,6 @@ var LimitVars = map[string]string{
 	"RESERVA_BOOKINGS_PER_EMAIL": "10",
 	"RESERVA_FORM_MIN_SECONDS":   "3",
 	"RESERVA_SUPERUSER_IPS":      "",
-}
-
-// MailVars are the variables MailFromEnv reads (besides RESERVA_SMTP_* and RESERVA_SMTP2_*,
-// read when mail is sent).
-var MailVars = map[string]string{
-	"RESERVA_BASE_URL":      "",
-	"RESERVA_MAIL_INTERVAL": "15s",
-}
-
-// MailFromEnv reads the site's public address (for links in mails; default: from the serve
-// command) and how often the outbox worker runs.
-func MailFromEnv(getenv func(string) string) (baseURL string, interval time.Duration, err error) {
-	baseURL = strings.TrimRight(strings.TrimSpace(getenv("RESERVA_BASE_URL")), "/")
-	if baseURL != "" {
-		u, perr := url.Parse(baseURL)
-		if perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
-			return "", 0, fmt.Errorf("RESERVA_BASE_URL: want the site's address such as https://booking.example.com (got %q)", baseURL)
-		}
-	}
-	iv := strings.TrimSpace(getenv("RESERVA_MAIL_INTERVAL"))
-	if iv == "" {
-		iv = MailVars["RESERVA_MAIL_INTERVAL"]
-	}
-	interval, err = time.ParseDuration(iv)
-	if err != nil || interval < 100*time.Millisecond || interval > time.Hour {
-		return "", 0, fmt.Errorf("RESERVA_MAIL_INTERVAL: want a duration from 100ms to 1h such as 15s (got %q)", iv)
-	}
-	return baseURL, interval, nil
 }
 
 // LimitsFromEnv reads the limits from RESERVA_* variables (getenv is os.Getenv in main), with

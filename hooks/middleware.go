@@ -26,14 +26,18 @@ func requestID() *hook.Handler[*core.RequestEvent] {
 		Id:       "reservaRequestId",
 		Priority: apis.DefaultActivityLoggerMiddlewarePriority + 1,
 		Func: func(e *core.RequestEvent) error {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			id := hex.EncodeToString(b)
+			id := newRequestID()
 			e.Set(requestIDKey, id)
 			e.Response.Header().Set("X-Request-Id", id)
 			return e.Next()
 		},
 	}
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func reqID(e *core.RequestEvent) string {
@@ -194,4 +198,28 @@ func closedAuthCollections() *hook.Handler[*core.RequestEvent] {
 			return e.Next()
 		},
 	}
+}
+
+// hsts tells browsers to use HTTPS only for this site (two years). Sent on HTTPS responses only.
+const hstsValue = "max-age=63072000"
+
+func hsts() *hook.Handler[*core.RequestEvent] {
+	return &hook.Handler[*core.RequestEvent]{
+		Id:       "reservaHSTS",
+		Priority: apis.DefaultSecurityHeadersMiddlewarePriority,
+		Func: func(e *core.RequestEvent) error {
+			if e.IsTLS() {
+				e.Response.Header().Set("Strict-Transport-Security", hstsValue)
+			}
+			return e.Next()
+		},
+	}
+}
+
+// publicCORS lets other sites read a route from the browser (the availability API is meant
+// for embedding): any origin, GET only, never with credentials.
+func publicCORS() *hook.Handler[*core.RequestEvent] {
+	h := apis.CORS(apis.CORSConfig{AllowOrigins: []string{"*"}, AllowMethods: []string{http.MethodGet}})
+	h.Id = "reservaPublicCORS"
+	return h
 }

@@ -13,7 +13,7 @@ import (
 
 func TestRedactURL(t *testing.T) {
 	t.Parallel()
-	tok := strings.Repeat("x", tokenLen)
+	tok := strings.Repeat("x", 43)
 	tests := []struct{ in, want string }{
 		{"/b/" + tok, "/b/%7Btoken%7D"},
 		{"/b/" + tok + "/cancel", "/b/%7Btoken%7D/cancel"},
@@ -44,7 +44,7 @@ func TestRequestLogHoldsNoTokenOrEmail(t *testing.T) {
 	s.app.Settings().Logs.MaxDays = 7
 	token := s.book(t, "2026-11-27T19:00", "2")
 	other := s.book(t, "2026-11-28T19:00", "2")
-	unknown := strings.Repeat("Q", tokenLen)
+	unknown := strings.Repeat("Q", 43)
 
 	s.do(t, http.MethodGet, "/static/style.css", nil, "Referer", "https://reserva.test/b/"+token)
 	s.get(t, "/b/"+unknown)                                       // 404: logged

@@ -11,107 +11,172 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/core"
 	pbmailer "github.com/pocketbase/pocketbase/tools/mailer"
 
+	"reserva/internal/jobs"
 	"reserva/internal/mail"
+	"reserva/internal/store"
 )
 
 // outboxRows returns the outbox rows of kind, oldest first.
-func (s *testServer) outboxRows(t testing.TB, kind string) []*core.Record {
+func (s *testServer) outboxRows(t testing.TB, kind store.MailKind) []*store.Mail {
 	t.Helper()
-	recs, err := s.app.FindRecordsByFilter("outbox", "kind = {:k}", "created", 0, 0, dbx.Params{"k": kind})
-	if err != nil {
+	var rows []*store.Mail
+	if err := s.app.DB().NewQuery("SELECT * FROM outbox WHERE kind = {:k} ORDER BY created, rowid").
+		Bind(dbx.Params{"k": string(kind)}).All(&rows); err != nil {
 		t.Fatal(err)
 	}
-	return recs
+	return rows
+}
+
+// rendered is the mail of row m as the outbox worker would send it now.
+func (s *testServer) rendered(t testing.TB, m *store.Mail) mail.Message {
+	t.Helper()
+	msg, err := s.jobs.RenderForTest(m)
+	if err != nil {
+		t.Fatalf("render %s %s: %v", m.Kind, m.ID, err)
+	}
+	return msg
+}
+
+// only is the one row of kind (failing the test when there is not exactly one).
+func (s *testServer) only(t testing.TB, kind store.MailKind) *store.Mail {
+	t.Helper()
+	rows := s.outboxRows(t, kind)
+	if len(rows) != 1 {
+		t.Fatalf("%s rows = %d, want 1", kind, len(rows))
+	}
+	return rows[0]
 }
 
 var mailLink = regexp.MustCompile(`https://booking\.test/b/([A-Za-z0-9_-]{43})`)
 
+// TestBookingMailsAreQueuedWithTheChange: each booking, change and cancellation queues its mail
+// in the same write; the row holds the booking and the link's token (sealed), and the mail is
+// rendered when sent from the booking as it stands, with the calendar's version.
 func TestBookingMailsAreQueuedWithTheChange(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
-	rows := s.outboxRows(t, "confirmation")
-	if len(rows) != 1 {
-		t.Fatalf("confirmation rows = %d, want 1", len(rows))
+	c := s.only(t, store.MailConfirmation)
+	rec := s.bookingByToken(t, token)
+	if c.Booking != rec.ID || c.To != "ada@example.com" || c.Status != store.MailQueued {
+		t.Errorf("confirmation row: booking %q to %q status %q", c.Booking, c.To, c.Status)
 	}
-	c := rows[0]
-	rec, _ := s.bookingByToken(t, token)
-	if c.GetString("booking") != rec.Id || c.GetString("to_email") != "ada@example.com" || c.GetString("status") != "queued" {
-		t.Errorf("confirmation row: booking %q to %q status %q", c.GetString("booking"), c.GetString("to_email"), c.GetString("status"))
+	if c.Text != "" || c.HTML != "" || c.Token == "" || strings.Contains(c.Token, token) && !strings.HasPrefix(c.Token, "plain:") {
+		t.Errorf("a booking mail keeps its token (sealed when a key is set) and no body until sent: text %q token %q", c.Text, c.Token)
 	}
-	mustContain(t, "subject", c.GetString("subject"), "Booking confirmed: Dinner, Fri 27 Nov 19:00 · Demo Bistro & Pottery")
-	text := c.GetString("text")
-	mustContain(t, "text", text, "Hello Ada Lovelace,", rec.GetString("reference"), "Friday 27 November 2026, 19:00–21:00",
+	msg := s.rendered(t, c)
+	mustContain(t, "subject", msg.Subject, "Booking confirmed: Dinner, Fri 27 Nov 19:00 · Demo Bistro & Pottery")
+	mustContain(t, "text", msg.Text, "Hello Ada Lovelace,", rec.Reference, "Friday 27 November 2026, 19:00–21:00",
 		"2 people", "You can change or cancel online until Friday 27 November 2026, 17:00.", "Beispielstraße 1")
-	mustContain(t, "html", c.GetString("html"), rec.GetString("reference"), `href="https://booking.test/b/`)
-	mustNotContain(t, "html", c.GetString("html"), "<script", "http://")
-	// The mail's link carries a token of its own that opens the same booking.
-	m := mailLink.FindStringSubmatch(text)
-	if m == nil || m[1] == token {
-		t.Fatalf("manage link in the mail: %v (the page's token %s)", m, token)
+	mustContain(t, "html", msg.HTML, rec.Reference, `href="https://booking.test/b/`)
+	mustNotContain(t, "html", msg.HTML, "<script", "http://")
+	// One token: the mail's link is the one the booking page sent the guest to.
+	m := mailLink.FindStringSubmatch(msg.Text)
+	if m == nil || m[1] != token {
+		t.Fatalf("manage link in the mail: %v, want the page's token %s", m, token)
 	}
-	if page := s.get(t, "/b/"+m[1]); page.status != http.StatusOK || !strings.Contains(page.body, rec.GetString("reference")) {
-		t.Errorf("the mailed link = %d", page.status)
+	if n := s.count(t, "booking_tokens", dbx.HashExp{"booking": rec.ID}); n != 1 {
+		t.Errorf("a new booking has %d tokens, want 1", n)
 	}
-	ics := outboxMessage(c).Attachments
+	ics := msg.Attachments
 	if len(ics) != 1 || ics[0].ContentType != "text/calendar; method=PUBLISH; charset=utf-8" {
 		t.Fatalf("attachments = %+v", ics)
 	}
-	mustContain(t, "ics", string(ics[0].Data), "DTSTART;TZID=Europe/Berlin:20261127T190000", "SEQUENCE:0", "UID:"+rec.Id+"@reserva")
+	mustContain(t, "ics", string(ics[0].Data), "DTSTART;TZID=Europe/Berlin:20261127T190000", "SEQUENCE:0", "UID:"+rec.ID+"@reserva")
 
 	// A change and a cancellation each queue their mail, with the calendar's new version.
 	if res := s.post(t, "/b/"+token+"/change", url.Values{"start": {"2026-11-28T20:00"}, "party": {"3"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("change = %d", res.status)
 	}
-	ch := s.outboxRows(t, "change")
-	if len(ch) != 1 {
-		t.Fatalf("change rows = %d", len(ch))
+	ch := s.rendered(t, s.only(t, store.MailChange))
+	mustContain(t, "change", ch.Text, "has been changed", "Saturday 28 November 2026, 20:00–22:00", "3 people")
+	mustContain(t, "change ics", string(ch.Attachments[0].Data), "SEQUENCE:1", "DTSTART;TZID=Europe/Berlin:20261128T200000")
+	if cm := mailLink.FindStringSubmatch(ch.Text); cm == nil || cm[1] == token {
+		t.Errorf("the change mail carries a fresh link of its own: %v", cm)
+	} else if page := s.get(t, "/b/"+cm[1]); page.status != http.StatusOK || !strings.Contains(page.body, rec.Reference) {
+		t.Errorf("the change mail's link = %d", page.status)
 	}
-	mustContain(t, "change", ch[0].GetString("text"), "has been changed", "Saturday 28 November 2026, 20:00–22:00", "3 people")
-	mustContain(t, "change ics", string(outboxMessage(ch[0]).Attachments[0].Data), "SEQUENCE:1", "DTSTART;TZID=Europe/Berlin:20261128T200000")
 	s.post(t, "/b/"+token+"/cancel", url.Values{})
-	ca := s.outboxRows(t, "cancellation")
-	if len(ca) != 1 {
-		t.Fatalf("cancellation rows = %d", len(ca))
+	ca := s.only(t, store.MailCancellation)
+	if ca.Token != "" {
+		t.Errorf("a cancellation carries a link")
 	}
-	mustContain(t, "cancellation", ca[0].GetString("text"), "has been cancelled, as you asked", "removes the booking from your calendar")
-	mustNotContain(t, "cancellation", ca[0].GetString("text"), "https://booking.test/b/")
-	att := outboxMessage(ca[0]).Attachments[0]
+	cm := s.rendered(t, ca)
+	mustContain(t, "cancellation", cm.Text, "has been cancelled, as you asked", "removes the booking from your calendar")
+	mustNotContain(t, "cancellation", cm.Text, "https://booking.test/b/")
+	att := cm.Attachments[0]
 	if att.ContentType != "text/calendar; method=CANCEL; charset=utf-8" {
 		t.Errorf("cancellation calendar type %q", att.ContentType)
 	}
 	mustContain(t, "cancel ics", string(att.Data), "METHOD:CANCEL", "STATUS:CANCELLED", "SEQUENCE:2")
+
+	// Once sent, a row keeps its subject for the dashboard, and neither its body nor its token.
+	if st, err := s.jobs.Deliver(50); err != nil || st.Sent != 3 {
+		t.Fatalf("deliver = %+v %v", st, err)
+	}
+	for _, r := range s.outboxRows(t, store.MailConfirmation) {
+		if r.Status != store.MailSent || r.Subject == "" || r.Token != "" || r.Text != "" {
+			t.Errorf("sent row: status %q subject %q token %q", r.Status, r.Subject, r.Token)
+		}
+	}
+	sent := s.relay.messages()
+	if len(sent) != 3 || mailLink.FindStringSubmatch(sent[0].Text)[1] != token {
+		t.Errorf("sent %d messages; the confirmation's link is not the page's", len(sent))
+	}
+}
+
+// TestMailsOfAnErasedBookingAreDropped: a queued mail whose booking lost its personal data is
+// not sent, and says why.
+func TestMailsOfAnErasedBookingAreDropped(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	token := s.book(t, "2026-11-27T19:00", "2")
+	rec := s.bookingByToken(t, token)
+	if _, err := s.app.DB().NewQuery("UPDATE bookings SET email = '', name = '', anonymised = TRUE WHERE id = {:id}").
+		Bind(dbx.Params{"id": rec.ID}).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.jobs.Deliver(50)
+	if err != nil || st.Dropped != 1 || st.Sent != 0 || len(s.relay.messages()) != 0 {
+		t.Fatalf("deliver = %+v %v, %d sent", st, err, len(s.relay.messages()))
+	}
+	if r := s.only(t, store.MailConfirmation); r.Status != store.MailFailed || r.LastError == "" || r.Token != "" {
+		t.Errorf("dropped row: status %q error %q", r.Status, r.LastError)
+	}
 }
 
 func TestVenueNotice(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	s.setVenue(t, map[string]any{"notify_email": "desk@demo.invalid"})
+	s.setVenue(t, func(f *store.VenueFields) { f.NotifyEmail = "desk@demo.invalid" })
 	s.book(t, "2026-11-27T19:00", "2")
-	rows := s.outboxRows(t, "venue_notice")
-	if len(rows) != 1 || rows[0].GetString("to_email") != "desk@demo.invalid" {
-		t.Fatalf("venue notices = %d", len(rows))
+	row := s.only(t, store.MailVenueNotice)
+	if row.To != "desk@demo.invalid" || row.Token != "" {
+		t.Fatalf("venue notice to %q", row.To)
 	}
-	mustContain(t, "notice", rows[0].GetString("text"), "A new booking has come in", "Ada Lovelace", "ada@example.com", "Window seat, please")
+	msg := s.rendered(t, row)
+	mustContain(t, "notice", msg.Text, "A new booking has come in", "Ada Lovelace", "ada@example.com", "Window seat, please")
+	mustNotContain(t, "notice", msg.Text, "https://booking.test/b/")
 }
 
-// TestMailAndBookingAreOneTransaction: when the mail cannot be queued, the booking is not
-// stored either.
-func TestMailAndBookingAreOneTransaction(t *testing.T) {
+// TestMailAndBookingAreOneWrite: when the mail cannot be queued, the booking is not stored
+// either.
+func TestMailAndBookingAreOneWrite(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	s.app.OnRecordCreate("outbox").BindFunc(func(e *core.RecordEvent) error { return errors.New("disk full") })
+	if _, err := s.app.DB().NewQuery("CREATE TRIGGER outbox_full BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END").Execute(); err != nil {
+		t.Fatal(err)
+	}
 	res := s.post(t, "/book/dinner", bookingForm("2026-11-27T19:00", "2"))
 	if res.status != http.StatusInternalServerError {
 		t.Fatalf("status = %d, want 500 (an injected storage failure)", res.status)
 	}
 	mustContain(t, "500 page", res.body, "Nothing you entered was saved")
 	mustNotContain(t, "500 page", res.body, "disk full")
-	for _, c := range []string{"bookings", "customers", "booking_tokens", "outbox", "audit_log"} {
-		if n, _ := s.app.CountRecords(c); n != 0 {
+	for _, c := range []string{"bookings", "customers", "booking_tokens", "outbox", "audit_log", "booking_usage", "privacy_notices"} {
+		if n := s.count(t, c, dbx.NewExp("1=1")); n != 0 {
 			t.Errorf("%s rows after the failed booking = %d, want 0", c, n)
 		}
 	}
@@ -125,95 +190,105 @@ func TestDeliverSendsRetriesAndGivesUp(t *testing.T) {
 
 	// The relay is down: both messages wait, the next try about a minute later.
 	s.relay.setErr(errors.New("dial tcp 127.0.0.1:25: connect: connection refused"))
-	st, err := s.h.deliver(s.app, 50)
+	st, err := s.jobs.Deliver(50)
 	if err != nil || st.Retried != 2 || st.Sent != 0 {
 		t.Fatalf("outage run = %+v, %v", st, err)
 	}
-	for _, r := range s.outboxRows(t, "confirmation") {
-		if r.GetInt("attempts") != 1 || !r.GetDateTime("next_attempt").Time().Equal(s.now.Add(time.Minute)) || r.GetString("last_error") == "" {
-			t.Errorf("after a failure: attempts %d next %v error %q", r.GetInt("attempts"), r.GetDateTime("next_attempt"), r.GetString("last_error"))
+	for _, r := range s.outboxRows(t, store.MailConfirmation) {
+		if r.Attempts != 1 || !r.NextAttempt.Time().Equal(s.now.Add(time.Minute)) || r.LastError == "" {
+			t.Errorf("after a failure: attempts %d next %v error %q", r.Attempts, r.NextAttempt, r.LastError)
 		}
 	}
 	// Nothing is due yet, so the run only probes the oldest waiting message.
 	s.now = s.now.Add(10 * time.Second)
-	st, _ = s.h.deliver(s.app, 50)
+	st, _ = s.jobs.Deliver(50)
 	if st.Retried != 1 {
 		t.Errorf("probe run = %+v, want one early try", st)
 	}
 	// The relay is back: the probe gets through and every waiting message is sent next run.
 	s.relay.setErr(nil)
 	s.now = s.now.Add(10 * time.Second)
-	if st, _ = s.h.deliver(s.app, 50); st.Sent != 1 {
+	if st, _ = s.jobs.Deliver(50); st.Sent != 1 {
 		t.Fatalf("recovery run = %+v, want 1 sent", st)
 	}
-	if st, _ = s.h.deliver(s.app, 50); st.Sent != 1 {
+	if st, _ = s.jobs.Deliver(50); st.Sent != 1 {
 		t.Fatalf("run after recovery = %+v, want the other one", st)
 	}
 	if n := len(s.relay.messages()); n != 2 {
 		t.Errorf("relay got %d messages, want 2", n)
 	}
-	for _, r := range s.outboxRows(t, "confirmation") {
-		if r.GetString("status") != "sent" || r.GetDateTime("sent_at").IsZero() {
-			t.Errorf("row %s: status %q", r.Id, r.GetString("status"))
+	for _, r := range s.outboxRows(t, store.MailConfirmation) {
+		if r.Status != store.MailSent || r.SentAt.IsZero() {
+			t.Errorf("row %s: status %q", r.ID, r.Status)
 		}
 	}
-	if st, _ = s.h.deliver(s.app, 50); st != (deliveryStats{}) {
+	if st, _ = s.jobs.Deliver(50); st != (jobs.DeliveryStats{}) {
 		t.Errorf("an idle run did %+v", st)
 	}
 
 	// A permanent rejection fails at once; a temporary failure for a day gives up.
 	s.book(t, "2026-11-29T19:00", "2")
 	s.relay.setErr(mail.ErrRejected)
-	if st, _ = s.h.deliver(s.app, 50); st.Failed != 1 {
+	if st, _ = s.jobs.Deliver(50); st.Failed != 1 {
 		t.Errorf("rejected run = %+v, want 1 failed", st)
 	}
 	s.book(t, "2026-12-01T19:00", "2")
 	s.relay.setErr(errors.New("451 try later"))
 	for range 30 {
-		s.h.deliver(s.app, 50)
+		_, _ = s.jobs.Deliver(50)
 		s.now = s.now.Add(2 * time.Hour)
 	}
-	rows := s.outboxRows(t, "confirmation")
+	rows := s.outboxRows(t, store.MailConfirmation)
 	last := rows[len(rows)-1]
-	if last.GetString("status") != "failed" || last.GetInt("attempts") > 13 {
-		t.Errorf("after a day of failures: status %q attempts %d", last.GetString("status"), last.GetInt("attempts"))
+	if last.Status != store.MailFailed || last.Attempts > 13 || last.Token != "" {
+		t.Errorf("after a day of failures: status %q attempts %d token %q", last.Status, last.Attempts, last.Token)
 	}
-	// "Retry now" from the dashboard queues it again.
+	// "Retry now" from the dashboard queues it again; its mail goes out with a link (the
+	// booking page's token was dropped with the failure: the link is a fresh one).
 	s.relay.setErr(nil)
-	if err := retryNow(s.app, last.Id, s.now); err != nil {
+	if err := store.RetryNow(s.app, last.ID, s.now); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ = s.h.deliver(s.app, 50); st.Sent != 1 {
+	if st, _ = s.jobs.Deliver(50); st.Sent != 1 {
 		t.Errorf("after retry now: %+v", st)
+	}
+	sent := s.relay.messages()
+	if m := mailLink.FindStringSubmatch(sent[len(sent)-1].Text); m == nil || s.get(t, "/b/"+m[1]).status != http.StatusOK {
+		t.Errorf("the retried mail's link does not open the booking: %v", m)
 	}
 }
 
 // TestDeliverAfterACrash: mail queued by a process that died before sending is sent by the
-// next one (a new Reserva on the same database).
+// next one (new jobs, with a transport of their own, on the same database).
 func TestDeliverAfterACrash(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	s.book(t, "2026-11-27T19:00", "2")
 	relay := &fakeRelay{}
-	restarted := register(s.app, &Options{Now: func() time.Time { return s.now }, Transport: relay, BaseURL: "https://booking.test"})
-	if st, err := restarted.deliver(s.app, 50); err != nil || st.Sent != 1 || len(relay.messages()) != 1 {
+	restarted := jobs.New(s.st, jobs.Config{Now: func() time.Time { return s.now }, Transport: relay, BaseURL: "https://booking.test"})
+	if st, err := restarted.Deliver(50); err != nil || st.Sent != 1 || len(relay.messages()) != 1 {
 		t.Fatalf("after the restart: %+v %v", st, err)
+	}
+	if m := mailLink.FindStringSubmatch(relay.messages()[0].Text); m == nil {
+		t.Errorf("the mail sent after the restart has no link")
 	}
 }
 
 func TestStripSentBodies(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	s.book(t, "2026-11-27T19:00", "2")
-	s.h.deliver(s.app, 50)
-	if n, _ := stripSentBodies(s.app, s.now.Add(29*24*time.Hour)); n != 0 {
+	s.post(t, "/account", url.Values{"email": {"ada@example.com"}}) // a mail rendered when queued
+	if _, err := s.jobs.Deliver(50); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := store.StripSentBodies(s.app, s.now.Add(29*24*time.Hour)); n != 0 {
 		t.Errorf("stripped after 29 days: %d", n)
 	}
-	if n, _ := stripSentBodies(s.app, s.now.Add(31*24*time.Hour)); n != 1 {
+	if n, _ := store.StripSentBodies(s.app, s.now.Add(31*24*time.Hour)); n != 1 {
 		t.Errorf("stripped after 31 days: %d, want 1", n)
 	}
-	r := s.outboxRows(t, "confirmation")[0]
-	if r.GetString("text") != "" || r.GetString("html") != "" || len(outboxMessage(r).Attachments) != 0 || !r.GetBool("stripped") {
+	r := s.only(t, store.MailSignin)
+	if r.Text != "" || r.HTML != "" || len(r.Files()) != 0 || !r.Stripped {
 		t.Errorf("body kept after stripping")
 	}
 }
@@ -229,35 +304,33 @@ func TestRemindersAcrossDST(t *testing.T) {
 	s.post(t, "/b/"+cancelled+"/cancel", url.Values{})
 
 	s.now = time.Date(2026, 3, 28, 16, 59, 0, 0, time.UTC)
-	if n, _, err := s.h.queueReminders(s.app, s.now); err != nil || n != 0 {
+	if n, _, err := s.jobs.QueueReminders(s.now); err != nil || n != 0 {
 		t.Fatalf("a minute early: %d reminders, %v", n, err)
 	}
 	s.now = time.Date(2026, 3, 28, 17, 0, 0, 0, time.UTC)
-	if n, _, _ := s.h.queueReminders(s.app, s.now); n != 1 {
+	if n, _, _ := s.jobs.QueueReminders(s.now); n != 1 {
 		t.Fatalf("at Saturday 18:00 CET: %d reminders, want 1", n)
 	}
-	if n, _, _ := s.h.queueReminders(s.app, s.now.Add(time.Hour)); n != 0 {
+	if n, _, _ := s.jobs.QueueReminders(s.now.Add(time.Hour)); n != 0 {
 		t.Errorf("a second run queued %d more", n)
 	}
-	rows := s.outboxRows(t, "reminder")
-	if len(rows) != 1 {
-		t.Fatalf("reminder rows = %d", len(rows))
-	}
-	rec, _ := s.bookingByToken(t, token)
-	if rows[0].GetString("booking") != rec.Id {
+	row := s.only(t, store.MailReminder)
+	rec := s.bookingByToken(t, token)
+	if row.Booking != rec.ID {
 		t.Errorf("the reminder is for another booking")
 	}
-	mustContain(t, "reminder", rows[0].GetString("text"), "A reminder of your booking", "Sunday 29 March 2026, 19:00–21:00")
-	mustContain(t, "subject", rows[0].GetString("subject"), "Reminder: Dinner, Sun 29 Mar 19:00")
+	msg := s.rendered(t, row)
+	mustContain(t, "reminder", msg.Text, "A reminder of your booking", "Sunday 29 March 2026, 19:00–21:00")
+	mustContain(t, "subject", msg.Subject, "Reminder: Dinner, Sun 29 Mar 19:00")
 
 	// A booking made after its reminder time has passed gets no reminder.
 	s.book(t, "2026-03-29T21:00", "2")
-	if n, _, _ := s.h.queueReminders(s.app, s.now.Add(time.Minute)); n != 0 {
+	if n, _, _ := s.jobs.QueueReminders(s.now.Add(time.Minute)); n != 0 {
 		t.Errorf("a late booking got %d reminders", n)
 	}
 	// Moving the reminded booking a week on earns it a reminder for the new time.
 	s.post(t, "/b/"+token+"/change", url.Values{"start": {"2026-04-05T19:00"}, "party": {"2"}})
-	if n, _, _ := s.h.queueReminders(s.app, time.Date(2026, 4, 4, 17, 0, 0, 0, time.UTC)); n != 1 {
+	if n, _, _ := s.jobs.QueueReminders(time.Date(2026, 4, 4, 17, 0, 0, 0, time.UTC)); n != 1 {
 		t.Errorf("moved booking: %d reminders, want 1", n)
 	}
 }
@@ -267,18 +340,18 @@ func TestFeedbackRequestsAreOffByDefault(t *testing.T) {
 	s := newServer(t)
 	s.book(t, "2026-11-27T19:00", "2")
 	later := time.Date(2026, 11, 28, 21, 0, 0, 0, time.UTC)
-	if _, f, _ := s.h.queueReminders(s.app, later); f != 0 {
+	if _, f, _ := s.jobs.QueueReminders(later); f != 0 {
 		t.Fatalf("feedback requests while off: %d", f)
 	}
-	s.setVenue(t, map[string]any{"feedback_hours": 12, "feedback_url": "https://reviews.example/demo"})
-	if _, f, _ := s.h.queueReminders(s.app, later); f != 1 {
+	s.setVenue(t, func(f *store.VenueFields) { f.FeedbackHours, f.FeedbackURL = 12, "https://reviews.example/demo" })
+	if _, f, _ := s.jobs.QueueReminders(later); f != 1 {
 		t.Fatalf("feedback requests = %d, want 1", f)
 	}
-	if _, f, _ := s.h.queueReminders(s.app, later.Add(time.Hour)); f != 0 {
+	if _, f, _ := s.jobs.QueueReminders(later.Add(time.Hour)); f != 0 {
 		t.Errorf("second run: %d", f)
 	}
-	rows := s.outboxRows(t, "feedback")
-	mustContain(t, "feedback", rows[0].GetString("text"), "We would love to hear how it was", "https://reviews.example/demo")
+	msg := s.rendered(t, s.only(t, store.MailFeedback))
+	mustContain(t, "feedback", msg.Text, "We would love to hear how it was", "https://reviews.example/demo")
 }
 
 // TestPocketBaseMailGoesThroughReserva: PocketBase's own mails (superuser codes, resets) leave

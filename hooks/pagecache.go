@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -12,44 +11,32 @@ import (
 
 // pageCache keeps the rendered availability answers (the booking page without a chosen time,
 // the availability JSON) for a moment: on a busy evening many visitors look at the same date.
-// An entry is served only while nothing that shapes availability has changed since it was
-// rendered (the version, bumped after every committed change to bookings, sessions, closures,
-// opening hours, offerings or the venue) and for at most pageCacheTTL (the clock moves the
-// bookable window; a change written by another process, such as `reserva demo`, shows within
-// it). Bookings themselves never read it: the capacity check runs in the write transaction.
+// An entry is served only while nothing that shapes its offering's availability has changed
+// since it was rendered (the store's version of the offering, which moves after every committed
+// change to its bookings and to sessions, closures, opening hours, offerings or the venue) and
+// for at most pageCacheTTL (the clock moves the bookable window; a change written by another
+// process, such as `reserva demo`, shows within it). Bookings themselves never read it: the capacity check runs in the write transaction.
 // The pages it keeps hold no personal data.
 type pageCache struct {
-	version  atomic.Int64
+	version  func(offering string) int64 // store.Store.Version
 	mu       sync.Mutex
 	entries  map[string]pageEntry
 	inflight map[string]chan struct{} // answers being rendered, closed when done
 }
 
 type pageEntry struct {
-	body        []byte
-	contentType string
-	version     int64
-	at          time.Time
+	offering string // its slug
+	body     []byte
+	header   http.Header // as the chain sent it, less X-Request-Id and HSTS (fastpage.go)
+	origin   bool        // whether the request had an Origin header (CORS answers differ)
+	version  int64
+	at       time.Time
 }
 
 const (
 	pageCacheTTL = time.Second
 	pageCacheMax = 512 // entries; when full, it starts again empty
 )
-
-// availabilityCollections are the collections whose changes alter what is bookable.
-var availabilityCollections = []string{"bookings", "sessions", "closures", "opening_hours", "offerings", "venue"}
-
-// bind bumps the version after every committed create, update or delete of those collections.
-func (c *pageCache) bind(app core.App) {
-	bump := func(e *core.RecordEvent) error {
-		c.version.Add(1)
-		return e.Next()
-	}
-	app.OnRecordAfterCreateSuccess(availabilityCollections...).BindFunc(bump)
-	app.OnRecordAfterUpdateSuccess(availabilityCollections...).BindFunc(bump)
-	app.OnRecordAfterDeleteSuccess(availabilityCollections...).BindFunc(bump)
-}
 
 // serveOrLead writes the kept answer for the request, if a current one exists. Otherwise the
 // caller renders it and must call done afterwards (after keep); while it does, other requests
@@ -89,23 +76,40 @@ func (c *pageCache) serveOrLead(e *core.RequestEvent, now time.Time) (served boo
 
 // serve writes the kept answer for the request, if a current one exists.
 func (c *pageCache) serve(e *core.RequestEvent, now time.Time) bool {
-	c.mu.Lock()
-	p, ok := c.entries[e.Request.URL.RequestURI()]
-	c.mu.Unlock()
-	if !ok || p.version != c.version.Load() || now.Sub(p.at) >= pageCacheTTL || now.Before(p.at) {
+	p, ok := c.current(e.Request.URL.RequestURI(), now)
+	if !ok {
 		return false
 	}
-	_ = writeBody(e, http.StatusOK, p.contentType, p.body) // a failed write is a client gone
+	_ = writeBody(e, http.StatusOK, p.header.Get("Content-Type"), p.body) // a failed write is a client gone
 	return true
 }
 
-// keep stores body as the answer to the request, stamped with version (read before the answer
-// was computed, so a change committed meanwhile makes it stale at once).
-func (c *pageCache) keep(e *core.RequestEvent, version int64, now time.Time, contentType string, body []byte) {
+// current is the kept answer for uri, if there is one and it is current.
+func (c *pageCache) current(uri string, now time.Time) (pageEntry, bool) {
+	c.mu.Lock()
+	p, ok := c.entries[uri]
+	c.mu.Unlock()
+	if !ok || p.version != c.version(p.offering) || now.Sub(p.at) >= pageCacheTTL || now.Before(p.at) {
+		return pageEntry{}, false
+	}
+	return p, true
+}
+
+// keep stores body as the answer to the request about offering (a slug), stamped with the
+// offering's version (read before the answer was computed, so a change committed meanwhile
+// makes it stale at once).
+func (c *pageCache) keep(e *core.RequestEvent, offering string, version int64, now time.Time, contentType string, body []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= pageCacheMax {
 		c.entries = make(map[string]pageEntry, 64)
 	}
-	c.entries[e.Request.URL.RequestURI()] = pageEntry{body: bytes.Clone(body), contentType: contentType, version: version, at: now}
+	// The headers the answer goes out with (writeBody's among them), for the short path.
+	header := e.Response.Header().Clone()
+	header.Set("Content-Type", contentType)
+	header.Set("Cache-Control", "no-store")
+	header.Del("X-Request-Id")
+	header.Del("Strict-Transport-Security")
+	c.entries[e.Request.URL.RequestURI()] = pageEntry{offering: offering, body: bytes.Clone(body), header: header,
+		origin: e.Request.Header.Get("Origin") != "", version: version, at: now}
 }

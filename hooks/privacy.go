@@ -16,23 +16,19 @@ func (h *handlers) privacy(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	contact := v.rec.GetString("gdpr_email")
+	contact := v.GDPREmail
 	if contact == "" {
-		contact = v.rec.GetString("email")
-	}
-	days, err := retentionDays(e.App)
-	if err != nil {
-		return err
+		contact = v.Email
 	}
 	d := views.PrivacyData{
-		Page:          v.page(views.M("title.privacy")),
-		Paragraphs:    paragraphs(v.rec.GetString("privacy_notice")),
-		Version:       v.noticeVersion(),
+		Page:          page(v, views.M("title.privacy")),
+		Paragraphs:    paragraphs(v.PrivacyNotice),
+		Version:       v.NoticeVersion(),
 		Contact:       contact,
-		RetentionDays: days,
-		Relays:        h.relayNames(e.App),
+		RetentionDays: v.RetentionDays(),
+		Relays:        h.jobs.RelayNames(),
 	}
-	if cfg := h.backup.cfg; cfg.On() {
+	if cfg := h.jobs.BackupConfig(); cfg.On() {
 		d.BackupDays = int(max(cfg.Policy.All, cfg.Policy.Hourly, cfg.Policy.Daily)/(24*time.Hour)) + 1
 		if cfg.S3 != nil {
 			d.Offsite = cfg.S3.Endpoint

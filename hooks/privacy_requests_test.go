@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"reserva/internal/store"
+
 	"github.com/pocketbase/dbx"
 )
 
@@ -18,7 +20,7 @@ import (
 func TestPrivacyRequestQueue(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	s.setVenue(t, map[string]any{"gdpr_email": "privacy@demo.invalid"})
+	s.setVenue(t, func(f *store.VenueFields) { f.GDPREmail = "privacy@demo.invalid" })
 	s.bookAs(t, "2026-11-27T19:00", "2", subjEmail, subjName, subjPhone)
 	cookie, _ := s.signedIn(t, "manager")
 	desk, _ := s.signedIn(t, "frontdesk")
@@ -40,9 +42,9 @@ func TestPrivacyRequestQueue(t *testing.T) {
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("log a request = %d\n%s", res.status, snippet(res.body))
 	}
-	req, err := s.app.FindFirstRecordByData("gdpr_requests", "subject", subjEmail)
-	if err != nil || req.GetString("due") != "2026-12-23" || req.GetString("status") != "open" {
-		t.Fatalf("the logged request: %v %v", req, err)
+	req := s.gdprRequest(t, subjEmail)
+	if req.Due != "2026-12-23" || req.Status != store.RequestOpen {
+		t.Fatalf("the logged request: %+v", req)
 	}
 	var told int
 	_ = s.app.DB().Select("count(*)").From("outbox").Where(dbx.HashExp{"to_email": "privacy@demo.invalid", "kind": "alert"}).Row(&told)
@@ -54,18 +56,18 @@ func TestPrivacyRequestQueue(t *testing.T) {
 	}
 
 	// Export, audited.
-	res = s.as(t, cookie, http.MethodGet, "/admin/privacy/"+req.Id+"/export", nil)
+	res = s.as(t, cookie, http.MethodGet, "/admin/privacy/"+req.ID+"/export", nil)
 	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/zip" || !strings.Contains(res.header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("staff export = %d %s", res.status, res.header.Get("Content-Type"))
 	}
 	var audited int
-	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "privacy.export", "target": "gdpr_requests/" + req.Id}).Row(&audited)
+	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "privacy.export", "target": "gdpr_requests/" + req.ID}).Row(&audited)
 	if audited != 1 {
 		t.Errorf("the staff export is not audited")
 	}
 
 	// Erasure while the dinner is ahead: refused, nothing changed.
-	res = s.as(t, cookie, http.MethodPost, "/admin/privacy/"+req.Id+"/erase", url.Values{})
+	res = s.as(t, cookie, http.MethodPost, "/admin/privacy/"+req.ID+"/erase", url.Values{})
 	if res.status != http.StatusConflict || !strings.Contains(res.body, "still ahead") {
 		t.Fatalf("erase with a booking ahead = %d\n%s", res.status, snippet(res.body))
 	}
@@ -82,12 +84,12 @@ func TestPrivacyRequestQueue(t *testing.T) {
 	mustContain(t, "queue", res.body, `data-testid="overdue"`, "past their due date")
 	mustContain(t, "today page", s.as(t, cookie, http.MethodGet, "/admin/", nil).body, "past their due date")
 
-	if res := s.as(t, cookie, http.MethodPost, "/admin/privacy/"+req.Id+"/erase", url.Values{}); res.status != http.StatusSeeOther {
+	if res := s.as(t, cookie, http.MethodPost, "/admin/privacy/"+req.ID+"/erase", url.Values{}); res.status != http.StatusSeeOther {
 		t.Fatalf("erase after the dinner = %d\n%s", res.status, snippet(res.body))
 	}
-	req, _ = s.app.FindRecordById("gdpr_requests", req.Id)
-	if req.GetString("status") != "done" || req.GetString("subject") != pseudonym(subjEmail) || req.GetString("handled_by") == "" {
-		t.Errorf("after the erasure the request is %s for %s", req.GetString("status"), req.GetString("subject"))
+	req, _ = store.RequestByID(s.app, req.ID)
+	if req.Status != store.RequestDone || req.Subject != store.Pseudonym(subjEmail) || req.HandledBy == "" {
+		t.Errorf("after the erasure the request is %s for %s", req.Status, req.Subject)
 	}
 	_ = s.app.DB().Select("count(*)").From("bookings").Where(dbx.HashExp{"email": subjEmail}).Row(&kept)
 	if kept != 0 {
@@ -101,8 +103,8 @@ func TestPrivacyRequestQueue(t *testing.T) {
 	s.bookAs(t, "2026-12-27T19:00", "2", "other.guest@example.com", "Other Guest", "")
 	visitor := s.accountSignIn(t, "other.guest@example.com")
 	s.readExport(t, visitor)
-	self, err := s.app.FindFirstRecordByData("gdpr_requests", "subject", "other.guest@example.com")
-	if err != nil || self.GetString("channel") != "self_service" || self.GetString("status") != "done" || self.GetString("kind") != "access" {
-		t.Errorf("the self-service export is not in the queue: %v %v", self, err)
+	self := s.gdprRequest(t, "other.guest@example.com")
+	if self.Channel != store.ChannelSelfService || self.Status != store.RequestDone || self.Kind != store.RequestAccess {
+		t.Errorf("the self-service export is not in the queue: %+v", self)
 	}
 }

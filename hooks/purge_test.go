@@ -8,40 +8,47 @@ import (
 	"testing"
 	"time"
 
+	"reserva/internal/cli"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
+
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/logger"
 )
 
 // purgeFixture writes bookings, customers, mail and tokens straight to a test server's
 // database, as years of use would have left them.
 type purgeFixture struct {
-	t       *testing.T
-	s       *testServer
-	dinner  string
-	serial  int
-	tokens  map[string]string // booking id -> booking_tokens id
-	outbox  map[string]string // booking id -> outbox id
-	visitor bool              // the visitor account's collections exist
+	t      *testing.T
+	s      *testServer
+	dinner string
+	serial int
+	tokens map[string]string // booking id -> booking_tokens id
+	outbox map[string]string // booking id -> outbox id
 }
 
 func newPurgeFixture(t *testing.T, s *testServer) *purgeFixture {
 	t.Helper()
-	off, err := findOffering(s.app, "dinner")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &purgeFixture{t: t, s: s, dinner: off.Id, tokens: map[string]string{}, outbox: map[string]string{},
-		visitor: s.app.HasTable("visitor_links") && s.app.HasTable("visitor_sessions")}
+	return &purgeFixture{t: t, s: s, dinner: s.offering(t, "dinner").ID, tokens: map[string]string{}, outbox: map[string]string{}}
 }
 
-func (f *purgeFixture) create(collection string, fields map[string]any) *core.Record {
+// insert writes a row of table with a fresh id (and created/updated stamps where the table has
+// them) and returns the id.
+func (f *purgeFixture) insert(table string, fields dbx.Params) string {
 	f.t.Helper()
-	rec, err := create(f.s.app, collection, fields)
-	if err != nil {
-		f.t.Fatal(err)
+	f.serial++
+	id := fmt.Sprintf("pf%013d", f.serial)
+	fields["id"] = id
+	if _, ok := fields["created"]; !ok {
+		fields["created"] = store.DBTime(f.s.now)
 	}
-	return rec
+	if table != "booking_tokens" && table != "visitor_links" && table != "visitor_sessions" {
+		fields["updated"] = fields["created"]
+	}
+	if _, err := f.s.app.DB().Insert(table, fields).Execute(); err != nil {
+		f.t.Fatalf("insert %s: %v", table, err)
+	}
+	return id
 }
 
 func (f *purgeFixture) hash() string {
@@ -49,40 +56,47 @@ func (f *purgeFixture) hash() string {
 	return fmt.Sprintf("%064x", f.serial)
 }
 
+// fixtureCustomer is a customer the fixture made.
+type fixtureCustomer struct{ ID, Email, Name string }
+
 // customer creates a customer record last active at lastActive.
-func (f *purgeFixture) customer(email string, lastActive time.Time) *core.Record {
+func (f *purgeFixture) customer(email string, lastActive time.Time) fixtureCustomer {
 	f.t.Helper()
-	return f.create("customers", map[string]any{"email": email, "name": "Guest " + email, "phone": "+49 30 1234567",
-		"last_activity": lastActive.UTC()})
+	c := fixtureCustomer{Email: email, Name: "Guest " + email}
+	c.ID = f.insert("customers", dbx.Params{"email": email, "name": c.Name, "phone": "+49 30 1234567",
+		"last_activity": store.DBTime(lastActive)})
+	return c
 }
 
 // booking creates a dinner booking of cust ending at end, with its manage token and its sent
 // confirmation.
-func (f *purgeFixture) booking(cust *core.Record, end time.Time, status string) *core.Record {
+func (f *purgeFixture) booking(cust fixtureCustomer, end time.Time, status string) *store.Booking {
 	f.t.Helper()
 	f.serial++
-	rec := f.create("bookings", map[string]any{"reference": fmt.Sprintf("P%05d", f.serial), "offering": f.dinner,
-		"start": end.Add(-2 * time.Hour).UTC(), "end": end.UTC(), "party": 2, "status": status, "source": "web",
-		"name": cust.GetString("name"), "email": cust.GetString("email"), "phone": "+49 30 1234567", "notes": "Window seat",
-		"internal_notes": "Regular", "customer": cust.Id, "consent_at": end.Add(-10 * 24 * time.Hour).UTC(), "notice_version": 1,
+	id := f.insert("bookings", dbx.Params{"reference": fmt.Sprintf("P%05d", f.serial), "offering": f.dinner,
+		"start": store.DBTime(end.Add(-2 * time.Hour)), "end": store.DBTime(end), "party": 2, "status": status, "source": "web",
+		"name": cust.Name, "email": cust.Email, "phone": "+49 30 1234567", "notes": "Window seat",
+		"internal_notes": "Regular", "customer": cust.ID, "consent_at": store.DBTime(end.Add(-10 * 24 * time.Hour)), "notice_version": 1,
 		"cancel_reason": map[bool]string{true: "Plans changed"}[status == "cancelled"]})
-	f.tokens[rec.Id] = f.create("booking_tokens", map[string]any{"booking": rec.Id, "token_hash": f.hash(), "purpose": "web"}).Id
-	f.outbox[rec.Id] = f.create("outbox", map[string]any{"kind": "confirmation", "booking": rec.Id, "to_email": cust.GetString("email"),
-		"to_name": cust.GetString("name"), "subject": "Your table", "text": "See you", "html": "<p>See you</p>",
-		"message_id": fmt.Sprintf("<m%d@booking.test>", f.serial), "status": "sent", "sent_at": end.Add(-24 * time.Hour).UTC()}).Id
-	return rec
+	f.tokens[id] = f.insert("booking_tokens", dbx.Params{"booking": id, "token_hash": f.hash(), "purpose": "web"})
+	f.outbox[id] = f.insert("outbox", dbx.Params{"kind": "confirmation", "booking": id, "to_email": cust.Email,
+		"to_name": cust.Name, "subject": "Your table", "text": "See you", "html": "<p>See you</p>", "attachments": "[]",
+		"message_id": fmt.Sprintf("<m%d@booking.test>", f.serial), "status": "sent", "sent_at": store.DBTime(end.Add(-24 * time.Hour))})
+	return f.s.bookingByID(f.t, id)
 }
 
-// visitorTokens creates one expired and one valid sign-in link and session, when the
-// collections exist.
+// exists reports whether table has a row id.
+func (f *purgeFixture) exists(table, id string) bool {
+	f.t.Helper()
+	return f.s.count(f.t, table, dbx.HashExp{"id": id}) == 1
+}
+
+// visitorTokens creates one expired and one valid sign-in link and session.
 func (f *purgeFixture) visitorTokens(now time.Time) {
 	f.t.Helper()
-	if !f.visitor {
-		return
-	}
 	for _, table := range []string{"visitor_links", "visitor_sessions"} {
 		for _, expires := range []time.Time{now.Add(-time.Minute), now.Add(time.Hour)} {
-			f.create(table, map[string]any{"email": "ada@example.com", "token_hash": f.hash(), "expires": expires.UTC()})
+			f.insert(table, dbx.Params{"email": "ada@example.com", "token_hash": f.hash(), "expires": store.DBTime(expires)})
 		}
 	}
 }
@@ -91,7 +105,7 @@ func (f *purgeFixture) visitorTokens(now time.Time) {
 func (f *purgeFixture) logEntry(message string, created time.Time) {
 	f.t.Helper()
 	_, err := f.s.app.AuxDB().NewQuery("INSERT INTO _logs (message, created) VALUES ({:m}, {:c})").
-		Bind(dbx.Params{"m": message, "c": dbTime(created)}).Execute()
+		Bind(dbx.Params{"m": message, "c": store.DBTime(created)}).Execute()
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -124,15 +138,13 @@ func (f *purgeFixture) state() string {
 		}
 		fmt.Fprintln(&b, strings.Join(rows, ","))
 	}
-	if f.visitor {
-		fmt.Fprintln(&b, f.count(f.s.app.DB(), "SELECT count(*) FROM visitor_links"), f.count(f.s.app.DB(), "SELECT count(*) FROM visitor_sessions"))
-	}
+	fmt.Fprintln(&b, f.count(f.s.app.DB(), "SELECT count(*) FROM visitor_links"), f.count(f.s.app.DB(), "SELECT count(*) FROM visitor_sessions"))
 	fmt.Fprintln(&b, f.count(f.s.app.AuxDB(), "SELECT count(*) FROM _logs WHERE message LIKE 'fixture:%'"))
 	return b.String()
 }
 
 // counts are a report's counts, for comparing reports.
-func counts(r purgeReport) [5]int64 {
+func counts(r jobs.PurgeReport) [5]int64 {
 	return [5]int64{r.Bookings, r.Customers, r.MailBodies, r.Tokens, r.Logs}
 }
 
@@ -158,25 +170,22 @@ func TestPurgeRetention(t *testing.T) {
 	cyNew := f.booking(cy, now.Add(-10*24*time.Hour), "confirmed")
 	cancelled := f.booking(dee, cut.Add(-time.Hour), "cancelled")
 	// Erased earlier, but a manage token was left behind.
-	erased := f.create("bookings", map[string]any{"reference": "PERASED", "offering": f.dinner, "start": cut.Add(-50 * time.Hour).UTC(),
-		"end": cut.Add(-48 * time.Hour).UTC(), "party": 3, "status": "completed", "source": "staff", "anonymised": true})
-	f.create("booking_tokens", map[string]any{"booking": erased.Id, "token_hash": f.hash(), "purpose": "web"})
+	erased := f.insert("bookings", dbx.Params{"reference": "PERASED", "offering": f.dinner, "start": store.DBTime(cut.Add(-50 * time.Hour)),
+		"end": store.DBTime(cut.Add(-48 * time.Hour)), "party": 3, "status": "completed", "source": "staff", "anonymised": true})
+	f.insert("booking_tokens", dbx.Params{"booking": erased, "token_hash": f.hash(), "purpose": "web"})
 	f.visitorTokens(now)
 	f.logEntry("fixture: old", now.Add(-31*24*time.Hour))
 	f.logEntry("fixture: recent", now.Add(-29*24*time.Hour))
 	mustMatchBookings(t, s, "before the purge")
 
-	wantTokens := int64(1)
-	if f.visitor {
-		wantTokens += 2
-	}
+	wantTokens := int64(3) // the erased booking's leftover, the expired link and session
 	// Stripped: every mail sent over 30 days ago (before the mail of the anonymised bookings
 	// is deleted). Anonymised: ada's, cy's old and dee's cancelled bookings. Deleted: ada and
 	// dee (cy keeps a booking).
 	want := [5]int64{3, 2, 4, wantTokens, 1}
 
 	before := f.state()
-	dry, err := s.h.purge(s.app, now, true)
+	dry, err := s.jobs.Purge(now, true)
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
@@ -187,7 +196,7 @@ func TestPurgeRetention(t *testing.T) {
 		t.Errorf("the dry run changed the data:\nbefore %s\nafter  %s", before, after)
 	}
 
-	r, err := s.h.purge(s.app, now, false)
+	r, err := s.jobs.Purge(now, false)
 	if err != nil {
 		t.Fatalf("purge: %v", err)
 	}
@@ -201,65 +210,61 @@ func TestPurgeRetention(t *testing.T) {
 		t.Errorf("report = %+v, want 548 days before %v", r, cut)
 	}
 
-	for _, b := range []*core.Record{old, cyOld, cancelled} {
-		got, err := s.app.FindRecordById("bookings", b.Id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, field := range []string{"name", "email", "phone", "notes", "internal_notes", "customer", "consent_at", "cancel_reason"} {
-			if v := got.GetString(field); v != "" {
-				t.Errorf("booking %s: %s = %q after the purge", b.GetString("reference"), field, v)
+	for _, b := range []*store.Booking{old, cyOld, cancelled} {
+		got := s.bookingByID(t, b.ID)
+		for field, v := range map[string]string{"name": got.Name, "email": got.Email, "phone": got.Phone, "notes": got.Notes,
+			"internal_notes": got.InternalNotes, "customer": got.Customer, "consent_at": got.ConsentAt.String(), "cancel_reason": got.CancelReason} {
+			if v != "" {
+				t.Errorf("booking %s: %s = %q after the purge", b.Reference, field, v)
 			}
 		}
-		if !got.GetBool("anonymised") {
-			t.Errorf("booking %s not marked anonymised", b.GetString("reference"))
+		if !got.Anonymised {
+			t.Errorf("booking %s not marked anonymised", b.Reference)
 		}
-		for _, field := range []string{"offering", "start", "end", "party", "status", "reference", "source"} {
-			if fmt.Sprint(got.Get(field)) != fmt.Sprint(b.Get(field)) {
-				t.Errorf("booking %s: %s = %v, want %v kept", b.GetString("reference"), field, got.Get(field), b.Get(field))
-			}
+		if got.Offering != b.Offering || got.Start.String() != b.Start.String() || got.End.String() != b.End.String() || got.Party != b.Party || got.Status != b.Status ||
+			got.Reference != b.Reference || got.Source != b.Source {
+			t.Errorf("booking %s: what counts for statistics changed: %+v, want %+v", b.Reference, got, b)
 		}
-		if _, err := s.app.FindRecordById("booking_tokens", f.tokens[b.Id]); err == nil {
-			t.Errorf("booking %s: manage token kept", b.GetString("reference"))
+		if f.exists("booking_tokens", f.tokens[b.ID]) {
+			t.Errorf("booking %s: manage token kept", b.Reference)
 		}
-		if _, err := s.app.FindRecordById("outbox", f.outbox[b.Id]); err == nil {
-			t.Errorf("booking %s: mail kept", b.GetString("reference"))
-		}
-	}
-	for _, b := range []*core.Record{kept, cyNew} {
-		got, err := s.app.FindRecordById("bookings", b.Id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.GetBool("anonymised") || got.GetString("email") != b.GetString("email") || got.GetString("notes") != "Window seat" {
-			t.Errorf("booking %s (ending %v) was changed", b.GetString("reference"), b.GetDateTime("end"))
-		}
-		if _, err := s.app.FindRecordById("booking_tokens", f.tokens[b.Id]); err != nil {
-			t.Errorf("booking %s: manage token deleted", b.GetString("reference"))
+		if f.exists("outbox", f.outbox[b.ID]) {
+			t.Errorf("booking %s: mail kept", b.Reference)
 		}
 	}
-	if m, err := s.app.FindRecordById("outbox", f.outbox[kept.Id]); err != nil || !m.GetBool("stripped") || m.GetString("html") != "" {
+	for _, b := range []*store.Booking{kept, cyNew} {
+		got := s.bookingByID(t, b.ID)
+		if got.Anonymised || got.Email != b.Email || got.Notes != "Window seat" {
+			t.Errorf("booking %s (ending %v) was changed", b.Reference, b.End)
+		}
+		if !f.exists("booking_tokens", f.tokens[b.ID]) {
+			t.Errorf("booking %s: manage token deleted", b.Reference)
+		}
+	}
+	mailOf := func(id string) (stripped bool, html string, err error) {
+		err = s.app.DB().NewQuery("SELECT stripped, html FROM outbox WHERE id = {:id}").Bind(dbx.Params{"id": id}).Row(&stripped, &html)
+		return
+	}
+	if stripped, html, err := mailOf(f.outbox[kept.ID]); err != nil || !stripped || html != "" {
 		t.Errorf("bob's mail sent a year and a half ago was not stripped (%v)", err)
 	}
-	if m, err := s.app.FindRecordById("outbox", f.outbox[cyNew.Id]); err != nil || m.GetBool("stripped") {
+	if stripped, _, err := mailOf(f.outbox[cyNew.ID]); err != nil || stripped {
 		t.Errorf("cy's mail of 11 days ago was stripped (%v)", err)
 	}
 	for _, c := range []struct {
-		rec  *core.Record
+		cust fixtureCustomer
 		kept bool
 	}{{ada, false}, {dee, false}, {bob, true}, {cy, true}} {
-		if _, err := s.app.FindRecordById("customers", c.rec.Id); (err == nil) != c.kept {
-			t.Errorf("customer %s kept = %v, want %v", c.rec.GetString("email"), err == nil, c.kept)
+		if got := f.exists("customers", c.cust.ID); got != c.kept {
+			t.Errorf("customer %s kept = %v, want %v", c.cust.Email, got, c.kept)
 		}
 	}
-	if n := f.count(s.app.DB(), "SELECT count(*) FROM booking_tokens WHERE booking = '"+erased.Id+"'"); n != 0 {
+	if n := f.count(s.app.DB(), "SELECT count(*) FROM booking_tokens WHERE booking = '"+erased+"'"); n != 0 {
 		t.Errorf("the erased booking's leftover token was kept")
 	}
-	if f.visitor {
-		for _, table := range []string{"visitor_links", "visitor_sessions"} {
-			if n := f.count(s.app.DB(), "SELECT count(*) FROM "+table); n != 1 {
-				t.Errorf("%s: %d rows left, want the valid one", table, n)
-			}
+	for _, table := range []string{"visitor_links", "visitor_sessions"} {
+		if n := f.count(s.app.DB(), "SELECT count(*) FROM "+table); n != 1 {
+			t.Errorf("%s: %d rows left, want the valid one", table, n)
 		}
 	}
 	if n := f.count(s.app.AuxDB(), "SELECT count(*) FROM _logs WHERE message = 'fixture: old'"); n != 0 {
@@ -270,40 +275,39 @@ func TestPurgeRetention(t *testing.T) {
 	}
 	mustMatchBookings(t, s, "after the purge")
 
-	audits, err := s.app.FindRecordsByFilter("audit_log", "action = 'gdpr.purge'", "", 0, 0)
-	if err != nil || len(audits) != 1 {
+	var audits []store.Entry
+	if err := s.app.DB().NewQuery("SELECT actor, action, detail FROM audit_log WHERE action = 'gdpr.purge'").All(&audits); err != nil || len(audits) != 1 {
 		t.Fatalf("gdpr.purge audit entries: %d, %v", len(audits), err)
 	}
-	if a := audits[0]; a.GetString("actor") != actorSystem || !strings.Contains(a.GetString("detail"), "3 bookings anonymised") ||
-		strings.Contains(a.GetString("detail"), "@") {
-		t.Errorf("audit entry = %s %q", a.GetString("actor"), a.GetString("detail"))
+	if a := audits[0]; a.Actor != store.ActorSystem || !strings.Contains(a.Detail, "3 bookings anonymised") || strings.Contains(a.Detail, "@") {
+		t.Errorf("audit entry = %s %q", a.Actor, a.Detail)
 	}
 	mustLog(t, s, `"bookings_anonymised":3`)
 
-	again, err := s.h.purge(s.app, now, false)
+	again, err := s.jobs.Purge(now, false)
 	if err != nil {
 		t.Fatalf("second purge: %v", err)
 	}
 	if got := counts(again); got != [5]int64{} || again.Batches != 0 {
 		t.Errorf("second purge counts = %v, want none", got)
 	}
-	if n, _ := s.app.CountRecords("audit_log", dbx.HashExp{"action": "gdpr.purge"}); n != 1 {
+	if n := s.count(t, "audit_log", dbx.HashExp{"action": "gdpr.purge"}); n != 1 {
 		t.Errorf("a purge that changed nothing was audited (%d entries)", n)
 	}
 
 	// Customers without bookings go once their last activity is older than the period.
 	stale := f.customer("stale@example.com", cut.Add(-time.Hour))
 	fresh := f.customer("fresh@example.com", now.Add(-time.Hour))
-	if dry, _ := s.h.purge(s.app, now, true); dry.Customers != 1 {
+	if dry, _ := s.jobs.Purge(now, true); dry.Customers != 1 {
 		t.Errorf("dry run: %d customers, want 1", dry.Customers)
 	}
-	if r, _ := s.h.purge(s.app, now, false); counts(r) != [5]int64{0, 1, 0, 0, 0} {
+	if r, _ := s.jobs.Purge(now, false); counts(r) != [5]int64{0, 1, 0, 0, 0} {
 		t.Errorf("customers without bookings: counts %v, want one customer", counts(r))
 	}
-	if _, err := s.app.FindRecordById("customers", stale.Id); err == nil {
+	if f.exists("customers", stale.ID) {
 		t.Errorf("a customer inactive for longer than the period was kept")
 	}
-	if _, err := s.app.FindRecordById("customers", fresh.Id); err != nil {
+	if !f.exists("customers", fresh.ID) {
 		t.Errorf("a customer active an hour ago was deleted")
 	}
 }
@@ -335,7 +339,7 @@ func mustLog(t *testing.T, s *testServer, want string) {
 func TestPurgeRetentionSetting(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	if d, err := retentionDays(s.app); err != nil || d != 548 {
+	if d, err := store.RetentionDays(s.app); err != nil || d != 548 {
 		t.Errorf("the demo venue's period = %d, %v; want 548", d, err)
 	}
 	cookie, _ := s.signedIn(t, "owner")
@@ -355,7 +359,7 @@ func TestPurgeRetentionSetting(t *testing.T) {
 	if r := s.as(t, cookie, http.MethodPost, "/admin/settings", form); r.status != http.StatusSeeOther {
 		t.Fatalf("retention_days 1 = %d, want 303", r.status)
 	}
-	if d, _ := retentionDays(s.app); d != 1 {
+	if d, _ := store.RetentionDays(s.app); d != 1 {
 		t.Fatalf("period after saving 1 = %d", d)
 	}
 
@@ -370,7 +374,7 @@ func TestPurgeRetentionSetting(t *testing.T) {
 		{end.Add(24*time.Hour - time.Minute), 0},
 		{end.Add(24*time.Hour + time.Minute), 1},
 	} {
-		r, err := s.h.purge(s.app, tt.now, false)
+		r, err := s.jobs.Purge(tt.now, false)
 		if err != nil || r.Bookings != tt.want || r.Days != 1 {
 			t.Errorf("purge at %v: %d bookings (period %d days), %v; want %d", tt.now, r.Bookings, r.Days, err, tt.want)
 		}
@@ -386,7 +390,7 @@ func TestPurgeCommand(t *testing.T) {
 	old := f.booking(f.customer("ada@example.com", s.now.Add(-600*24*time.Hour)), s.now.Add(-549*24*time.Hour), "completed")
 	run := func(args ...string) string {
 		t.Helper()
-		cmd := NewPurgeCommand(s.app, &Options{Now: func() time.Time { return s.now }})
+		cmd := cli.NewPurgeCommand(cli.Deps{Store: s.st, Jobs: s.jobs})
 		var out strings.Builder
 		cmd.SetArgs(args)
 		cmd.SetOut(&out)
@@ -398,12 +402,12 @@ func TestPurgeCommand(t *testing.T) {
 	}
 	out := run("--dry-run")
 	mustContain(t, "purge --dry-run", out, "Dry run: nothing was changed.", "Retention 548 days", "bookings anonymised:   1", "customers deleted:     1")
-	if b, _ := s.app.FindRecordById("bookings", old.Id); b.GetBool("anonymised") {
+	if b := s.bookingByID(t, old.ID); b.Anonymised {
 		t.Fatalf("--dry-run anonymised the booking")
 	}
 	out = run()
 	mustContain(t, "purge", out, "Retention 548 days", "bookings anonymised:   1", "(1 batches)")
-	if b, _ := s.app.FindRecordById("bookings", old.Id); !b.GetBool("anonymised") || b.GetString("email") != "" {
+	if b := s.bookingByID(t, old.ID); !b.Anonymised || b.Email != "" {
 		t.Errorf("purge left the booking's personal data")
 	}
 	mustContain(t, "second purge", run(), "bookings anonymised:   0")
@@ -415,7 +419,7 @@ func TestCapLogDays(t *testing.T) {
 	s := newServer(t)
 	for _, tt := range []struct{ set, want int }{{90, 30}, {30, 30}, {7, 7}, {0, 0}} {
 		s.app.Settings().Logs.MaxDays = tt.set
-		if err := capLogDays(s.app); err != nil {
+		if err := s.jobs.CapLogDays(); err != nil {
 			t.Fatal(err)
 		}
 		if got := s.app.Settings().Logs.MaxDays; got != tt.want {

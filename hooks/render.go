@@ -154,9 +154,9 @@ func (h *handlers) htmlErrors() *hook.Handler[*core.RequestEvent] {
 // basePage builds the common page model; when the venue cannot be read (not set up, or the
 // database is failing) the page still renders with a neutral name.
 func (h *handlers) basePage(e *core.RequestEvent, title views.Msg) views.Page {
-	v, err := h.venue(e.App)
+	v, err := h.st.Venue(e.App)
 	if err != nil {
 		return views.Page{L: views.NewLocale(views.DefaultLanguage), Venue: views.Venue{Name: "Reserva"}, Title: title}
 	}
-	return v.page(title)
+	return page(v, title)
 }

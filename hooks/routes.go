@@ -1,12 +1,10 @@
-// Package hooks is all of Reserva's PocketBase glue: the route table, one file per flow, the
-// middlewares, record queries and the demo data.
+// Package hooks is Reserva's HTTP: the route table, the middlewares, rendering, and the
+// visitor and staff handlers, one file per flow named after the route it serves. Data comes
+// from internal/store, work beside the requests is internal/jobs'.
 package hooks
 
 import (
-	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,102 +13,55 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/router"
 
-	"reserva/internal/mail"
+	"reserva/internal/booking"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 )
 
-// Options configure Register.
-type Options struct {
-	// Demo creates the demo venue on an empty database when the server starts.
-	Demo bool
-	// DemoGuests adds made-up bookings for the coming week to a new demo venue.
-	DemoGuests bool
-	// Now is the clock; nil means time.Now. Tests pass a fixed clock.
-	Now func() time.Time
+// Deps are what the handlers work with.
+type Deps struct {
+	Store *store.Store
+	Jobs  *jobs.Jobs
 	// Limits are the abuse defences; the zero value has none (main reads LimitsFromEnv).
 	Limits Limits
-	// Version is the application's version, for backups' manifests and the dashboard.
-	Version string
-	// BaseURL is the site's public address, for links in mails (e.g. https://booking.example.com);
-	// empty: taken from the serve command (its domain, or its --http address).
-	BaseURL string
-	// MailInterval is how often the outbox worker runs (default 15 s).
-	MailInterval time.Duration
-	// Transport replaces the configured SMTP relays (tests).
-	Transport mail.Transport
-	// Backup is how backups are taken (main reads BackupFromEnv); without recipients, none are.
-	Backup BackupConfig
-
-	// serve is set by the serve command before the server starts.
-	serve *serveConfig
+	// Now is the clock; nil means time.Now. Tests pass a fixed clock.
+	Now func() time.Time
 }
 
+// handlers serve Reserva's routes. They hold their dependencies and the state of the HTTP
+// layer (rate limiters, the form stamper, the page cache, the sign-in back-off); data lives in
+// the store, work beside the requests in the jobs.
 type handlers struct {
+	st     *store.Store
+	jobs   *jobs.Jobs
 	now    func() time.Time
 	limits Limits
 	stamps *stamper
 	// Per-IP allowances of form posts, of availability pages and of staff sign-ins.
 	posts, pages, signinRate *limiter
-	mail                     mailer
-	backup                   backups
-	signins                  backoff // failed staff sign-ins, per account and per address
-	venueCache               atomic.Pointer[venue]
-	cache                    pageCache // availability answers, see pagecache.go
-	waitlist                 waitlist
-	purgeFromCLI             bool // `reserva purge`: longer pauses between batches
-	baseURL                  string
-	version                  string
+	signins                  backoff      // failed staff sign-ins, per account and per address
+	cache                    pageCache    // availability answers, see pagecache.go
+	fastServed               atomic.Int64 // answers of the short path (fastpage.go)
 }
 
-// Register wires Reserva into app: on serve it seeds the demo (when asked) and adds the routes.
-// opts is read when the server starts, after the command line has been parsed.
-func Register(app core.App, opts *Options) { register(app, opts) }
+// Register adds Reserva's routes to app's router when the server starts.
+func Register(app core.App, d Deps) { register(app, d) }
 
 // register is Register, returning the handlers for tests.
-func register(app core.App, opts *Options) *handlers {
-	h := &handlers{now: opts.Now, limits: opts.Limits, stamps: newStamper(), version: opts.Version,
-		posts: newLimiter(opts.Limits.Booking), pages: newLimiter(opts.Limits.Pages), signinRate: newLimiter(opts.Limits.Signin),
-		baseURL: opts.BaseURL}
-	h.mail.override = opts.Transport
-	h.backup.cfg = opts.Backup
+func register(app core.App, d Deps) *handlers {
+	h := &handlers{st: d.Store, jobs: d.Jobs, now: d.Now, limits: d.Limits, stamps: newStamper(),
+		posts: newLimiter(d.Limits.Booking), pages: newLimiter(d.Limits.Pages), signinRate: newLimiter(d.Limits.Signin)}
 	if h.now == nil {
 		h.now = time.Now
 	}
-	h.bindPocketBaseMail(app)
-	h.bindBackupExclusions(app)
-	bindAuditAppendOnly(app)
-	h.bindVenueCache(app)
-	h.cache.bind(app)
-	h.bindWaitlist(app)
+	h.cache.version = d.Store.Version
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
-		if _, err := ensureBookingUsage(se.App); err != nil {
-			return err
-		}
-		if opts.Demo {
-			if err := SeedDemo(se.App, h.now(), opts.DemoGuests); err != nil {
-				return err
-			}
-		}
 		h.routes(se.Router)
-		if se.InstallerFunc != nil {
-			se.InstallerFunc = firstRunHint
-		}
-		if opts.serve != nil {
-			opts.serve.configureServer(se)
-			if h.baseURL == "" {
-				h.baseURL = opts.serve.publicURL()
-			}
-		}
-		if err := se.Next(); err != nil {
+		if err := se.Next(); err != nil { // builds the router's handler
 			return err
 		}
-		if opts.serve.tls() {
-			if err := opts.serve.startRedirect(se.App, se.CertManager); err != nil {
-				return err
-			}
-		}
-		if opts.serve != nil {
-			// Jobs run only under `serve`: the outbox, reminders, clean-ups.
-			return h.startJobs(se.App, opts.MailInterval)
+		if se.Server != nil && se.Server.Handler != nil { // not when a test only lists the routes
+			se.Server.Handler = h.fastPages(se.App, se.Server.Handler)
 		}
 		return nil
 	})
@@ -204,23 +155,23 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 
 	// Front desk: the day, bookings (view, create, check in, cancel, edit contact), own account.
 	desk := r.Group("/admin")
-	desk.Bind(append(common, h.staffGuard(roleFrontdesk))...)
+	desk.Bind(append(common, h.staffGuard(store.RoleFrontdesk))...)
 	desk.GET("/{$}", h.today)
 	desk.GET("/bookings", h.bookingsList)
 	desk.GET("/waitlist", h.waitlistAdmin)
 	desk.GET("/walkins", h.walkinsPage)
 	desk.POST("/walkins", h.walkinAdd)
-	desk.POST("/walkins/{id}/notify", h.walkinAction("notify"))
-	desk.POST("/walkins/{id}/seat", h.walkinAction("seat"))
-	desk.POST("/walkins/{id}/skip", h.walkinAction("skip"))
-	desk.POST("/walkins/{id}/remove", h.walkinAction("remove"))
+	desk.POST("/walkins/{id}/notify", h.walkinNotify)
+	desk.POST("/walkins/{id}/seat", h.walkinClose(store.WalkinSeated))
+	desk.POST("/walkins/{id}/skip", h.walkinClose(store.WalkinSkipped))
+	desk.POST("/walkins/{id}/remove", h.walkinClose(store.WalkinRemoved))
 	desk.GET("/bookings/new", h.newBookingPage)
 	desk.POST("/bookings/new", h.newBooking)
 	desk.GET("/bookings/{id}", h.bookingAdmin)
 	desk.POST("/bookings/{id}", h.bookingEdit)
-	desk.POST("/bookings/{id}/checkin", h.setStatus("checked_in"))
-	desk.POST("/bookings/{id}/noshow", h.setStatus("no_show"))
-	desk.POST("/bookings/{id}/confirm", h.setStatus("confirmed"))
+	desk.POST("/bookings/{id}/checkin", h.setStatus(booking.StatusCheckedIn))
+	desk.POST("/bookings/{id}/noshow", h.setStatus(booking.StatusNoShow))
+	desk.POST("/bookings/{id}/confirm", h.setStatus(booking.StatusConfirmed))
 	desk.POST("/bookings/{id}/cancel", h.staffCancel)
 	desk.GET("/account", h.accountPage)
 	desk.POST("/account/password", h.changePassword)
@@ -229,7 +180,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 
 	// Managers: plus moving bookings, offerings, hours, sessions, closures, export, outbox.
 	mgr := r.Group("/admin")
-	mgr.Bind(append(common, h.staffGuard(roleManager))...)
+	mgr.Bind(append(common, h.staffGuard(store.RoleManager))...)
 	mgr.POST("/bookings/{id}/move", h.bookingMove)
 	mgr.GET("/bookings/{id}/sensitive", h.bookingSensitive)
 	mgr.GET("/offerings", h.offeringsPage)
@@ -253,7 +204,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 
 	// Owners: everything, including staff, settings, access, backups, the audit log.
 	own := r.Group("/admin")
-	own.Bind(append(common, h.staffGuard(roleOwner))...)
+	own.Bind(append(common, h.staffGuard(store.RoleOwner))...)
 	own.GET("/staff", h.staffPage)
 	own.POST("/staff/invite", h.invite)
 	own.POST("/staff/{id}/role", h.staffRole)
@@ -277,19 +228,4 @@ func (h *handlers) notFound(e *core.RequestEvent) error {
 		return apis.NewNotFoundError("", nil)
 	}
 	return notFound(nil)
-}
-
-// firstRunHint replaces PocketBase's installer, which opens a browser on its dashboard: on a
-// fresh database Reserva says where the booking site is and how the owner gets into /_/, with
-// a one-time link valid for 30 minutes. It prints to the console only.
-func firstRunHint(app core.App, installer *core.Record, baseURL string) error {
-	token, err := installer.NewStaticAuthToken(30 * time.Minute)
-	if err != nil {
-		return fmt.Errorf("first run: %w", err)
-	}
-	base := strings.TrimRight(baseURL, "/")
-	fmt.Fprintf(os.Stderr, "\nReserva is running. The booking site: %s/\n"+
-		"No superuser exists yet. Within 30 minutes, create one at this one-time link:\n  %s/_/#/pbinstall/%s\n"+
-		"or run: %s superuser upsert EMAIL PASSWORD\n\n", base, base, token, os.Args[0])
-	return nil
 }

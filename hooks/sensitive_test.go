@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"reserva/internal/store"
+
 	"github.com/pocketbase/dbx"
 )
 
@@ -14,7 +16,7 @@ import (
 // manager (each reading audited) and not by the front desk, is in the guest's own export in
 // clear, and goes with an erasure. Without an encryption key an offering cannot ask.
 func TestSensitiveNotes(t *testing.T) {
-	t.Setenv(EncryptionKeyEnv, "")
+	t.Setenv(store.EncryptionKeyEnv, "")
 	s := newServer(t)
 	mgr, _ := s.signedIn(t, "manager")
 	var dinner string
@@ -29,7 +31,7 @@ func TestSensitiveNotes(t *testing.T) {
 		!strings.Contains(res.body, "RESERVA_ENCRYPTION_KEY") {
 		t.Fatalf("a sensitive question without a key = %d", res.status)
 	}
-	t.Setenv(EncryptionKeyEnv, "0123456789abcdef0123456789abcdef")
+	t.Setenv(store.EncryptionKeyEnv, "0123456789abcdef0123456789abcdef")
 	if res := s.as(t, mgr, http.MethodPost, "/admin/offerings/"+dinner, offeringForm("Allergies or access needs?")); res.status != http.StatusSeeOther {
 		t.Fatalf("save the question = %d\n%s", res.status, snippet(res.body))
 	}
@@ -49,37 +51,45 @@ func TestSensitiveNotes(t *testing.T) {
 	if res.status != http.StatusSeeOther || m == nil {
 		t.Fatalf("book with a sensitive note = %d\n%s", res.status, snippet(res.body))
 	}
-	rec, _ := s.bookingByToken(t, m[1])
-	stored := rec.GetString("sensitive_notes")
+	rec := s.bookingByToken(t, m[1])
+	stored := rec.SensitiveNotes
 	if stored == "" || strings.Contains(stored, "peanut") {
 		t.Fatalf("the note is stored as %q, want ciphertext", stored)
 	}
-	if plain, err := openSensitive(stored); err != nil || plain != secret {
+	if plain, err := store.OpenSensitive(stored); err != nil || plain != secret {
 		t.Fatalf("the stored note opens to %q (%v)", plain, err)
+	}
+	if _, err := s.jobs.Deliver(50); err != nil {
+		t.Fatal(err)
 	}
 	var leaked int
 	_ = s.app.DB().Select("count(*)").From("outbox").Where(dbx.Or(dbx.Like("text", "peanut"), dbx.Like("html", "peanut"))).Row(&leaked)
-	if leaked != 0 {
-		t.Errorf("%d mails carry the sensitive note", leaked)
+	for _, m := range s.relay.messages() {
+		if strings.Contains(m.Text+m.HTML, "peanut") {
+			leaked++
+		}
+	}
+	if leaked != 0 || len(s.relay.messages()) == 0 {
+		t.Errorf("%d of %d mails carry the sensitive note", leaked, len(s.relay.messages()))
 	}
 	if res := s.as(t, mgr, http.MethodGet, "/admin/export?from=2026-11-01&to=2026-12-31", nil); strings.Contains(res.body, "peanut") {
 		t.Errorf("the CSV export carries the sensitive note")
 	}
 
 	desk, _ := s.signedIn(t, "frontdesk")
-	deskPage := s.as(t, desk, http.MethodGet, "/admin/bookings/"+rec.Id, nil)
+	deskPage := s.as(t, desk, http.MethodGet, "/admin/bookings/"+rec.ID, nil)
 	mustContain(t, "front desk's booking page", deskPage.body, "a manager can read it")
 	mustNotContain(t, "front desk's booking page", deskPage.body, "peanut", "/sensitive")
-	if res := s.as(t, desk, http.MethodGet, "/admin/bookings/"+rec.Id+"/sensitive", nil); res.status != http.StatusForbidden {
+	if res := s.as(t, desk, http.MethodGet, "/admin/bookings/"+rec.ID+"/sensitive", nil); res.status != http.StatusForbidden {
 		t.Errorf("front desk reads the note: %d", res.status)
 	}
-	mustNotContain(t, "manager's booking page", s.as(t, mgr, http.MethodGet, "/admin/bookings/"+rec.Id, nil).body, "peanut")
+	mustNotContain(t, "manager's booking page", s.as(t, mgr, http.MethodGet, "/admin/bookings/"+rec.ID, nil).body, "peanut")
 	for range 2 {
-		res := s.as(t, mgr, http.MethodGet, "/admin/bookings/"+rec.Id+"/sensitive", nil)
+		res := s.as(t, mgr, http.MethodGet, "/admin/bookings/"+rec.ID+"/sensitive", nil)
 		mustContain(t, "the note", res.body, secret)
 	}
 	var views int
-	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "booking.sensitive_viewed", "target": "bookings/" + rec.Id}).Row(&views)
+	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "booking.sensitive_viewed", "target": "bookings/" + rec.ID}).Row(&views)
 	if views != 2 {
 		t.Errorf("%d readings audited, want 2", views)
 	}

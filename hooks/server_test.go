@@ -12,12 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 	"golang.org/x/crypto/bcrypt"
 
+	"reserva/internal/booking"
+	"reserva/internal/cli"
+	"reserva/internal/jobs"
 	"reserva/internal/mail"
+	"reserva/internal/store"
 	_ "reserva/migrations"
 )
 
@@ -32,6 +37,17 @@ type testServer struct {
 	now   time.Time
 	relay *fakeRelay
 	h     *handlers
+	st    *store.Store
+	jobs  *jobs.Jobs
+}
+
+// options are what a test server is built with (newServerOpts changes them).
+type options struct {
+	limits    Limits
+	transport mail.Transport
+	backup    jobs.BackupConfig
+	demo      bool // the demo venue (default true)
+	guests    bool // its made-up guests
 }
 
 // fakeRelay is a mail transport that records messages, or fails with err while err is set.
@@ -75,12 +91,12 @@ func newServer(t testing.TB) *testServer {
 
 func newServerWith(t testing.TB, limits Limits) *testServer {
 	t.Helper()
-	return newServerOpts(t, func(o *Options) { o.Limits = limits })
+	return newServerOpts(t, func(o *options) { o.limits = limits })
 }
 
 // newServerOpts builds a test server with options changed by set. Mail goes to s.relay, a
 // fake relay that records what it is given, unless set replaces the transport.
-func newServerOpts(t testing.TB, set func(*Options)) *testServer {
+func newServerOpts(t testing.TB, set func(*options)) *testServer {
 	t.Helper()
 	app, err := tests.NewTestApp(t.TempDir())
 	if err != nil {
@@ -89,24 +105,38 @@ func newServerOpts(t testing.TB, set func(*Options)) *testServer {
 	t.Cleanup(app.Cleanup)
 	fastPasswordHashes(t, app)
 	s := &testServer{app: app, now: testNow, relay: &fakeRelay{}}
-	opts := &Options{Demo: true, Now: func() time.Time { return s.now }, BaseURL: "https://booking.test", Transport: s.relay}
+	opts := &options{transport: s.relay, demo: true}
 	if set != nil {
 		set(opts)
 	}
-	s.h = register(app, opts)
+	clock := func() time.Time { return s.now }
+	s.st = store.New(app)
+	t.Cleanup(s.st.Close)
+	s.jobs = jobs.New(s.st, jobs.Config{BaseURL: "https://booking.test", Transport: opts.transport, Backup: opts.backup, Now: clock})
+	s.jobs.BindPocketBaseMail(app)
+	s.jobs.BindBackupExclusions(app)
+	if opts.demo {
+		if err := cli.SeedDemo(app, s.now, opts.guests); err != nil {
+			t.Fatalf("demo: %v", err)
+		}
+	}
+	s.h = register(app, Deps{Store: s.st, Jobs: s.jobs, Limits: opts.limits, Now: clock})
 	r, err := apis.NewRouter(app)
 	if err != nil {
 		t.Fatalf("NewRouter: %v", err)
 	}
-	se := &core.ServeEvent{App: app, Router: r}
+	// As PocketBase's serve does: the router's handler is built at the end of OnServe, and the
+	// handlers bound to OnServe may wrap it (the short path of kept pages does).
+	se := &core.ServeEvent{App: app, Router: r, Server: &http.Server{}}
 	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
 		mux, err := e.Router.BuildMux()
-		s.mux = mux
+		e.Server.Handler = mux
 		return err
 	})
 	if err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+	s.mux = se.Server.Handler
 	return s
 }
 
@@ -125,18 +155,17 @@ func fastPasswordHashes(t testing.TB, app core.App) {
 	}
 }
 
-// setVenue changes fields of the venue record, as the settings page or PocketBase's dashboard
-// does (through the records API, so the server's kept copy is dropped).
-func (s *testServer) setVenue(t testing.TB, fields map[string]any) {
+// setVenue changes the venue's settings, as the settings page does (through the venue's
+// record, so the server's kept copy is dropped).
+func (s *testServer) setVenue(t testing.TB, change func(*store.VenueFields)) {
 	t.Helper()
-	recs, err := s.app.FindAllRecords("venue")
-	if err != nil || len(recs) != 1 {
+	v, err := store.LoadVenue(s.app)
+	if err != nil {
 		t.Fatalf("venue: %v", err)
 	}
-	for k, v := range fields {
-		recs[0].Set(k, v)
-	}
-	if err := s.app.Save(recs[0]); err != nil {
+	f := v.Fields()
+	change(&f)
+	if _, err := store.SaveVenue(s.app, f); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -242,15 +271,44 @@ func mustNotContain(t testing.TB, what, body string, unwanted ...string) {
 	}
 }
 
-// bookingByToken loads the booking a manage token opens (failing the test when none does),
-// with the error kept for the call sites that used to read it.
-func (s *testServer) bookingByToken(t testing.TB, token string) (*core.Record, error) {
+// bookingByToken loads the booking a manage token opens (failing the test when none does).
+func (s *testServer) bookingByToken(t testing.TB, token string) *store.Booking {
 	t.Helper()
-	id, err := bookingIDByToken(s.app, token)
+	b, err := store.BookingByToken(s.app, token)
 	if err != nil {
 		t.Fatalf("no booking for the token: %v", err)
 	}
-	return s.app.FindRecordById("bookings", id)
+	return b
+}
+
+// bookingByID loads a booking (failing the test when there is none).
+func (s *testServer) bookingByID(t testing.TB, id string) *store.Booking {
+	t.Helper()
+	b, err := store.BookingByID(s.app, id)
+	if err != nil {
+		t.Fatalf("booking %s: %v", id, err)
+	}
+	return b
+}
+
+// venue is the venue as stored.
+func (s *testServer) venue(t testing.TB) *store.Venue {
+	t.Helper()
+	v, err := store.LoadVenue(s.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// offering is the offering with slug.
+func (s *testServer) offering(t testing.TB, slug string) *store.Offering {
+	t.Helper()
+	o, err := store.OfferingBySlug(s.app, slug)
+	if err != nil {
+		t.Fatalf("offering %s: %v", slug, err)
+	}
+	return o
 }
 
 func newRequest(method, target string) *http.Request { return httptest.NewRequest(method, target, nil) }
@@ -260,4 +318,43 @@ func (s *testServer) serve(req *http.Request) response {
 	rec := httptest.NewRecorder()
 	s.mux.ServeHTTP(rec, req)
 	return response{status: rec.Code, header: rec.Header(), body: rec.Body.String()}
+}
+
+// addOffering creates o, open every day from opens to closes ("17:00", "23:00"), and returns it.
+func (s *testServer) addOffering(t testing.TB, o store.Offering, opens, closes string) *store.Offering {
+	t.Helper()
+	id, err := store.SaveOffering(s.app, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err1 := booking.ParseClock(opens)
+	closing, err2 := booking.ParseClock(closes)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("hours %s-%s", opens, closes)
+	}
+	for wd := range 7 {
+		if _, err := store.AddHours(s.app, id, booking.Hours{Weekday: time.Weekday(wd), Open: open, Close: closing}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	off, err := store.OfferingByID(s.app, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return off
+}
+
+// request is the first logged GDPR request of subject (failing the test when there is none).
+func (s *testServer) gdprRequest(t testing.TB, subject string) *store.Request {
+	t.Helper()
+	var id string
+	if err := s.app.DB().NewQuery("SELECT id FROM gdpr_requests WHERE subject = {:s} ORDER BY created, rowid LIMIT 1").
+		Bind(dbx.Params{"s": subject}).Row(&id); err != nil {
+		t.Fatalf("no request for %s: %v", subject, err)
+	}
+	r, err := store.RequestByID(s.app, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -1,16 +1,15 @@
 package hooks
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/types"
 
 	"reserva/internal/booking"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
 	"reserva/views"
 )
 
@@ -25,8 +24,8 @@ type selection struct {
 // selection reads the date and party query values. An empty date means the first useful one
 // (today, or the day of the next session); a past date becomes today; a date past the booking
 // horizon becomes the last bookable date. The party defaults to the smallest allowed.
-func (h *handlers) selection(app core.App, v *venue, off *core.Record, dateStr, partyStr string, now time.Time) (selection, error) {
-	r := rules(off)
+func (h *handlers) selection(app core.App, v *store.Venue, off *store.Offering, dateStr, partyStr string, now time.Time) (selection, error) {
+	r := off.Rules()
 	sel := selection{party: defaultParty(r)}
 	if partyStr = strings.TrimSpace(partyStr); partyStr != "" {
 		n, err := strconv.Atoi(partyStr)
@@ -40,7 +39,7 @@ func (h *handlers) selection(app core.App, v *venue, off *core.Record, dateStr, 
 		}
 	}
 
-	today := v.today(now)
+	today := v.Today(now)
 	last, hasLast := lastDate(r, v, now)
 	switch dateStr = strings.TrimSpace(dateStr); {
 	case dateStr == "":
@@ -57,7 +56,7 @@ func (h *handlers) selection(app core.App, v *venue, off *core.Record, dateStr, 
 		case d.Compare(today) < 0:
 			sel.date, sel.notice = today, views.M("book.date_past")
 		case hasLast && d.Compare(last) > 0:
-			sel.date, sel.notice = last, views.M("book.date_too_far", v.locale.Date(midnight(last, v.loc)))
+			sel.date, sel.notice = last, views.M("book.date_too_far", jobs.Locale(v).Date(v.Midnight(last)))
 		default:
 			sel.date = d
 		}
@@ -66,78 +65,44 @@ func (h *handlers) selection(app core.App, v *venue, off *core.Record, dateStr, 
 }
 
 // lastDate is the last local date on which a start can be booked, when the offering has a horizon.
-func lastDate(r booking.Offering, v *venue, now time.Time) (booking.Date, bool) {
+func lastDate(r booking.Offering, v *store.Venue, now time.Time) (booking.Date, bool) {
 	if r.Horizon <= 0 {
 		return booking.Date{}, false
 	}
-	return booking.DateOf(now.Add(r.Horizon), v.loc), true
+	return booking.DateOf(now.Add(r.Horizon), v.Loc), true
 }
 
 // firstDate is the date a booking page opens on: today, or for sessions the day of the next one.
-func firstDate(app core.App, v *venue, off *core.Record, now time.Time) (booking.Date, error) {
-	r := rules(off)
-	if r.Kind != booking.KindSession {
-		return v.today(now), nil
+func firstDate(app core.App, v *store.Venue, off *store.Offering, now time.Time) (booking.Date, error) {
+	if !off.IsSession() {
+		return v.Today(now), nil
 	}
-	days, err := sessionDays(app, off, now.Add(r.LeadTime), v.loc, 1)
+	days, err := store.SessionDays(app, off.ID, now.Add(off.Rules().LeadTime), v.Loc, 1)
 	if err != nil || len(days) == 0 {
-		return v.today(now), err
+		return v.Today(now), err
 	}
 	return days[0], nil
 }
 
-// sessionDays lists up to n local dates, from the one of after on, that have a session.
-func sessionDays(app core.App, off *core.Record, after time.Time, loc *time.Location, n int) ([]booking.Date, error) {
-	var starts []string
-	err := app.DB().Select("start").From("sessions").
-		Where(dbx.HashExp{"offering": off.Id, "cancelled": false}).
-		AndWhere(dbx.NewExp("[[start]] >= {:after}", dbx.Params{"after": dbTime(after)})).
-		OrderBy("start").Limit(int64(n * 8)).Column(&starts)
-	if err != nil {
-		return nil, fmt.Errorf("sessions: days: %w", err)
-	}
-	var days []booking.Date
-	for _, s := range starts {
-		t, err := types.ParseDateTime(s)
-		if err != nil {
-			continue
-		}
-		d := booking.DateOf(t.Time(), loc)
-		if len(days) == 0 || days[len(days)-1] != d {
-			days = append(days, d)
-		}
-		if len(days) == n {
-			break
-		}
-	}
-	return days, nil
-}
-
-// midnight is the start of local date d (or the first instant of it on a DST night).
-func midnight(d booking.Date, loc *time.Location) time.Time {
-	t, _, _ := booking.Resolve(d, 0, loc)
-	return t.In(loc)
-}
-
 // bookData builds the booking page for a selection: free times, closures, the picker.
-func (h *handlers) bookData(app core.App, v *venue, off *core.Record, sel selection, now time.Time) (views.BookData, error) {
-	cal, err := loadCalendar(app, off, sel.date, v.loc, "")
+func (h *handlers) bookData(app core.App, v *store.Venue, off *store.Offering, sel selection, now time.Time) (views.BookData, error) {
+	cal, err := h.st.LoadCalendar(app, off, sel.date, v.Loc, "")
 	if err != nil {
 		return views.BookData{}, err
 	}
-	r := rules(off)
-	picker, err := h.picker(app, v, off, "/book/"+off.GetString("slug"), sel, now)
+	r := off.Rules()
+	picker, err := h.picker(app, v, off, "/book/"+off.Slug, sel, now)
 	if err != nil {
 		return views.BookData{}, err
 	}
 	return views.BookData{
-		Page:          v.page(views.M("title.book", off.GetString("name"))),
+		Page:          page(v, views.M("title.book", off.Name)),
 		Offering:      offeringView(off),
 		Picker:        picker,
-		Times:         timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.loc), sel.party, v.loc),
-		Closed:        closedMsg(cal, r, sel.date),
-		Policy:        v.rec.GetString("booking_policy"),
-		NoticeVersion: v.noticeVersion(),
+		Times:         timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.party, v.Loc),
+		Closed:        closedMsg(cal, off, sel.date),
+		Policy:        v.BookingPolicy,
+		NoticeVersion: v.NoticeVersion(),
 		Stamp:         h.stamps.stamp(now),
 	}, nil
 }
@@ -162,40 +127,27 @@ func timeOptions(r booking.Offering, slots []booking.Slot, party int, loc *time.
 	return out
 }
 
-// localLayout is the form value of a slot start: venue-local wall time.
-const localLayout = "2006-01-02T15:04"
-
 // closedMsg says why a date has no times: a closure (with its reason) or no opening hours that
 // weekday. Zero when the date is open.
-func closedMsg(cal dayCalendar, r booking.Offering, d booking.Date) views.Msg {
-	day := d.String()
-	for _, c := range cal.closures {
-		if c.StartDate <= day && day <= c.EndDate {
-			if reason := c.Reason; reason != "" {
-				return views.M("book.closed_reason", reason)
-			}
-			return views.M("book.closed_day")
-		}
-	}
-	if r.Kind == booking.KindSession {
+func closedMsg(cal store.DayCalendar, off *store.Offering, d booking.Date) views.Msg {
+	c, closed := cal.ClosedMessage(off, d)
+	switch {
+	case !closed:
 		return views.Msg{}
-	}
-	for _, hr := range cal.Hours {
-		if hr.Weekday == d.Weekday() {
-			return views.Msg{}
-		}
+	case c != nil && c.Reason != "":
+		return views.M("book.closed_reason", c.Reason)
 	}
 	return views.M("book.closed_day")
 }
 
 // picker builds the date and party control for action (a booking or change page).
-func (h *handlers) picker(app core.App, v *venue, off *core.Record, action string, sel selection, now time.Time) (views.Picker, error) {
-	r := rules(off)
-	today := v.today(now)
+func (h *handlers) picker(app core.App, v *store.Venue, off *store.Offering, action string, sel selection, now time.Time) (views.Picker, error) {
+	r := off.Rules()
+	today := v.Today(now)
 	last, hasLast := lastDate(r, v, now)
 	p := views.Picker{
 		Action:    action,
-		Date:      midnight(sel.date, v.loc),
+		Date:      v.Midnight(sel.date),
 		DateValue: sel.date.String(),
 		MinDate:   today.String(),
 		Party:     sel.party,
@@ -215,7 +167,7 @@ func (h *handlers) picker(app core.App, v *venue, off *core.Record, action strin
 	var days []booking.Date
 	if r.Kind == booking.KindSession {
 		var err error
-		if days, err = sessionDays(app, off, now.Add(r.LeadTime), v.loc, 7); err != nil {
+		if days, err = store.SessionDays(app, off.ID, now.Add(r.LeadTime), v.Loc, 7); err != nil {
 			return p, err
 		}
 	} else {
@@ -228,7 +180,7 @@ func (h *handlers) picker(app core.App, v *venue, off *core.Record, action strin
 		}
 	}
 	for _, d := range days {
-		p.Days = append(p.Days, views.DayLink{Date: midnight(d, v.loc), Value: d.String(), Selected: d == sel.date})
+		p.Days = append(p.Days, views.DayLink{Date: v.Midnight(d), Value: d.String(), Selected: d == sel.date})
 	}
 
 	maxParty := r.MaxParty

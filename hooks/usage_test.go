@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pocketbase/dbx"
+
+	"reserva/internal/store"
 )
 
 // usageRow is one row of booking_usage, or of the same aggregate computed from the bookings.
@@ -54,11 +56,7 @@ func TestBookingUsageFollowsEveryWrite(t *testing.T) {
 	} {
 		tokens = append(tokens, s.book(t, b.start, b.party))
 	}
-	sessions, err := s.app.FindRecordsByFilter("sessions", "", "start", 1, 0)
-	if err != nil || len(sessions) != 1 {
-		t.Fatalf("demo sessions: %v", err)
-	}
-	tokens = append(tokens, s.bookSlug(t, "pottery", sessions[0].Id, "2"))
+	tokens = append(tokens, s.bookSlug(t, "pottery", firstSession(s), "2"))
 	mustMatchBookings(t, s, "after booking")
 
 	if res := s.post(t, "/b/"+tokens[0]+"/cancel", url.Values{}); res.status != http.StatusSeeOther {
@@ -72,44 +70,58 @@ func TestBookingUsageFollowsEveryWrite(t *testing.T) {
 	// Straight to the database, as a hand edit or another process would: party, status,
 	// time, delete.
 	db := s.app.DB()
-	b2, _ := s.bookingByToken(t, tokens[2])
-	b3, _ := s.bookingByToken(t, tokens[3])
-	b4, _ := s.bookingByToken(t, tokens[4])
-	b5, _ := s.bookingByToken(t, tokens[5])
+	b2 := s.bookingByToken(t, tokens[2])
+	b3 := s.bookingByToken(t, tokens[3])
+	b4 := s.bookingByToken(t, tokens[4])
+	b5 := s.bookingByToken(t, tokens[5])
 	for _, q := range []struct {
 		table string
 		set   dbx.Params
 		id    string
 	}{
-		{"bookings", dbx.Params{"party": 5}, b2.Id},
-		{"bookings", dbx.Params{"status": "checked_in"}, b3.Id},
-		{"bookings", dbx.Params{"status": "no_show"}, b4.Id},
-		{"bookings", dbx.Params{"start": "2026-11-27 19:30:00.000Z", "end": "2026-11-27 21:30:00.000Z"}, b3.Id},
-		{"bookings", dbx.Params{"status": "confirmed"}, b4.Id},
+		{"bookings", dbx.Params{"party": 5}, b2.ID},
+		{"bookings", dbx.Params{"status": "checked_in"}, b3.ID},
+		{"bookings", dbx.Params{"status": "no_show"}, b4.ID},
+		{"bookings", dbx.Params{"start": "2026-11-27 19:30:00.000Z", "end": "2026-11-27 21:30:00.000Z"}, b3.ID},
+		{"bookings", dbx.Params{"status": "confirmed"}, b4.ID},
 	} {
 		if _, err := db.Update(q.table, q.set, dbx.HashExp{"id": q.id}).Execute(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.app.Delete(b5); err != nil {
+	if _, err := db.Delete("bookings", dbx.HashExp{"id": b5.ID}).Execute(); err != nil {
 		t.Fatal(err)
 	}
 	mustMatchBookings(t, s, "after direct writes and a delete")
 
-	if rebuilt, err := ensureBookingUsage(s.app); err != nil || rebuilt {
-		t.Fatalf("ensureBookingUsage on an intact database = %v, %v; want no rebuild", rebuilt, err)
+	if rebuilt, err := store.EnsureBookingUsage(s.app); err != nil || rebuilt {
+		t.Fatalf("EnsureBookingUsage on an intact database = %v, %v; want no rebuild", rebuilt, err)
 	}
 	// A schema change that rebuilt the bookings table would drop its triggers; a stale row
 	// stands for the writes made meanwhile.
 	if _, err := db.NewQuery(`DROP TRIGGER booking_usage_update; UPDATE booking_usage SET party = party + 7`).Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if rebuilt, err := ensureBookingUsage(s.app); err != nil || !rebuilt {
-		t.Fatalf("ensureBookingUsage without a trigger = %v, %v; want a rebuild", rebuilt, err)
+	if rebuilt, err := store.EnsureBookingUsage(s.app); err != nil || !rebuilt {
+		t.Fatalf("EnsureBookingUsage without a trigger = %v, %v; want a rebuild", rebuilt, err)
 	}
 	mustMatchBookings(t, s, "after the rebuild")
-	if _, err := db.Update("bookings", dbx.Params{"party": 1}, dbx.HashExp{"id": b2.Id}).Execute(); err != nil {
+	if _, err := db.Update("bookings", dbx.Params{"party": 1}, dbx.HashExp{"id": b2.ID}).Execute(); err != nil {
 		t.Fatal(err)
 	}
 	mustMatchBookings(t, s, "with the recreated trigger")
+	if ok, err := store.UsageConsistent(s.app); !ok || err != nil {
+		t.Errorf("store.UsageConsistent = %v, %v", ok, err)
+	}
+	// A trigger that counts the wrong statuses (a database made by an older migration) is
+	// made again too.
+	if _, err := db.NewQuery(`DROP TRIGGER booking_usage_insert;
+		CREATE TRIGGER booking_usage_insert AFTER INSERT ON bookings WHEN NEW.status IN ('confirmed', 'checked_in')
+		BEGIN INSERT INTO booking_usage (offering, start, "end", session, party, n) VALUES (NEW.offering, NEW.start, NEW."end", NEW.session, NEW.party, 1)
+		ON CONFLICT (offering, start, "end", session) DO UPDATE SET party = party + excluded.party, n = n + 1; END`).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt, err := store.EnsureBookingUsage(s.app); err != nil || !rebuilt {
+		t.Fatalf("EnsureBookingUsage with an old trigger = %v, %v; want a rebuild", rebuilt, err)
+	}
 }

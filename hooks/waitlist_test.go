@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"reserva/internal/booking"
+	"reserva/internal/store"
+
 	"github.com/pocketbase/dbx"
 )
 
@@ -43,7 +46,7 @@ func (s *testServer) entry(t *testing.T, token string) map[string]string {
 	t.Helper()
 	row := dbx.NullStringMap{}
 	if err := s.app.DB().NewQuery("SELECT status, booking, party, email FROM waitlist WHERE token_hash = {:h}").
-		Bind(dbx.Params{"h": hashToken(token)}).One(row); err != nil {
+		Bind(dbx.Params{"h": store.HashToken(token)}).One(row); err != nil {
 		t.Fatalf("entry: %v", err)
 	}
 	out := map[string]string{}
@@ -91,14 +94,14 @@ func TestWaitlistOfferAcceptExpire(t *testing.T) {
 	b := s.joinWaitlist(t, "2026-11-27T19:00", "2", "bob@example.com")
 	c := s.joinWaitlist(t, "2026-11-27T19:00", "8", "cat@example.com")
 	mustContain(t, "Bob's page", s.get(t, "/w/"+b).body, "number 2 in the queue")
-	if res, err := s.h.processWaitlist(s.app, s.now); err != nil || res.Offered != 0 {
+	if res, err := s.jobs.ProcessWaitlist(s.now); err != nil || res.Offered != 0 {
 		t.Fatalf("a full time offered %d (%v)", res.Offered, err)
 	}
 
 	if res := s.post(t, "/b/"+tokens[0]+"/cancel", url.Values{}); res.status != http.StatusSeeOther {
 		t.Fatalf("cancel = %d", res.status)
 	}
-	res, err := s.h.processWaitlist(s.app, s.now)
+	res, err := s.jobs.ProcessWaitlist(s.now)
 	if err != nil || res.Offered != 2 {
 		t.Fatalf("after a cancellation of 8: %d offers (%v), want Ann and Bob", res.Offered, err)
 	}
@@ -120,9 +123,15 @@ func TestWaitlistOfferAcceptExpire(t *testing.T) {
 	if accepted.status != http.StatusSeeOther || manage == nil {
 		t.Fatalf("accept = %d\n%s", accepted.status, snippet(accepted.body))
 	}
-	booked, _ := s.bookingByToken(t, manage[1])
-	if booked.GetString("status") != "confirmed" || booked.GetInt("party") != 2 || booked.GetString("email") != "ann@example.com" {
-		t.Fatalf("the accepted booking: %v", booked)
+	booked := s.bookingByToken(t, manage[1])
+	if booked.Status != booking.StatusConfirmed || booked.Party != 2 || booked.Email != "ann@example.com" || booked.Customer == "" {
+		t.Fatalf("the accepted booking: %+v", booked)
+	}
+	// Its confirmation carries the link the acceptance sent Ann to.
+	var token string
+	_ = s.app.DB().Select("token").From("outbox").Where(dbx.HashExp{"kind": "confirmation", "booking": booked.ID}).Row(&token)
+	if token == "" || !strings.HasSuffix(token, manage[1]) {
+		t.Errorf("the confirmation's link: %q, want the manage link %s", token, manage[1])
 	}
 	var confirmations int
 	_ = s.app.DB().Select("count(*)").From("outbox").Where(dbx.HashExp{"kind": "confirmation", "to_email": "ann@example.com"}).Row(&confirmations)
@@ -135,7 +144,7 @@ func TestWaitlistOfferAcceptExpire(t *testing.T) {
 
 	// Bob lets his offer run out: released, and his link refuses.
 	s.now = s.now.Add(31 * time.Minute)
-	if res, err := s.h.processWaitlist(s.app, s.now); err != nil || res.Expired != 1 || res.Offered != 0 {
+	if res, err := s.jobs.ProcessWaitlist(s.now); err != nil || res.Expired != 1 || res.Offered != 0 {
 		t.Fatalf("after 31 minutes: %+v (%v), want Bob's offer expired and nothing for Cat", res, err)
 	}
 	if res := s.post(t, "/w/"+b+"/accept", url.Values{}); res.status != http.StatusConflict {
@@ -148,7 +157,7 @@ func TestWaitlistOfferAcceptExpire(t *testing.T) {
 		t.Errorf("leave = %d, %v", res.status, s.entry(t, c))
 	}
 	s.now = s.now.Add(25 * time.Hour)
-	if res, err := s.h.processWaitlist(s.app, s.now); err != nil || res.Deleted != 3 {
+	if res, err := s.jobs.ProcessWaitlist(s.now); err != nil || res.Deleted != 3 {
 		t.Errorf("a day later %+v (%v), want the 3 closed entries deleted", res, err)
 	}
 	mustMatchBookings(t, s, "after the waitlist")
@@ -172,7 +181,7 @@ func TestWaitlistNeverGivesAPlaceTwice(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 5 {
-				if _, err := s.h.processWaitlist(s.app, s.now); err != nil {
+				if _, err := s.jobs.ProcessWaitlist(s.now); err != nil {
 					t.Errorf("waitlist: %v", err)
 				}
 			}
@@ -189,7 +198,7 @@ func TestWaitlistNeverGivesAPlaceTwice(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if _, err := s.h.processWaitlist(s.app, s.now); err != nil {
+	if _, err := s.jobs.ProcessWaitlist(s.now); err != nil {
 		t.Fatal(err)
 	}
 	if peak := peopleAt(t, s); peak > 40 {

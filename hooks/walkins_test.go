@@ -95,7 +95,7 @@ func TestWalkinQueue(t *testing.T) {
 		t.Errorf("%d parties still waiting", open)
 	}
 	s.now = s.now.Add(25 * time.Hour)
-	if res, err := s.h.processWaitlist(s.app, s.now); err != nil || res.Deleted != 3 {
+	if res, err := s.jobs.ProcessWaitlist(s.now); err != nil || res.Deleted != 3 {
 		t.Errorf("a day later: %+v (%v), want the 3 walk-ins deleted", res, err)
 	}
 }

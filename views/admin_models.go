@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"reserva/internal/booking"
 )
 
 // NavItem is one entry of the staff navigation.
@@ -68,7 +70,7 @@ type TodayBooking struct {
 	Phone     string
 	Notes     string
 	Internal  string
-	Status    string
+	Status    booking.Status
 }
 
 // CoversHour is the number of guests arriving in one hour.
@@ -100,14 +102,15 @@ type TodayData struct {
 
 // BookingFilter is the search form of the bookings list.
 type BookingFilter struct {
-	Q, From, To, Offering, Status string
-	Page                          int
+	Q, From, To, Offering string
+	Status                booking.Status
+	Page                  int
 }
 
 // Query is the filter as a query string, with page p.
 func (f BookingFilter) Query(p int) string {
 	v := url.Values{}
-	for k, val := range map[string]string{"q": f.Q, "from": f.From, "to": f.To, "offering": f.Offering, "status": f.Status} {
+	for k, val := range map[string]string{"q": f.Q, "from": f.From, "to": f.To, "offering": f.Offering, "status": string(f.Status)} {
 		if val != "" {
 			v.Set(k, val)
 		}
@@ -129,9 +132,10 @@ type Option struct {
 
 // BookingRow is one row of the bookings list.
 type BookingRow struct {
-	ID, Reference, Offering, Name, Email, Status string
-	Start                                        time.Time
-	Party                                        int
+	ID, Reference, Offering, Name, Email string
+	Status                               booking.Status
+	Start                                time.Time
+	Party                                int
 }
 
 // BookingsData is the view model of BookingsPage.

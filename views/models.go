@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"reserva/internal/booking"
 )
 
 // Page is what every page needs: the language, the venue, and the page's own title.
@@ -177,7 +179,7 @@ type Booking struct {
 	End       time.Time
 	Ambiguous bool
 	Party     int
-	Status    string
+	Status    booking.Status
 	Name      string
 	Email     string
 	Phone     string
@@ -186,7 +188,7 @@ type Booking struct {
 }
 
 // Active reports whether the booking still holds a place.
-func (b Booking) Active() bool { return b.Status == "confirmed" || b.Status == "checked_in" }
+func (b Booking) Active() bool { return b.Status.Active() }
 
 // ManageData is the view model of ManagePage.
 type ManageData struct {

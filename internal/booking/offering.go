@@ -125,6 +125,30 @@ func (o Offering) Window(d Date, loc *time.Location) (from, to time.Time) {
 	return dayStart.Add(-pad), end.Add(pad)
 }
 
+// CheckWindow returns the instant range [from, to) of the reservations that can change what
+// Check answers for start, slot kind: pass those with Start < to and End > from (and End not
+// before Start), and Check answers as it would with every reservation of Window. A writer that
+// checks one start under a lock reads a handful of rows instead of two days'. ok is false for
+// session kind (pass the session's reservations, whatever their times) and for a start that
+// is malformed or does not exist locally (Check refuses it without counting anything).
+func (o Offering) CheckWindow(start string, loc *time.Location) (from, to time.Time, ok bool) {
+	if o.Kind == KindSession {
+		return time.Time{}, time.Time{}, false
+	}
+	d, c, err := ParseStart(start)
+	if err != nil {
+		return time.Time{}, time.Time{}, false
+	}
+	at, exists, _ := Resolve(d, c, orUTC(loc)) // the instant gridStart books
+	if !exists {
+		return time.Time{}, time.Time{}, false
+	}
+	// Check counts the reservations within the slot's blocked span [at-before, end+after),
+	// each widened by the buffers too.
+	pad := o.before() + o.after()
+	return at.Add(-pad), at.Add(max(o.Duration, 0)).Add(pad), true
+}
+
 // step returns the wall-clock step between starts in whole minutes (0 if none).
 func (o Offering) step() Clock {
 	iv := o.Interval

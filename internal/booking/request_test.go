@@ -2,6 +2,8 @@ package booking
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -245,5 +247,52 @@ func TestCheckSessions(t *testing.T) {
 				t.Errorf("Check(dst).Ambiguous = false, want true")
 			}
 		})
+	}
+}
+
+// TestCheckWindowKeepsTheAnswer: for random offerings, reservations and starts (in a zone with
+// DST), Check with only the reservations of CheckWindow answers exactly as with all of them.
+func TestCheckWindowKeepsTheAnswer(t *testing.T) {
+	berlin := mustLoc(t, "Europe/Berlin")
+	rnd := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 3, 28, 0, 0, 0, 0, berlin) // the DST change of 29 March inside
+	for i := range 3000 {
+		o := Offering{Kind: KindSlot, Duration: time.Duration(30+rnd.IntN(8)*15) * time.Minute,
+			Interval: time.Duration(15+rnd.IntN(4)*15) * time.Minute, Capacity: 4 + rnd.IntN(12), Mode: ModePeople,
+			BufferBefore: time.Duration(rnd.IntN(4)*15) * time.Minute, BufferAfter: time.Duration(rnd.IntN(4)*15) * time.Minute}
+		cal := Calendar{}
+		for wd := range 7 {
+			cal.Hours = append(cal.Hours, Hours{Weekday: time.Weekday(wd), Open: Clock(rnd.IntN(4) * 60), Close: Clock(22*60 + rnd.IntN(5)*60)})
+		}
+		for range rnd.IntN(40) {
+			s := base.Add(time.Duration(rnd.IntN(4*24*4)) * 15 * time.Minute)
+			cal.Reservations = append(cal.Reservations, Reservation{ID: fmt.Sprint(rnd.IntN(1000)), Start: s,
+				End: s.Add(time.Duration(1+rnd.IntN(12)) * 15 * time.Minute), Party: 1 + rnd.IntN(4)})
+		}
+		start := base.Add(time.Duration(rnd.IntN(3*24*4)) * 15 * time.Minute).Format("2006-01-02T15:04")
+		r := Request{Start: start, Party: 1 + rnd.IntN(4)}
+		if rnd.IntN(4) == 0 && len(cal.Reservations) > 0 {
+			r.Ignore = cal.Reservations[0].ID
+		}
+		want, wantErr := o.Check(cal, r, base.Add(-time.Hour), berlin)
+		from, to, ok := o.CheckWindow(start, berlin)
+		if !ok {
+			if wantErr == nil {
+				t.Fatalf("case %d: no window for %s, which Check books", i, start)
+			}
+			continue
+		}
+		narrow := cal
+		narrow.Reservations = nil
+		for _, res := range cal.Reservations {
+			if res.Start.Before(to) && res.End.After(from) {
+				narrow.Reservations = append(narrow.Reservations, res)
+			}
+		}
+		got, gotErr := o.Check(narrow, r, base.Add(-time.Hour), berlin)
+		if got != want || !errors.Is(gotErr, wantErr) && gotErr != wantErr {
+			t.Fatalf("case %d (%s, party %d): with the window's %d of %d reservations Check = %+v, %v; with all %+v, %v",
+				i, start, r.Party, len(narrow.Reservations), len(cal.Reservations), got, gotErr, want, wantErr)
+		}
 	}
 }

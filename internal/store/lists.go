@@ -1,0 +1,110 @@
+package store
+
+import (
+	"strings"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+
+	"reserva/internal/booking"
+)
+
+// DayRow is a booking as the day's list shows it.
+type DayRow struct {
+	ID            string         `db:"id"`
+	Reference     string         `db:"reference"`
+	Start         types.DateTime `db:"start"`
+	End           types.DateTime `db:"end"`
+	Party         int            `db:"party"`
+	Name          string         `db:"name"`
+	Phone         string         `db:"phone"`
+	Notes         string         `db:"notes"`
+	InternalNotes string         `db:"internal_notes"`
+	Status        booking.Status `db:"status"`
+}
+
+// DayBookings lists an offering's bookings starting in [from, to) that are not cancelled, by
+// start. Plain rows, not records: the day's list is the desk's most viewed page.
+func DayBookings(app core.App, offering string, from, to time.Time) ([]DayRow, error) {
+	var out []DayRow
+	err := app.DB().NewQuery(`SELECT id, reference, start, "end", party, name, phone, notes, internal_notes, status FROM bookings
+		WHERE offering = {:o} AND start >= {:from} AND start < {:to} AND status != {:c} ORDER BY start, id`).
+		Bind(dbx.Params{"o": offering, "from": DBTime(from), "to": DBTime(to), "c": string(booking.StatusCancelled)}).All(&out)
+	return out, err
+}
+
+// Filter selects bookings for the staff's list and the export.
+type Filter struct {
+	Q        string         // part of the reference, name, e-mail or phone
+	From, To time.Time      // start in [From, To); zero: open
+	Offering string         // "" for all
+	Status   booking.Status // "" for all
+}
+
+func (f Filter) where() dbx.Expression {
+	exps := []dbx.Expression{dbx.NewExp("1=1")}
+	if f.Q != "" {
+		like := "%" + strings.NewReplacer("%", "", "_", "").Replace(f.Q) + "%"
+		exps = append(exps, dbx.NewExp("(reference LIKE {:q} OR name LIKE {:q} OR email LIKE {:q} OR phone LIKE {:q})", dbx.Params{"q": like}))
+	}
+	if !f.From.IsZero() {
+		exps = append(exps, dbx.NewExp("start >= {:from}", dbx.Params{"from": DBTime(f.From)}))
+	}
+	if !f.To.IsZero() {
+		exps = append(exps, dbx.NewExp("start < {:to}", dbx.Params{"to": DBTime(f.To)}))
+	}
+	if f.Offering != "" {
+		exps = append(exps, dbx.HashExp{"offering": f.Offering})
+	}
+	if f.Status != "" {
+		exps = append(exps, dbx.HashExp{"status": string(f.Status)})
+	}
+	return dbx.And(exps...)
+}
+
+// CountBookings counts the bookings f selects.
+func CountBookings(app core.App, f Filter) (int, error) {
+	var n int
+	err := app.DB().Select("count(*)").From(colBookings).Where(f.where()).Row(&n)
+	return n, err
+}
+
+// ListBookings returns one page of the bookings f selects, the latest start first.
+func ListBookings(app core.App, f Filter, offset, limit int) ([]*Booking, error) {
+	var out []*Booking
+	err := app.DB().Select("*").From(colBookings).Where(f.where()).OrderBy("start DESC").
+		Limit(int64(limit)).Offset(int64(offset)).All(&out)
+	return out, err
+}
+
+// ExportRow is a booking as the CSV export writes it.
+type ExportRow struct {
+	ID        string         `db:"id"`
+	Reference string         `db:"reference"`
+	Offering  string         `db:"offering"`
+	Start     types.DateTime `db:"start"`
+	End       types.DateTime `db:"end"`
+	Party     int            `db:"party"`
+	Status    booking.Status `db:"status"`
+	Name      string         `db:"name"`
+	Email     string         `db:"email"`
+	Phone     string         `db:"phone"`
+	Notes     string         `db:"notes"`
+	Source    Source         `db:"source"`
+	Created   types.DateTime `db:"created"`
+}
+
+// ExportPage returns up to limit of the bookings f selects, by (start, id), after the row
+// after (nil: from the first): pages that neither shift nor repeat while bookings are made.
+func ExportPage(app core.App, f Filter, after *ExportRow, limit int) ([]ExportRow, error) {
+	q := app.DB().Select("id", "reference", "offering", "start", "end", "party", "status", "name", "email", "phone", "notes", "source", "created").
+		From(colBookings).Where(f.where())
+	if after != nil {
+		q = q.AndWhere(dbx.NewExp("(start > {:s} OR (start = {:s} AND id > {:id}))", dbx.Params{"s": after.Start.String(), "id": after.ID}))
+	}
+	var rows []ExportRow
+	err := q.OrderBy("start", "id").Limit(int64(limit)).All(&rows)
+	return rows, err
+}
