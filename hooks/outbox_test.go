@@ -258,6 +258,39 @@ func TestDeliverSendsRetriesAndGivesUp(t *testing.T) {
 	}
 }
 
+// TestRetriesCarryOneLink: a mail whose link is made when it is sent (a change) carries the
+// same link through its failed attempts: one token for it, however many tries.
+func TestRetriesCarryOneLink(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	token := s.book(t, "2026-11-27T19:00", "2")
+	if _, err := s.jobs.Deliver(50); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.post(t, "/b/"+token+"/change", url.Values{"start": {"2026-11-27T20:00"}, "party": {"2"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("change = %d", res.status)
+	}
+	s.relay.setErr(errors.New("451 try later"))
+	for range 3 {
+		if st, _ := s.jobs.Deliver(50); st.Retried != 1 {
+			t.Fatalf("outage run = %+v, want one retry", st)
+		}
+		s.now = s.now.Add(time.Hour)
+	}
+	s.relay.setErr(nil)
+	if st, _ := s.jobs.Deliver(50); st.Sent != 1 {
+		t.Fatalf("recovery run = %+v", st)
+	}
+	b := s.bookingByToken(t, token)
+	if n := s.count(t, "booking_tokens", dbx.HashExp{"booking": b.ID}); n != 2 {
+		t.Errorf("%d tokens for the booking after four attempts of its change mail, want 2 (the page's and the mail's)", n)
+	}
+	sent := s.relay.messages()
+	if m := mailLink.FindStringSubmatch(sent[len(sent)-1].Text); m == nil || s.get(t, "/b/"+m[1]).status != http.StatusOK {
+		t.Errorf("the change mail's link does not open the booking: %v", m)
+	}
+}
+
 // TestDeliverAfterACrash: mail queued by a process that died before sending is sent by the
 // next one (new jobs, with a transport of their own, on the same database).
 func TestDeliverAfterACrash(t *testing.T) {

@@ -163,6 +163,10 @@ func (j *Jobs) renderBookingMail(m *store.Mail, now time.Time) (rendered, error)
 		if token, err = store.IssueBookingToken(app, b.ID, "mail:"+string(m.Kind)); err != nil {
 			return rendered{}, err
 		}
+		// Kept in the row until it is sent: a retry carries the same link, not another.
+		if err := store.KeepMailToken(app, m.ID, token); err != nil {
+			return rendered{}, err
+		}
 	}
 	if token != "" {
 		d.ManageURL = j.AbsURL("/b/" + token)

@@ -178,6 +178,19 @@ func SentMail(app core.App, m *Mail, relay, subject string, now time.Time) error
 	return nil
 }
 
+// KeepMailToken keeps token (sealed) in outbox row id: a link made for the mail when it was
+// first rendered, which its later attempts carry again instead of a new one each.
+func KeepMailToken(app core.App, id, token string) error {
+	sealed, err := sealSoft(mailTokenKey, token)
+	if err != nil {
+		return fmt.Errorf("outbox: seal the link of %s: %w", id, err)
+	}
+	if _, err := app.DB().Update(colOutbox, dbx.Params{"token": sealed, "updated": stamp()}, hashExp("id", id)).Execute(); err != nil {
+		return fmt.Errorf("outbox: keep the link of %s: %w", id, err)
+	}
+	return nil
+}
+
 // RetryMail records a failed attempt of m at now, to be tried again at next.
 func RetryMail(app core.App, m *Mail, cause string, next, now time.Time) error {
 	first := m.FirstAttempt.String()
