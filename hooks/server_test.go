@@ -3,6 +3,7 @@ package hooks
 import (
 	"context"
 	"io"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,12 +99,15 @@ func newServerWith(t testing.TB, limits Limits) *testServer {
 // fake relay that records what it is given, unless set replaces the transport.
 func newServerOpts(t testing.TB, set func(*options)) *testServer {
 	t.Helper()
-	app, err := tests.NewTestApp(t.TempDir())
+	tmpl, err := migratedTemplate()
+	if err != nil {
+		t.Fatalf("migrated database: %v", err)
+	}
+	app, err := tests.NewTestApp(tmpl) // a copy of it
 	if err != nil {
 		t.Fatalf("NewTestApp: %v", err)
 	}
 	t.Cleanup(app.Cleanup)
-	fastPasswordHashes(t, app)
 	s := &testServer{app: app, now: testNow, relay: &fakeRelay{}}
 	opts := &options{transport: s.relay, demo: true}
 	if set != nil {
@@ -140,19 +144,52 @@ func newServerOpts(t testing.TB, set func(*options)) *testServer {
 	return s
 }
 
+// template is a data directory with every migration applied and fast password hashes, made
+// once per test run: each test server starts from a copy of it. Under the race detector
+// running the migrations took 15 s per server, copying the files takes milliseconds.
+var template struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func migratedTemplate() (string, error) {
+	template.once.Do(func() {
+		template.dir, template.err = os.MkdirTemp("", "reserva-hooks-template-")
+		if template.err != nil {
+			return
+		}
+		app := core.NewBaseApp(core.BaseAppConfig{DataDir: template.dir})
+		defer app.ResetBootstrapState()
+		if template.err = app.Bootstrap(); template.err != nil {
+			return
+		}
+		if template.err = app.RunAllMigrations(); template.err != nil {
+			return
+		}
+		template.err = fastPasswordHashes(app)
+	})
+	return template.dir, template.err
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if template.dir != "" {
+		_ = os.RemoveAll(template.dir)
+	}
+	os.Exit(code)
+}
+
 // fastPasswordHashes sets the staff passwords' bcrypt cost to its minimum (4) in a test
 // database: under -race a cost-10 hash takes about a second, and the tests sign in hundreds of
 // times. Hashing and checking stay real; production keeps PocketBase's default cost (10).
-func fastPasswordHashes(t testing.TB, app core.App) {
-	t.Helper()
+func fastPasswordHashes(app core.App) error {
 	col, err := app.FindCollectionByNameOrId("staff")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	col.Fields.GetByName("password").(*core.PasswordField).Cost = bcrypt.MinCost
-	if err := app.Save(col); err != nil {
-		t.Fatal(err)
-	}
+	return app.Save(col)
 }
 
 // setVenue changes the venue's settings, as the settings page does (through the venue's
