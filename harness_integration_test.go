@@ -60,8 +60,14 @@ type instance struct {
 // env added to the test's environment, and waits until /healthz answers.
 func startReserva(t testing.TB, env []string, args ...string) *instance {
 	t.Helper()
+	return startReservaIn(t, "", env, args...)
+}
+
+// startReservaIn is startReserva on the data directory dir (a fresh one when empty).
+func startReservaIn(t testing.TB, dir string, env []string, args ...string) *instance {
+	t.Helper()
 	addr := realtest.FreeAddr(t)
-	inst := runReserva(t, "", env, append([]string{"serve", "--http", addr}, args...)...)
+	inst := runReserva(t, dir, env, append([]string{"serve", "--http", addr}, args...)...)
 	inst.URL = "http://" + addr
 	inst.WaitReady(t, func() error {
 		res, err := http.Get(inst.URL + "/healthz")

@@ -86,8 +86,9 @@ func main() {
 	jb := jobs.New(st, jobs.Config{BaseURL: baseURL, MailInterval: mailEvery, Backup: backups, Version: appVersion()})
 	jb.BindPocketBaseMail(app)
 	jb.BindBackupExclusions(app)
-	hooks.Register(app, hooks.Deps{Store: st, Jobs: jb, Limits: limits})
-	app.RootCmd.AddCommand(cli.Commands(app, cli.Deps{Store: st, Jobs: jb})...)
+	proxy := &hooks.Proxy{}
+	hooks.Register(app, hooks.Deps{Store: st, Jobs: jb, Limits: limits, Proxy: proxy})
+	app.RootCmd.AddCommand(cli.Commands(app, cli.Deps{Store: st, Jobs: jb, TrustProxy: proxy.Set})...)
 	app.RootCmd.AddCommand(
 		cmd.NewSuperuserCommand(app),
 		&cobra.Command{

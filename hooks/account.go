@@ -133,7 +133,7 @@ func (h *handlers) accountSigninPost(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	e.SetCookie(&http.Cookie{Name: accountCookie, Value: session, Path: "/account", HttpOnly: true, Secure: e.IsTLS(),
+	e.SetCookie(&http.Cookie{Name: accountCookie, Value: session, Path: "/account", HttpOnly: true, Secure: viaHTTPS(e.Request),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(accountSessionTTL / time.Second)})
 	return e.Redirect(http.StatusSeeOther, "/account")
 }
@@ -330,7 +330,7 @@ func (h *handlers) accountErase(e *core.RequestEvent) error {
 		d.Problem = views.M("account.erase_refused", len(blocking))
 		return render(e, http.StatusConflict, views.VisitorAccountPage(d))
 	}
-	e.SetCookie(&http.Cookie{Name: accountCookie, Value: "", Path: "/account", HttpOnly: true, Secure: e.IsTLS(), MaxAge: -1})
+	e.SetCookie(&http.Cookie{Name: accountCookie, Value: "", Path: "/account", HttpOnly: true, Secure: viaHTTPS(e.Request), MaxAge: -1})
 	return render(e, http.StatusOK, views.AccountErasedPage(views.AccountErasedData{Page: page(v, views.M("title.account"))}))
 }
 
@@ -376,6 +376,6 @@ func (h *handlers) accountLogout(e *core.RequestEvent) error {
 			return err
 		}
 	}
-	e.SetCookie(&http.Cookie{Name: accountCookie, Value: "", Path: "/account", HttpOnly: true, Secure: e.IsTLS(), MaxAge: -1})
+	e.SetCookie(&http.Cookie{Name: accountCookie, Value: "", Path: "/account", HttpOnly: true, Secure: viaHTTPS(e.Request), MaxAge: -1})
 	return e.Redirect(http.StatusSeeOther, "/account")
 }

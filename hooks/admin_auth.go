@@ -75,14 +75,14 @@ func (h *handlers) startSession(e *core.RequestEvent, staff *store.Staff, second
 		return err
 	}
 	e.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/admin", HttpOnly: true, Secure: e.IsTLS(),
+		Name: sessionCookie, Value: token, Path: "/admin", HttpOnly: true, Secure: viaHTTPS(e.Request),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(store.SessionAbsolute.Seconds()),
 	})
 	return nil
 }
 
 func clearSessionCookie(e *core.RequestEvent) {
-	e.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/admin", HttpOnly: true, Secure: e.IsTLS(),
+	e.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/admin", HttpOnly: true, Secure: viaHTTPS(e.Request),
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
@@ -188,14 +188,15 @@ func (h *handlers) access(app core.App) store.Access {
 	return a
 }
 
-// adminAllowList refuses /admin/ and /_/ to addresses outside the owner's allow-list.
+// adminAllowList refuses the staff dashboard (/admin/) and PocketBase's dashboard and API
+// (the superuser sign-in included) to addresses outside the owner's allow-list.
 func (h *handlers) adminAllowList() *hook.Handler[*core.RequestEvent] {
 	return &hook.Handler[*core.RequestEvent]{
 		Id:       "reservaAdminAllowList",
 		Priority: apis.DefaultRateLimitMiddlewarePriority - 3,
 		Func: func(e *core.RequestEvent) error {
 			p := e.Request.URL.Path
-			if !(strings.HasPrefix(p, "/admin") || strings.HasPrefix(p, "/_/") || p == "/_") {
+			if !(strings.HasPrefix(p, "/admin") || pocketBasePath(p)) {
 				return e.Next()
 			}
 			a := h.access(e.App)
@@ -315,6 +316,13 @@ func (h *handlers) adminPage(e *core.RequestEvent, title views.Msg) views.AdminP
 	}
 	if r >= store.RoleOwner.Rank() && h.jobs.BackupFailing() {
 		p.Banner = views.M("admin.banner.backup")
+	}
+	if c := h.jobs.Cert(); r >= store.RoleOwner.Rank() && c.Failing() {
+		at := c.RetryAt
+		if verr == nil {
+			at = at.In(v.Loc)
+		}
+		p.Banner = views.M("admin.banner.certificate", c.Error, p.L.Time(at))
 	}
 	switch e.Request.URL.Query().Get("done") {
 	case "":

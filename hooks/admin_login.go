@@ -31,8 +31,10 @@ func (h *handlers) loginPage(e *core.RequestEvent) error {
 	}))
 }
 
-// login checks the password, with a back-off per account and per address, and starts a
-// session; with 2FA on, the session still needs the second factor.
+// login checks the password, with a back-off per account at each address and per address, and
+// starts a session; with 2FA on, the session still needs the second factor. The account's
+// back-off is counted per address (signinKey): a stranger guessing the owner's password slows
+// down only himself, and cannot keep the owner out from the venue's own network.
 func (h *handlers) login(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
@@ -41,7 +43,7 @@ func (h *handlers) login(e *core.RequestEvent) error {
 	email := strings.ToLower(strings.TrimSpace(e.Request.PostForm.Get("email")))
 	password := e.Request.PostForm.Get("password")
 	next := safeNext(e.Request.PostForm.Get("next"))
-	acctKey, ipKey := "acct:"+email, "ip:"+e.RealIP()
+	acctKey, ipKey := signinKey(email, e), "ip:"+e.RealIP()
 	fail := func(status int, msg views.Msg) error {
 		return render(e, status, views.LoginPage(views.LoginData{
 			AdminPage: h.adminPage(e, views.M("admin.login.title")), Email: email, Next: next, Error: msg}))
@@ -92,6 +94,11 @@ func (h *handlers) login(e *core.RequestEvent) error {
 	return e.Redirect(http.StatusSeeOther, next)
 }
 
+// signinKey is the back-off key of an account's failures from e's address.
+func signinKey(email string, e *core.RequestEvent) string {
+	return "acct:" + email + "|" + e.RealIP()
+}
+
 // safeNext keeps only a local /admin path to return to after sign-in (no open redirect).
 func safeNext(next string) string {
 	if strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
@@ -131,7 +138,7 @@ func (h *handlers) twoFactor(e *core.RequestEvent) error {
 	if !staff.HasTOTP() || sess.SecondFactor {
 		return e.Redirect(http.StatusSeeOther, "/admin/") // nothing to check (as the page)
 	}
-	key := "acct:" + staff.Email()
+	key := signinKey(staff.Email(), e)
 	if wait := h.signins.wait(key, backoffFreeAccount, now); wait > 0 {
 		return render(e, http.StatusTooManyRequests, views.TwoFactorPage(views.TwoFactorData{
 			AdminPage: h.adminPage(e, views.M("admin.2fa.title")), Error: views.M("admin.login.wait", int(math.Ceil(wait.Seconds())))}))

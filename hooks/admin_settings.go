@@ -54,6 +54,7 @@ func (h *handlers) renderSettings(e *core.RequestEvent, status int, d views.Sett
 		d.Allow, d.Require2FA = strings.Join(a.Allow, "\n"), a.Require2FA
 	}
 	d.YourIP = e.RealIP()
+	d.Proxy, d.ProxyHeader = h.proxy.String(), h.proxy.Header
 	return render(e, status, views.SettingsPage(d))
 }
 

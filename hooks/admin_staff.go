@@ -2,7 +2,9 @@ package hooks
 
 import (
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,11 +65,26 @@ func (h *handlers) changePassword(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	staff := staffOf(e)
+	staff, now := staffOf(e), h.now()
 	f := e.Request.PostForm
 	errs := map[string]views.Msg{}
+	// The current password is guessable here by whoever holds the session: failures count
+	// towards a back-off of the account (as sign-ins do) and are audited.
+	key := "password:" + staff.Id
+	if wait := h.signins.wait(key, backoffFreeAccount, now); wait > 0 {
+		_ = h.staffAudit(e.App, e, "security.password_check_backoff", "staff/"+staff.Id, "")
+		secs := int(math.Ceil(wait.Seconds()))
+		e.Response.Header().Set("Retry-After", strconv.Itoa(secs))
+		return h.renderAccount(e, http.StatusTooManyRequests, map[string]views.Msg{"current": views.M("admin.login.wait", secs)})
+	}
 	if !staff.ValidatePassword(f.Get("current")) {
+		h.signins.fail(key, now)
+		if err := h.staffAudit(e.App, e, "security.password_check_failed", "staff/"+staff.Id, ""); err != nil {
+			return err
+		}
 		errs["current"] = views.M("admin.password.wrong")
+	} else {
+		h.signins.reset(key)
 	}
 	if p := h.passwordProblem(e.App, f.Get("password"), staff.Email(), staff.Name()); !p.IsZero() {
 		errs["password"] = p

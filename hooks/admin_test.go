@@ -314,7 +314,7 @@ func TestSecondFactorCodesWorkOnceUnderConcurrency(t *testing.T) {
 		if counts[http.StatusSeeOther] != 1 || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != n-1 {
 			t.Errorf("code %q raced by %d sessions: %v, want one 303 and %d refusals", code, n, counts, n-1)
 		}
-		s.h.signins.reset("acct:" + owner.Email()) // start the next round without the back-off
+		s.h.signins.reset("acct:" + owner.Email() + "|192.0.2.1") // start the next round without the back-off
 	}
 }
 

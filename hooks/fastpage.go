@@ -57,7 +57,7 @@ func (h *handlers) serveFast(app core.App, w http.ResponseWriter, r *http.Reques
 		hdr[k] = v
 	}
 	hdr.Set("X-Request-Id", newRequestID())
-	if r.TLS != nil {
+	if viaHTTPS(r) {
 		hdr.Set("Strict-Transport-Security", hstsValue)
 	}
 	w.WriteHeader(http.StatusOK)

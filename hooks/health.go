@@ -2,9 +2,12 @@ package hooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -13,8 +16,10 @@ import (
 	"reserva/internal/store"
 )
 
-// healthz reports whether the process can read its database, for uptime monitors:
-// 200 {"status":"ok","database":"ok"} or 503 with "error".
+// healthz reports whether the process can read its database and write its data directory,
+// for uptime monitors: 200 {"status":"ok","database":"ok","disk":"ok"} or 503 with "error" and
+// the failing part ("disk": "full" when the disk has no room left, so bookings cannot be
+// written).
 func (h *handlers) healthz(e *core.RequestEvent) error {
 	ctx, cancel := context.WithTimeout(e.Request.Context(), 2*time.Second)
 	defer cancel()
@@ -24,7 +29,38 @@ func (h *handlers) healthz(e *core.RequestEvent) error {
 		e.App.Logger().Error("healthz: database check failed", "error", fmt.Sprint(dbErr))
 		return e.JSON(http.StatusServiceUnavailable, map[string]any{"status": "error", "database": "error"})
 	}
-	return e.JSON(http.StatusOK, map[string]any{"status": "ok", "database": "ok", "backup": h.backupHealth(e.App)})
+	if diskErr := writeProbe(e.App.DataDir()); diskErr != nil {
+		disk := "error"
+		if errors.Is(diskErr, syscall.ENOSPC) || errors.Is(diskErr, syscall.EDQUOT) {
+			disk = "full"
+		}
+		e.App.Logger().Error("healthz: the data directory cannot be written", "error", diskErr.Error())
+		return e.JSON(http.StatusServiceUnavailable, map[string]any{"status": "error", "database": "ok", "disk": disk})
+	}
+	out := map[string]any{"status": "ok", "database": "ok", "disk": "ok", "backup": h.backupHealth(e.App)}
+	if c := h.jobs.Cert(); c.Failing() {
+		out["certificate"] = map[string]any{"state": "failing", "error": c.Error,
+			"since": c.Since.UTC().Format(time.RFC3339), "retry_at": c.RetryAt.UTC().Format(time.RFC3339)}
+	}
+	return e.JSON(http.StatusOK, out)
+}
+
+// writeProbe writes, syncs and removes a small file in dir: it fails as SQLite's next write
+// would when the disk is full or read-only.
+func writeProbe(dir string) error {
+	f, err := os.CreateTemp(dir, ".healthz-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(make([]byte, 4096))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // backupHealth says how the backups stand: "off", or the age of the last good backup and

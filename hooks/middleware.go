@@ -9,11 +9,13 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
 
+	"reserva/internal/store"
 	"reserva/static"
 )
 
@@ -45,20 +47,26 @@ func reqID(e *core.RequestEvent) string {
 	return id
 }
 
-// tokenRoutes are the first path segments followed by a secret token.
-var tokenRoutes = map[string]bool{"b": true}
-
 // loggedQueryKeys are the query parameters that may reach the request log; any other value is
 // replaced, since a crafted link could carry an e-mail address or a token in its query.
 var loggedQueryKeys = map[string]bool{"date": true, "party": true, "offering": true, "m": true}
 
-// redactURL returns u with every token path segment and every unexpected query value replaced.
-func redactURL(u *url.URL) *url.URL {
+// redactURL returns u with every secret path segment and every unexpected query value
+// replaced. The secret segments are read off the route table: u's matched route (pattern,
+// such as "GET /b/{token}/change") marks each {token} path value; a segment shaped like one of
+// Reserva's tokens is replaced wherever it appears (a Referer, an unknown path), so a new
+// token route cannot be missed.
+func redactURL(u *url.URL, pattern string) *url.URL {
 	out := *u
 	segs := strings.Split(u.Path, "/")
-	for i := 1; i+1 < len(segs); i++ {
-		if tokenRoutes[segs[i]] && segs[i+1] != "" {
-			segs[i+1] = "{token}"
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		pattern = path
+	}
+	psegs := strings.Split(pattern, "/")
+	for i := 1; i < len(segs); i++ {
+		byRoute := i < len(psegs) && psegs[i] == "{token}" && segs[i] != ""
+		if byRoute || store.WellFormedToken(segs[i]) {
+			segs[i] = "{token}"
 		}
 	}
 	out.Path = strings.Join(segs, "/")
@@ -88,11 +96,11 @@ func redactLog() *hook.Handler[*core.RequestEvent] {
 		Priority: apis.DefaultActivityLoggerMiddlewarePriority + 2,
 		Func: func(e *core.RequestEvent) error {
 			err := e.Next()
-			e.Request.URL = redactURL(e.Request.URL)
+			e.Request.URL = redactURL(e.Request.URL, e.Request.Pattern)
 			e.Request.RequestURI = e.Request.URL.RequestURI()
 			if ref := e.Request.Header.Get("Referer"); ref != "" {
 				if u, perr := url.Parse(ref); perr == nil {
-					e.Request.Header.Set("Referer", redactURL(u).String())
+					e.Request.Header.Set("Referer", redactURL(u, "").String())
 				} else {
 					e.Request.Header.Del("Referer")
 				}
@@ -167,6 +175,13 @@ func staticFiles() func(*core.RequestEvent) error {
 	}
 }
 
+// pocketBasePath reports whether p is PocketBase's dashboard or API: everything under /_/ and
+// /api/ but Reserva's own API and the health check.
+func pocketBasePath(p string) bool {
+	return (strings.HasPrefix(p, "/_/") || p == "/_" || strings.HasPrefix(p, "/api/")) &&
+		!strings.HasPrefix(p, "/api/reserva/") && p != "/api/health"
+}
+
 // superuserNets keeps PocketBase's dashboard and API away from every network but the allowed
 // ones (when a list is set): a stranger cannot even reach the superuser sign-in.
 func superuserNets(nets []netip.Prefix) *hook.Handler[*core.RequestEvent] {
@@ -174,12 +189,74 @@ func superuserNets(nets []netip.Prefix) *hook.Handler[*core.RequestEvent] {
 		Id:       "reservaSuperuserNets",
 		Priority: apis.DefaultRateLimitMiddlewarePriority - 5,
 		Func: func(e *core.RequestEvent) error {
-			p := e.Request.URL.Path
-			pbPath := (strings.HasPrefix(p, "/_/") || p == "/_" || strings.HasPrefix(p, "/api/")) &&
-				!strings.HasPrefix(p, "/api/reserva/") && p != "/api/health"
-			if len(nets) > 0 && pbPath && !containsIP(nets, e.RealIP()) {
+			if len(nets) > 0 && pocketBasePath(e.Request.URL.Path) && !containsIP(nets, e.RealIP()) {
 				return apis.NewForbiddenError("This address may not reach the administration.", nil)
 			}
+			return e.Next()
+		},
+	}
+}
+
+// superuserAuthLimit counts every post to the superusers' auth API (password, one-time codes,
+// password reset, OAuth2) against the staff sign-in allowance per address: PocketBase has no
+// limit of its own unless configured, so a password could be guessed at full speed.
+func (h *handlers) superuserAuthLimit() *hook.Handler[*core.RequestEvent] {
+	limit := h.rateLimit(h.signinRate)
+	return &hook.Handler[*core.RequestEvent]{
+		Id: "reservaSuperuserAuthLimit",
+		Func: func(e *core.RequestEvent) error {
+			if e.Request.Method == http.MethodGet || !superusersPath(e.App, e.Request.URL.Path) {
+				return e.Next()
+			}
+			return limit.Func(e)
+		},
+	}
+}
+
+// superusersPath reports whether p is under PocketBase's API of the superusers collection (by
+// name or by id).
+func superusersPath(app core.App, p string) bool {
+	rest, ok := strings.CutPrefix(p, "/api/collections/")
+	if !ok {
+		return false
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return name == core.CollectionNameSuperusers || name == store.SuperusersCollectionID(app)
+}
+
+// realtimePerIP caps the open realtime connections of one address.
+const realtimePerIP = 4
+
+// realtimeGate closes PocketBase's realtime API (Reserva uses none) to everyone but signed-in
+// superusers, and caps their open connections per address: anonymous clients could hold
+// thousands of event streams open and stall the site.
+func realtimeGate() *hook.Handler[*core.RequestEvent] {
+	var mu sync.Mutex
+	open := map[string]int{}
+	return &hook.Handler[*core.RequestEvent]{
+		Id: "reservaRealtimeGate",
+		Func: func(e *core.RequestEvent) error {
+			if e.Request.URL.Path != "/api/realtime" {
+				return e.Next()
+			}
+			if !e.HasSuperuserAuth() {
+				return apis.NewForbiddenError("The realtime API is open to superusers only.", nil)
+			}
+			ip := e.RealIP()
+			mu.Lock()
+			if open[ip] >= realtimePerIP {
+				mu.Unlock()
+				return apis.NewTooManyRequestsError("Too many realtime connections from this address.", nil)
+			}
+			open[ip]++
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				if open[ip]--; open[ip] <= 0 {
+					delete(open, ip)
+				}
+				mu.Unlock()
+			}()
 			return e.Next()
 		},
 	}
@@ -200,16 +277,23 @@ func closedAuthCollections() *hook.Handler[*core.RequestEvent] {
 	}
 }
 
-// hsts tells browsers to use HTTPS only for this site (two years). Sent on HTTPS responses only.
+// hstsValue tells browsers to use HTTPS only for this site (two years).
 const hstsValue = "max-age=63072000"
 
-func hsts() *hook.Handler[*core.RequestEvent] {
+// baseHeaders replaces PocketBase's security headers on every response (its dashboard and API
+// included): the same, without X-XSS-Protection, whose filter is gone from browsers and could
+// be abused where it remained (OWASP: send 0 or nothing); HSTS on HTTPS responses.
+func baseHeaders() *hook.Handler[*core.RequestEvent] {
 	return &hook.Handler[*core.RequestEvent]{
-		Id:       "reservaHSTS",
+		Id:       "reservaBaseHeaders",
 		Priority: apis.DefaultSecurityHeadersMiddlewarePriority,
 		Func: func(e *core.RequestEvent) error {
-			if e.IsTLS() {
-				e.Response.Header().Set("Strict-Transport-Security", hstsValue)
+			h := e.Response.Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "SAMEORIGIN")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			if viaHTTPS(e.Request) {
+				h.Set("Strict-Transport-Security", hstsValue)
 			}
 			return e.Next()
 		},

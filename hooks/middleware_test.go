@@ -29,7 +29,7 @@ func TestRedactURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := redactURL(u).String(); got != tt.want {
+		if got := redactURL(u, "").String(); got != tt.want {
 			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

@@ -26,6 +26,9 @@ type Deps struct {
 	Limits Limits
 	// Now is the clock; nil means time.Now. Tests pass a fixed clock.
 	Now func() time.Time
+	// Proxy is the trusted reverse proxy, if any; serve fills it in from its flags before the
+	// server starts.
+	Proxy *Proxy
 }
 
 // handlers serve Reserva's routes. They hold their dependencies and the state of the HTTP
@@ -36,6 +39,7 @@ type handlers struct {
 	jobs   *jobs.Jobs
 	now    func() time.Time
 	limits Limits
+	proxy  *Proxy
 	stamps *stamper
 	// Per-IP allowances of form posts, of availability pages and of staff sign-ins.
 	posts, pages, signinRate *limiter
@@ -49,10 +53,13 @@ func Register(app core.App, d Deps) { register(app, d) }
 
 // register is Register, returning the handlers for tests.
 func register(app core.App, d Deps) *handlers {
-	h := &handlers{st: d.Store, jobs: d.Jobs, now: d.Now, limits: d.Limits, stamps: newStamper(),
+	h := &handlers{st: d.Store, jobs: d.Jobs, now: d.Now, limits: d.Limits, proxy: d.Proxy, stamps: newStamper(),
 		posts: newLimiter(d.Limits.Booking), pages: newLimiter(d.Limits.Pages), signinRate: newLimiter(d.Limits.Signin)}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.proxy == nil {
+		h.proxy = &Proxy{}
 	}
 	h.cache.version = d.Store.Version
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
@@ -61,9 +68,19 @@ func register(app core.App, d Deps) *handlers {
 			return err
 		}
 		if se.Server != nil && se.Server.Handler != nil { // not when a test only lists the routes
-			se.Server.Handler = h.fastPages(se.App, se.Server.Handler)
+			// Outermost: the client's address is settled before anything reads it.
+			se.Server.Handler = h.proxy.trust(h.fastPages(se.App, se.Server.Handler))
 		}
 		return nil
+	})
+	// The client's address comes from --trusted-proxy only (see Proxy), never from PocketBase's
+	// stored setting, which would believe the header from any peer.
+	app.OnSettingsUpdateRequest().BindFunc(func(e *core.SettingsUpdateRequestEvent) error {
+		if len(e.NewSettings.TrustedProxy.Headers) > 0 {
+			return apis.NewBadRequestError("Reserva takes the client's address from a reverse proxy only when started with "+
+				"`reserva serve --trusted-proxy ADDRESSES`; leave the trusted proxy headers empty here.", nil)
+		}
+		return e.Next()
 	})
 	return h
 }
@@ -74,12 +91,13 @@ const formBodyLimit = 16 << 10
 
 // routes is Reserva's route table: every route, and the middlewares of each group.
 func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
-	// Every request: an id for the audit log, token-free request logs, HTML error pages, HSTS
-	// under TLS. PocketBase's CORS (open to every origin by default) is removed: only the
-	// availability API below opens it.
-	r.Bind(requestID(), redactLog(), h.htmlErrors(), hsts(), superuserNets(h.limits.SuperuserNets), closedAuthCollections(),
-		h.adminAllowList())
-	r.Unbind(apis.DefaultCorsMiddlewareId)
+	// Every request: an id for the audit log, token-free request logs, HTML error pages, the
+	// base security headers (HSTS under TLS). PocketBase's CORS (open to every origin by
+	// default) is removed: only the availability API below opens it; its security headers are
+	// replaced.
+	r.Bind(requestID(), redactLog(), h.htmlErrors(), baseHeaders(), superuserNets(h.limits.SuperuserNets), closedAuthCollections(),
+		h.adminAllowList(), h.superuserAuthLimit(), realtimeGate())
+	r.Unbind(apis.DefaultCorsMiddlewareId, apis.DefaultSecurityHeadersMiddlewareId)
 
 	// Visitor pages. Successful page views are not written to the request log (errors are).
 	pages := r.Group("")
@@ -174,7 +192,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	desk.POST("/bookings/{id}/confirm", h.setStatus(booking.StatusConfirmed))
 	desk.POST("/bookings/{id}/cancel", h.staffCancel)
 	desk.GET("/account", h.accountPage)
-	desk.POST("/account/password", h.changePassword)
+	desk.POST("/account/password", h.changePassword).Bind(signinLimit)
 	desk.POST("/account/recovery", h.newRecoveryCodesAction)
 	desk.POST("/sessions/{id}/revoke", h.revokeOwnSession)
 

@@ -3,10 +3,10 @@ package hooks
 import (
 	"context"
 	"io"
-	"os"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -49,6 +49,7 @@ type options struct {
 	backup    jobs.BackupConfig
 	demo      bool // the demo venue (default true)
 	guests    bool // its made-up guests
+	proxy     *Proxy
 }
 
 // fakeRelay is a mail transport that records messages, or fails with err while err is set.
@@ -124,7 +125,7 @@ func newServerOpts(t testing.TB, set func(*options)) *testServer {
 			t.Fatalf("demo: %v", err)
 		}
 	}
-	s.h = register(app, Deps{Store: s.st, Jobs: s.jobs, Limits: opts.limits, Now: clock})
+	s.h = register(app, Deps{Store: s.st, Jobs: s.jobs, Limits: opts.limits, Now: clock, Proxy: opts.proxy})
 	r, err := apis.NewRouter(app)
 	if err != nil {
 		t.Fatalf("NewRouter: %v", err)

@@ -327,6 +327,8 @@ type SettingsData struct {
 	Require2FA   bool
 	AccessErrors map[string]Msg
 	YourIP       string
+	// Proxy is the trusted reverse proxy's addresses and ProxyHeader its header; empty: none.
+	Proxy, ProxyHeader string
 }
 
 // OutboxRow is one outbox message for staff (no body).

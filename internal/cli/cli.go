@@ -15,6 +15,10 @@ import (
 type Deps struct {
 	Store *store.Store
 	Jobs  *jobs.Jobs
+	// TrustProxy tells the HTTP layer serve's --trusted-proxy and --trusted-proxy-header (the
+	// proxy's addresses, comma-separated, and the header of the client's address); it refuses
+	// a header without addresses.
+	TrustProxy func(nets, header string) error
 }
 
 // Commands are Reserva's commands on app, to add to PocketBase's root command (its own, such

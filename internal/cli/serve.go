@@ -55,6 +55,7 @@ func newServeCommand(app core.App, d Deps) *cobra.Command {
 		challenge                   string
 		tls13Only                   bool
 		trustedProxies              []string
+		proxyHeader                 string
 		demo, demoGuests            bool
 	)
 	c := &cobra.Command{
@@ -80,10 +81,19 @@ func newServeCommand(app core.App, d Deps) *cobra.Command {
 			if err := d.Jobs.PreMigrationBackup(app); err != nil {
 				return err
 			}
-			if len(trustedProxies) > 0 {
-				if err := store.SetTrustedProxyHeaders(app, trustedProxies); err != nil {
-					return fmt.Errorf("serve: save trusted proxy headers: %w", err)
+			if d.TrustProxy != nil {
+				if err := d.TrustProxy(strings.Join(trustedProxies, ","), proxyHeader); err != nil {
+					return fmt.Errorf("serve: %w", err)
 				}
+			}
+			// The proxy follows the command line on every start: a header PocketBase stored in
+			// its settings (as earlier versions did for --trusted-proxy-header) would be believed
+			// from any peer, and stay on after the flag is gone.
+			if dropped, err := store.ClearTrustedProxyHeaders(app); err != nil {
+				return fmt.Errorf("serve: clear stored trusted proxy headers: %w", err)
+			} else if len(dropped) > 0 {
+				app.Logger().Warn("serve: the stored trusted proxy headers are no longer used; the proxy is set by --trusted-proxy on every start",
+					"dropped", strings.Join(dropped, ","))
 			}
 			d.Jobs.SetBaseURL(cfg.publicURL())
 			app.OnServe().BindFunc(func(se *core.ServeEvent) error {
@@ -95,10 +105,13 @@ func newServeCommand(app core.App, d Deps) *cobra.Command {
 						return err
 					}
 				}
+				if err := store.NameApp(se.App); err != nil {
+					return err
+				}
 				if se.InstallerFunc != nil {
 					se.InstallerFunc = firstRunHint
 				}
-				cfg.configureServer(se)
+				cfg.configureServer(se, d.Jobs)
 				if err := se.Next(); err != nil {
 					return err
 				}
@@ -136,8 +149,10 @@ func newServeCommand(app core.App, d Deps) *cobra.Command {
 	c.Flags().StringVar(&acmeCAs, "acme-ca-roots", "", "PEM file of CA roots to trust for a private ACME server")
 	c.Flags().StringVar(&challenge, "acme-challenge", challengeAuto, "ACME challenges to answer: auto, tls-alpn-01 or http-01")
 	c.Flags().BoolVar(&tls13Only, "tls13-only", false, "accept TLS 1.3 only (default: TLS 1.2 and 1.3, AEAD suites only)")
-	c.Flags().StringSliceVar(&trustedProxies, "trusted-proxy-header", nil,
-		"header carrying the client IP when behind a reverse proxy (e.g. X-Forwarded-For); only set it behind a proxy you run")
+	c.Flags().StringSliceVar(&trustedProxies, "trusted-proxy", nil,
+		"addresses or networks of the reverse proxy in front of Reserva (e.g. 127.0.0.1); only they may tell the client's address and scheme")
+	c.Flags().StringVar(&proxyHeader, "trusted-proxy-header", "",
+		"with --trusted-proxy: the header carrying the client's address (default X-Forwarded-For)")
 	return c
 }
 
@@ -219,8 +234,9 @@ var aeadSuites = []uint16{
 }
 
 // configureServer applies Reserva's server settings inside OnServe: timeouts against slow
-// clients, and under TLS the certificate manager and a strict TLS configuration.
-func (c *serveConfig) configureServer(se *core.ServeEvent) {
+// clients, and under TLS the certificate manager (behind the ACME back-off, see certGate) and a
+// strict TLS configuration.
+func (c *serveConfig) configureServer(se *core.ServeEvent, j *jobs.Jobs) {
 	srv := se.Server
 	srv.ReadHeaderTimeout = 10 * time.Second
 	srv.ReadTimeout = 30 * time.Second
@@ -247,6 +263,7 @@ func (c *serveConfig) configureServer(se *core.ServeEvent) {
 		m.Client = client
 	}
 	tc := srv.TLSConfig
+	tc.GetCertificate = newCertGate(m, c.domains, j, se.App.Logger()).GetCertificate
 	tc.MinVersion = tls.VersionTLS12
 	tc.CipherSuites = aeadSuites
 	if c.tls13Only {

@@ -45,6 +45,7 @@ type Jobs struct {
 
 	mu      sync.Mutex
 	baseURL string
+	cert    CertState
 	// purgePause is the breath between two batches of the purge (longer from the command line).
 	purgePause time.Duration
 }

@@ -16,6 +16,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -170,8 +172,16 @@ func (s *Store) bind() {
 		app.OnRecordAfterDeleteSuccess(availabilityCollections...).BindFunc(bump)
 		app.OnRecordAfterUpdateSuccess(freeingCollections...).BindFunc(wake)
 		app.OnRecordAfterDeleteSuccess(colBookings, colClosures).BindFunc(wake)
+		named := func(e *core.RecordEvent) error {
+			if err := nameApp(e.App, e.Record.GetString("name")); err != nil {
+				return err
+			}
+			return e.Next()
+		}
 		app.OnRecordAfterCreateSuccess(colVenue).BindFunc(drop)
 		app.OnRecordAfterUpdateSuccess(colVenue).BindFunc(drop)
+		app.OnRecordAfterCreateSuccess(colVenue).BindFunc(named)
+		app.OnRecordAfterUpdateSuccess(colVenue).BindFunc(named)
 		app.OnRecordAfterDeleteSuccess(colVenue).BindFunc(drop)
 		dropRules := func(e *core.RecordEvent) error {
 			s.dropRules()
@@ -189,6 +199,43 @@ func (s *Store) bind() {
 	})
 }
 
+// NameApp gives PocketBase the venue's name as its application name, which its own mails to
+// superusers (sign-in codes, alerts, password resets) carry instead of "Acme". Serve calls it
+// at start; saving the venue keeps it.
+func NameApp(app core.App) error {
+	v, err := LoadVenue(app)
+	if errors.Is(err, ErrNoVenue) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return nameApp(app, v.Name)
+}
+
+func nameApp(app core.App, name string) error {
+	name = strings.TrimSpace(name)
+	s := app.Settings()
+	if name == "" || s.Meta.AppName == name {
+		return nil
+	}
+	s.Meta.AppName = name
+	if err := app.Save(s); err != nil {
+		return fmt.Errorf("store: name the application: %w", err)
+	}
+	return nil
+}
+
+// SuperusersCollectionID is the id of PocketBase's superusers collection (its API answers to
+// the id as to the name); "" if it cannot be read.
+func SuperusersCollectionID(app core.App) string {
+	col, err := app.FindCachedCollectionByNameOrId(core.CollectionNameSuperusers)
+	if err != nil {
+		return ""
+	}
+	return col.Id
+}
+
 // Ping reads from the database within ctx (the health check).
 func Ping(ctx context.Context, app core.App) error {
 	var one int
@@ -201,12 +248,17 @@ func Ping(ctx context.Context, app core.App) error {
 	return nil
 }
 
-// SetTrustedProxyHeaders makes PocketBase read the client's address from headers (behind a
-// reverse proxy) and saves its settings.
-func SetTrustedProxyHeaders(app core.App, headers []string) error {
+// ClearTrustedProxyHeaders empties PocketBase's stored trusted proxy headers (PocketBase would
+// believe them from any peer; Reserva's own proxy setting is per start) and returns the headers
+// it dropped.
+func ClearTrustedProxyHeaders(app core.App) ([]string, error) {
 	s := app.Settings()
-	s.TrustedProxy.Headers = headers
-	return app.Save(s)
+	dropped := s.TrustedProxy.Headers
+	if len(dropped) == 0 {
+		return nil, nil
+	}
+	s.TrustedProxy.Headers = nil
+	return dropped, app.Save(s)
 }
 
 // Validate runs PocketBase's own validation of the stored row id of collection (its fields'
