@@ -27,7 +27,7 @@ func TestTrustedProxyFollowsTheCommandLine(t *testing.T) {
 	s := app.Settings()
 	s.TrustedProxy.Headers = []string{"X-Forwarded-For"}
 	must(t, app.Save(s))
-	must(t, app.ResetBootstrapState())
+	must(t, app.ClearBootstrap())
 
 	env := []string{"RESERVA_SUPERUSER_IPS=203.0.113.7"}
 	get := func(base, xff string) int {

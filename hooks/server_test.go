@@ -161,7 +161,7 @@ func migratedTemplate() (string, error) {
 			return
 		}
 		app := core.NewBaseApp(core.BaseAppConfig{DataDir: template.dir})
-		defer app.ResetBootstrapState()
+		defer app.ClearBootstrap()
 		if template.err = app.Bootstrap(); template.err != nil {
 			return
 		}
