@@ -141,17 +141,32 @@ func deleteOrphanCustomers(tx core.App, ids, emails []string) (int64, error) {
 }
 
 // Checkpoint copies the WAL into the database file and truncates it, so that the bytes an
-// erasure overwrote (secure_delete) do not live on in old WAL frames. A reader holding an old
-// snapshot can keep the checkpoint from completing; the next erasure, purge or PocketBase's
-// own checkpoints finish it.
+// erasure overwrote (secure_delete) do not live on in old WAL frames. A checkpoint cannot
+// finish while another one runs (the booking writer's passive checkpoints) or while a reader
+// holds an older snapshot; SQLite then answers busy, and Checkpoint tries again until
+// checkpointWithin has passed. It returns an error when the log could still not be truncated;
+// the next erasure, purge or PocketBase's own checkpoints finish it then.
 func Checkpoint(app core.App) error {
-	var busy, logFrames, done int
-	err := app.DB().NewQuery("PRAGMA wal_checkpoint(TRUNCATE)").Row(&busy, &logFrames, &done)
-	if err != nil && !strings.Contains(err.Error(), "no rows") {
-		return fmt.Errorf("checkpoint: %w", err)
+	deadline := time.Now().Add(checkpointWithin)
+	for {
+		var busy, logFrames, done int
+		err := app.DB().NewQuery("PRAGMA wal_checkpoint(TRUNCATE)").Row(&busy, &logFrames, &done)
+		if err != nil && !strings.Contains(err.Error(), "no rows") {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("checkpoint: the write-ahead log is still in use after %s (%d of %d frames copied)", checkpointWithin, done, logFrames)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return nil
 }
+
+// checkpointWithin is how long Checkpoint keeps trying while readers or another checkpoint
+// hold the log.
+const checkpointWithin = 5 * time.Second
 
 // HasPersonalData reports whether Reserva keeps anything about email (lower case).
 func HasPersonalData(app core.App, email string) (bool, error) {
