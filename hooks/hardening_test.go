@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -401,6 +402,44 @@ func TestNoXSSProtectionHeader(t *testing.T) {
 		}
 		if res.header.Get("X-Content-Type-Options") != "nosniff" || res.header.Get("X-Frame-Options") == "" {
 			t.Errorf("GET %s lacks nosniff or X-Frame-Options: %v", path, res.header)
+		}
+	}
+}
+
+// TestSearchWildcardsMatchThemselves searches the bookings and the audit log for text holding
+// % and _: each matches only rows that hold those characters, never every row.
+func TestSearchWildcardsMatchThemselves(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ada := s.bookingByToken(t, s.book(t, "2026-11-24T19:00", "2"))
+	form := bookingForm("2026-11-24T19:30", "2")
+	form.Set("email", "x_y@example.com")
+	form.Set("name", "Xavier Young")
+	res := s.post(t, "/book/dinner", form)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("booking = %d\n%s", res.status, snippet(res.body))
+	}
+	xy := s.bookingByToken(t, manageLink.FindStringSubmatch(res.header.Get("Location"))[1])
+	cookie, _ := s.signedIn(t, "owner")
+	for q, want := range map[string][]string{"_": {xy.Reference}, "x_y": {xy.Reference}, "%": nil, "x%y": nil, `\`: nil, "ada": {ada.Reference}} {
+		page := s.as(t, cookie, http.MethodGet, "/admin/bookings?from=2026-11-01&to=2026-12-31&q="+url.QueryEscape(q), nil)
+		if page.status != http.StatusOK {
+			t.Fatalf("search %q = %d", q, page.status)
+		}
+		for _, ref := range []string{ada.Reference, xy.Reference} {
+			if found, wanted := strings.Contains(page.body, ref), slices.Contains(want, ref); found != wanted {
+				t.Errorf("search %q: booking %s listed %v, want %v", q, ref, found, wanted)
+			}
+		}
+	}
+	// The audit log: "list_viewed" holds a _ (the list views above wrote such entries).
+	for q, want := range map[string]bool{"list_viewed": true, "list%viewed": false, "list_": true, "%": false} {
+		page := s.as(t, cookie, http.MethodGet, "/admin/audit?action="+url.QueryEscape(q), nil)
+		if page.status != http.StatusOK {
+			t.Fatalf("audit search %q = %d", q, page.status)
+		}
+		if got := strings.Contains(page.body, "booking.list_viewed"); got != want {
+			t.Errorf("audit search %q lists booking.list_viewed: %v, want %v", q, got, want)
 		}
 	}
 }

@@ -71,10 +71,10 @@ type AuditFilter struct {
 func (f AuditFilter) where() dbx.Expression {
 	exps := []dbx.Expression{dbx.NewExp("1=1")}
 	if f.Actor != "" {
-		exps = append(exps, dbx.Like("actor", f.Actor))
+		exps = append(exps, containsAny(f.Actor, "actor"))
 	}
 	if f.Action != "" {
-		exps = append(exps, dbx.Like("action", f.Action))
+		exps = append(exps, containsAny(f.Action, "action"))
 	}
 	if !f.From.IsZero() {
 		exps = append(exps, dbx.NewExp("created >= {:from}", dbx.Params{"from": DBTime(f.From)}))

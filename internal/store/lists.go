@@ -1,7 +1,6 @@
 package store
 
 import (
-	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -46,8 +45,7 @@ type Filter struct {
 func (f Filter) where() dbx.Expression {
 	exps := []dbx.Expression{dbx.NewExp("1=1")}
 	if f.Q != "" {
-		like := "%" + strings.NewReplacer("%", "", "_", "").Replace(f.Q) + "%"
-		exps = append(exps, dbx.NewExp("(reference LIKE {:q} OR name LIKE {:q} OR email LIKE {:q} OR phone LIKE {:q})", dbx.Params{"q": like}))
+		exps = append(exps, containsAny(f.Q, "reference", "name", "email", "phone"))
 	}
 	if !f.From.IsZero() {
 		exps = append(exps, dbx.NewExp("start >= {:from}", dbx.Params{"from": DBTime(f.From)}))
