@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"reserva/internal/realtest"
 
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -57,14 +60,37 @@ func TestTrustedProxyFollowsTheCommandLine(t *testing.T) {
 	inst.Stop()
 
 	// A header without the proxy's addresses is refused at start, naming the flag.
-	bad := runReserva(t, dir, env, "serve", "--http", "127.0.0.1:0", "--trusted-proxy-header", "X-Forwarded-For")
+	refusedAtStart(t, runReserva(t, dir, env, "serve", "--http", "127.0.0.1:0", "--trusted-proxy-header", "X-Forwarded-For"), "--trusted-proxy")
+}
+
+// refusedAtStart fails unless inst exits within 30 s having printed want.
+func refusedAtStart(t *testing.T, inst *instance, want string) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for !bad.Exited() && time.Now().Before(deadline) {
+	for !inst.Exited() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !bad.Exited() || !strings.Contains(bad.Output(), "--trusted-proxy") {
-		t.Errorf("--trusted-proxy-header alone: exited %v, output:\n%s", bad.Exited(), bad.Output())
+	if !inst.Exited() || !strings.Contains(inst.Output(), want) {
+		t.Errorf("want an exit naming %s: exited %v, output:\n%s", want, inst.Exited(), inst.Output())
 	}
+}
+
+// A relay set up without its From address is refused at start, naming the variable; so is a
+// second relay without a first, and a relay with a broken variable. A complete relay starts.
+func TestMailRelayMisconfigurationIsRefusedAtStart(t *testing.T) {
+	relay := []string{"RESERVA_SMTP_HOST=127.0.0.1", "RESERVA_SMTP_PORT=2525", "RESERVA_SMTP_TLS=none"}
+	for _, c := range []struct {
+		env  []string
+		want string
+	}{
+		{relay, "RESERVA_SMTP_FROM_ADDRESS"},
+		{[]string{"RESERVA_SMTP2_HOST=127.0.0.1", "RESERVA_SMTP2_TLS=none", "RESERVA_SMTP2_FROM_ADDRESS=desk@example.com"}, "RESERVA_SMTP_HOST"},
+		{append(slices.Clone(relay), "RESERVA_SMTP_FROM_ADDRESS=desk@example.com", "RESERVA_SMTP2_HOST=127.0.0.1", "RESERVA_SMTP2_TLS=none"), "RESERVA_SMTP2_FROM_ADDRESS"},
+		{append(slices.Clone(relay), "RESERVA_SMTP_FROM_ADDRESS=not an address"), "RESERVA_SMTP_FROM_ADDRESS"},
+	} {
+		refusedAtStart(t, runReserva(t, "", c.env, "serve", "--http", realtest.FreeAddr(t)), c.want)
+	}
+	startReserva(t, append(slices.Clone(relay), "RESERVA_SMTP_FROM_ADDRESS=desk@example.com")).Stop()
 }
 
 // A full data disk turns /healthz into 503 with "disk": "full" (a real 16 MiB tmpfs, filled by
