@@ -126,3 +126,30 @@ func TestHealthzReportsAFullDisk(t *testing.T) {
 		t.Errorf("healthz with room again = %d %v", st, body)
 	}
 }
+
+// The commands that work on the venue's data refuse a data directory without a database,
+// naming the directory and --dir, and leave no database behind; once serve has made one, they
+// work on it.
+func TestCommandsRefuseToCreateADatabase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pb_data")
+	for _, args := range [][]string{
+		{"staff", "create", "owner@example.com", "--role", "owner", "--link"},
+		{"staff", "open-access"},
+		{"purge", "--dry-run"},
+		{"backup", "create"},
+		{"backup", "drill"},
+	} {
+		out, err := exec.Command(reservaBinary(t), append(args, "--dir", dir)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), dir) || !strings.Contains(string(out), "--dir") || strings.Contains(string(out), "Usage:") {
+			t.Errorf("%s without a database: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data.db")); !os.IsNotExist(err) {
+			t.Fatalf("%s made a database in %s", strings.Join(args, " "), dir)
+		}
+	}
+	startReservaIn(t, dir, nil).Stop()
+	out, err := exec.Command(reservaBinary(t), "purge", "--dry-run", "--dir", dir).CombinedOutput()
+	if err != nil {
+		t.Errorf("purge after serve made the database: %v\n%s", err, out)
+	}
+}

@@ -68,6 +68,16 @@ func main() {
 		log.Fatal(err)
 	}
 
+	// The health check probes the running server; it opens no database.
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		c := cli.NewHealthcheckCommand(app.DataDir())
+		c.SetArgs(os.Args[2:])
+		if err := c.Execute(); err != nil {
+			os.Exit(1)
+		}
+		return
+	}
+
 	// Backup subcommands that must not have PocketBase open (or create) the data directory
 	// first run on their own: a restore writes into it.
 	if len(os.Args) > 2 && os.Args[1] == "backup" && slices.Contains(cli.StandaloneBackupCommands, os.Args[2]) {
@@ -100,6 +110,12 @@ func main() {
 		},
 	)
 
+	// PocketBase creates the data directory before any command runs: the commands that work on
+	// the venue's data refuse a directory without a database instead of making an empty one.
+	if err := cli.RefuseNewDatabase(app.RootCmd, os.Args[1:], app.DataDir()); err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		os.Exit(1)
+	}
 	if err := app.Execute(); err != nil {
 		log.Print(err)
 		os.Exit(1)

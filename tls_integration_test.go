@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -114,6 +115,16 @@ func TestCertificatesFromPebble(t *testing.T) {
 			res.Body.Close()
 			if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != httpsBase+"/book/dinner?date=2026-12-04" {
 				t.Errorf("plain HTTP = %d to %q, want 301 to %s", res.StatusCode, res.Header.Get("Location"), httpsBase+"/book/dinner?date=2026-12-04")
+			}
+
+			// The container's health check: the probe serve recorded (HTTPS on the loopback
+			// address, the domain as the server name), and the documented URL override.
+			for _, env := range []string{"", "RESERVA_HEALTHCHECK_URL=" + fmt.Sprintf("https://127.0.0.1:%d/healthz", pebbleTLSPort)} {
+				hc := exec.Command(reservaBinary(t), "healthcheck", "--dir", inst.Dir)
+				hc.Env = append(os.Environ(), env)
+				if out, err := hc.CombinedOutput(); err != nil {
+					t.Errorf("reserva healthcheck (%s): %v\n%s", env, err, out)
+				}
 			}
 
 			if tc.challenge == "tls-alpn-01" {

@@ -229,6 +229,9 @@ that the backups restore).
 			return nil
 		},
 	}
-	root.AddCommand(keygen, create, list, verify, drill, restore, confirm, rollback)
+	root.AddCommand(keygen, workOnExistingData(create), list, verify, workOnExistingData(drill), restore, confirm, rollback)
+	for _, c := range root.Commands() {
+		c.SilenceUsage = true // a failed backup, drill or restore prints its error, not the usage text
+	}
 	return root
 }

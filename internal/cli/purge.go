@@ -26,5 +26,5 @@ func NewPurgeCommand(d Deps) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be purged, change nothing")
-	return c
+	return workOnExistingData(c)
 }

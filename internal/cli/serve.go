@@ -112,6 +112,9 @@ func newServeCommand(app core.App, d Deps) *cobra.Command {
 					se.InstallerFunc = firstRunHint
 				}
 				cfg.configureServer(se, d.Jobs)
+				if err := cfg.writeProbe(se.App.DataDir()); err != nil {
+					se.App.Logger().Warn("serve: reserva healthcheck will probe its defaults", "error", err.Error())
+				}
 				if err := se.Next(); err != nil {
 					return err
 				}

@@ -114,7 +114,7 @@ func NewStaffCommand(app core.App, d Deps) *cobra.Command {
 			return nil
 		},
 	})
-	return root
+	return workOnExistingData(root)
 }
 
 // readPassword reads a password from the terminal without echo (asking twice), or the first
