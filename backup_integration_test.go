@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,3 +117,74 @@ func availability(t *testing.T, base, date string) string {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestManualBackupAndRestoreOnANewServer: `reserva backup create` copies its backup off-site at
+// once (the schedule is a day away); the backup file alone, without its manifest, restores
+// into a directory whose parents do not exist yet; the new server's new RESERVA_ENCRYPTION_KEY
+// is named as the wrong one, in the restore's closing message and when serve refuses to
+// start; with the old key the restored site starts; `backup drill` on it prints no usage text.
+func TestManualBackupAndRestoreOnANewServer(t *testing.T) {
+	s3 := realtest.StartVersityGW(t, "manual")
+	keyFile := filepath.Join(t.TempDir(), "key.txt")
+	out, err := exec.Command(reservaBinary(t), "backup", "keygen", "--out", keyFile).CombinedOutput()
+	must(t, err)
+	recipient := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		if r, ok := strings.CutPrefix(strings.TrimSpace(line), "RESERVA_BACKUP_RECIPIENTS="); ok {
+			recipient = r
+		}
+	}
+	const oldKey, newKey = "old-server-key-0123456789abcdef!", "new-server-key-0123456789abcdef!"
+	env := []string{
+		"RESERVA_BACKUP_RECIPIENTS=" + recipient, "RESERVA_BACKUP_SCHEDULE=@every 24h",
+		"RESERVA_BACKUP_S3_ENDPOINT=" + s3.Endpoint, "RESERVA_BACKUP_S3_BUCKET=manual", "RESERVA_BACKUP_S3_REGION=us-east-1",
+		"RESERVA_BACKUP_S3_ACCESS_KEY=" + s3.AccessKey, "RESERVA_BACKUP_S3_SECRET_KEY=" + s3.SecretKey,
+		"RESERVA_BACKUP_S3_PATH_STYLE=true",
+		"RESERVA_RATE_BOOKING=off", "RESERVA_FORM_MIN_SECONDS=0",
+	}
+	run := func(key string, args ...string) (string, error) {
+		cmd := exec.Command(reservaBinary(t), args...)
+		cmd.Env = append(append(os.Environ(), env...), "RESERVA_ENCRYPTION_KEY="+key)
+		o, err := cmd.CombinedOutput()
+		return string(o), err
+	}
+	inst := startReserva(t, append(slices.Clone(env), "RESERVA_ENCRYPTION_KEY="+oldKey), "--demo", "--demo-guests=false")
+	times := freeTimes(t, inst.URL, "dinner", 14)
+	bookHTTP(t, inst.URL, "dinner", times[0], "manual@example.com")
+	dir := inst.Dir
+	inst.Stop()
+
+	o, err := run(oldKey, "backup", "create", "--dir", dir)
+	if err != nil || !strings.Contains(o, "Copied off-site") {
+		t.Fatalf("backup create: %v\n%s", err, o)
+	}
+	written := regexp.MustCompile(`Wrote (\S+\.age) `).FindStringSubmatch(o)
+	if written == nil {
+		t.Fatalf("backup create named no file:\n%s", o)
+	}
+	name := filepath.Base(written[1])
+	if _, err := os.Stat(filepath.Join(s3.Dir, "manual", name)); err != nil {
+		t.Fatalf("the manual backup is not off-site: %v", err)
+	}
+
+	// The file alone (no manifest) on the new server, restored into /srv/…/pb_data that does not exist.
+	lone := filepath.Join(t.TempDir(), name)
+	b, err := os.ReadFile(written[1])
+	must(t, err)
+	must(t, os.WriteFile(lone, b, 0o600))
+	target := filepath.Join(t.TempDir(), "srv", "reserva", "pb_data")
+	o, err = run(newKey, "backup", "restore", lone, "--identity", keyFile, "--dir", target)
+	if err != nil || !strings.Contains(o, "integrity ok, 1 bookings") || !strings.Contains(o, "No manifest") ||
+		!strings.Contains(o, "another RESERVA_ENCRYPTION_KEY") || !strings.Contains(o, "old key is needed") {
+		t.Fatalf("restore of the lone file with a new key: %v\n%s", err, o)
+	}
+	bad := runReserva(t, target, []string{"RESERVA_ENCRYPTION_KEY=" + newKey}, "serve", "--http", realtest.FreeAddr(t))
+	refusedAtStart(t, bad, "old key is needed")
+
+	o, err = run(oldKey, "backup", "drill", "--dir", target)
+	if strings.Contains(o, "Usage:") || strings.Contains(o, "Flags:") {
+		t.Errorf("backup drill after the restore printed the usage text (%v):\n%s", err, o)
+	}
+	good := startReservaIn(t, target, []string{"RESERVA_ENCRYPTION_KEY=" + oldKey})
+	good.Stop()
+}

@@ -117,7 +117,7 @@ func main() {
 		os.Exit(1)
 	}
 	if err := app.Execute(); err != nil {
-		log.Print(err)
+		log.Print(store.ExplainKeyError(err))
 		os.Exit(1)
 	}
 }

@@ -321,13 +321,21 @@ func (h *handlers) backupNow(e *core.RequestEvent) error {
 	if !h.jobs.BackupConfig().On() {
 		return e.Redirect(http.StatusSeeOther, "/admin/backups")
 	}
-	if _, err := h.jobs.TakeBackupFresh(); err != nil {
+	snap, err := h.jobs.TakeBackupFresh()
+	if err != nil {
 		return &pageError{status: http.StatusConflict, heading: "admin.backups.failed", body: "admin.backups.failed_body", err: err}
 	}
 	if err := h.staffAudit(e.App, e, "backup.created", "backups", "on demand"); err != nil {
 		return err
 	}
-	return e.Redirect(http.StatusSeeOther, "/admin/backups?done=backup")
+	done := "backup"
+	if h.jobs.BackupConfig().S3 != nil {
+		done = "backup_offsite"
+		if snap.Offsite != nil {
+			done = "backup_offsite_failed"
+		}
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/backups?done="+done)
 }
 
 // backupDrillNow runs the restore drill at once (owner).

@@ -139,7 +139,7 @@ func TestBackupRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored := filepath.Join(t.TempDir(), "pb_data")
-	rows, err := jobs.RestoreInto(path, snap.Manifest, ids, restored)
+	rows, err := jobs.RestoreInto(path, &snap.Manifest, ids, restored)
 	if err != nil {
 		t.Fatalf("restore: %v", err)
 	}

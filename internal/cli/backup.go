@@ -81,6 +81,13 @@ that the backups restore).
 			m := snap.Manifest
 			fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s (%d bytes, %d bookings)\n", filepath.Join(backupDir(), m.File),
 				m.CipherSize, m.Rows["bookings"])
+			if cfg.S3 == nil {
+				return nil
+			}
+			if snap.Offsite != nil {
+				return fmt.Errorf("backup create: the backup is kept here, but its off-site copy failed (the scheduled backups try again): %w", snap.Offsite)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Copied off-site to %s\n", jobs.OffsiteLocation(cfg, m.File))
 			return nil
 		},
 	}

@@ -30,6 +30,7 @@ type backups struct {
 	// writeFile writes a backup file atomically; tests replace it to inject a full disk.
 	writeFile func(dir, name string, mode os.FileMode, write func(io.Writer) error) error
 	mu        sync.Mutex // one snapshot at a time
+	uploadMu  sync.Mutex // one off-site upload run at a time
 	stateMu   sync.Mutex
 	failing   bool // the last snapshot, drill or upload failed (alert once per streak)
 	// offsiteFailures counts upload runs in a row with a failure.
@@ -55,6 +56,9 @@ func (j *Jobs) BindBackupExclusions(app core.App) {
 type Snapshot struct {
 	Manifest backup.Manifest
 	Skipped  bool
+	// Offsite is, for a backup taken on demand with an off-site store configured, why its
+	// copy there failed (nil: it is there).
+	Offsite error
 }
 
 // TakeBackup makes one encrypted backup now: PocketBase's CreateBackup (VACUUM INTO, writers go
@@ -67,8 +71,21 @@ func (j *Jobs) TakeBackup(now time.Time) (Snapshot, error) {
 	return j.takeBackup(now, false)
 }
 
-// TakeBackupFresh takes a backup now even when nothing changed since the last one.
-func (j *Jobs) TakeBackupFresh() (Snapshot, error) { return j.takeBackup(time.Now(), true) }
+// TakeBackupFresh takes a backup now even when nothing changed since the last one (`reserva
+// backup create`, the dashboard's "Back up now") and, with an off-site store configured, copies
+// it (and any earlier backup still waiting) there at once rather than at the next scheduled
+// run, which a command that exits never sees. Snapshot.Offsite tells how the copy went; a
+// failed copy stays pending and is retried by the scheduled runs.
+func (j *Jobs) TakeBackupFresh() (Snapshot, error) {
+	now := time.Now()
+	snap, err := j.takeBackup(now, true)
+	if err != nil || j.cfg.Backup.S3 == nil {
+		return snap, err
+	}
+	_, _, lastFailure, err := j.uploadPending(now)
+	snap.Offsite = errors.Join(err, lastFailure)
+	return snap, nil
+}
 
 func (j *Jobs) takeBackup(now time.Time, fresh bool) (Snapshot, error) {
 	app := j.app

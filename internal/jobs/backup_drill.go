@@ -75,7 +75,7 @@ func DrillFile(cfg BackupConfig, tempBase, path string) (string, error) {
 	}
 	// NB! The restored copy is plaintext: it goes on every path out.
 	defer os.RemoveAll(tmp)
-	rows, err := RestoreInto(path, m, ids, filepath.Join(tmp, "pb_data"))
+	rows, err := RestoreInto(path, &m, ids, filepath.Join(tmp, "pb_data"))
 	if err != nil {
 		return "", err
 	}
@@ -86,8 +86,9 @@ func DrillFile(cfg BackupConfig, tempBase, path string) (string, error) {
 }
 
 // RestoreInto decrypts the backup at path into dir (which must not exist or be empty),
-// checks its integrity and returns its row counts.
-func RestoreInto(path string, m backup.Manifest, ids []ageIdentity, dir string) (map[string]int64, error) {
+// checks it against its manifest m (nil: none, the checks of age and SQLite only) and its
+// integrity, and returns its row counts.
+func RestoreInto(path string, m *backup.Manifest, ids []ageIdentity, dir string) (map[string]int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
@@ -103,7 +104,7 @@ func RestoreInto(path string, m backup.Manifest, ids []ageIdentity, dir string) 
 	if err != nil {
 		return nil, err
 	}
-	if sums.PlainSHA256 != m.PlainSHA256 || sums.PlainSize != m.PlainSize {
+	if m != nil && (sums.PlainSHA256 != m.PlainSHA256 || sums.PlainSize != m.PlainSize) {
 		return nil, fmt.Errorf("restore: %w: the decrypted snapshot does not match its manifest", backup.ErrMismatch)
 	}
 	if err := backup.Unzip(zipFile, sums.PlainSize, dir); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,23 +21,41 @@ import (
 )
 
 // Restore restores the backup at path into target: directly when target is missing or
-// empty (a new server); otherwise into a sibling directory first, then the current data is set
-// aside (never deleted) and the restored data takes its place, with the server stopped.
+// empty (a new server; missing parent directories are made); otherwise into a sibling
+// directory first, then the current data is set aside (never deleted) and the restored data
+// takes its place, with the server stopped. A backup file without its manifest (copied alone)
+// restores too: age's authentication and SQLite's integrity check vouch for it then, as the
+// manifest's checksums and row counts cannot. The closing message says which
+// RESERVA_ENCRYPTION_KEY the restored data needs when it is not the one set here.
 func Restore(out io.Writer, path string, ids []ageIdentity, target string) error {
 	m, err := ReadManifest(path)
-	if err != nil {
+	var manifest *backup.Manifest
+	switch {
+	case err == nil:
+		manifest = &m
+	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Stat(path); serr != nil {
+			return fmt.Errorf("backup restore: %w", serr)
+		}
+		fmt.Fprintf(out, "No manifest beside %s: restoring without its checksums and row counts (age's authentication and the integrity check still apply).\n",
+			filepath.Base(path))
+	default:
 		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(filepath.Clean(target)), 0o700); err != nil {
+		return fmt.Errorf("backup restore: %w", err)
 	}
 	if empty, err := isEmptyDir(target); err != nil {
 		return fmt.Errorf("backup restore: %w", err)
 	} else if empty {
 		_ = os.Remove(target) // Unzip creates it
-		rows, err := RestoreInto(path, m, ids, target)
+		rows, err := RestoreInto(path, manifest, ids, target)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "Restored %s into %s: integrity ok, %d bookings. Start it with: reserva serve --dir %s\n",
-			filepath.Base(path), target, rows["bookings"], target)
+		fmt.Fprintf(out, "Restored %s into %s: integrity ok, %d bookings.\n", filepath.Base(path), target, rows["bookings"])
+		keyNote(out, target)
+		fmt.Fprintf(out, "Start it with: reserva serve --dir %s\n", target)
 		return nil
 	}
 	unlock, err := LockDataDir(target)
@@ -45,7 +64,7 @@ func Restore(out io.Writer, path string, ids []ageIdentity, target string) error
 	}
 	defer unlock()
 	staging := target + ".restoring-" + time.Now().UTC().Format("20060102T150405Z")
-	rows, err := RestoreInto(path, m, ids, staging)
+	rows, err := RestoreInto(path, manifest, ids, staging)
 	if err != nil {
 		os.RemoveAll(staging)
 		return err
@@ -59,12 +78,31 @@ func Restore(out io.Writer, path string, ids []ageIdentity, target string) error
 		_ = os.Rename(aside, target)
 		return fmt.Errorf("backup restore: %w", err)
 	}
-	fmt.Fprintf(out, `Restored %s into %s: integrity ok, %d bookings.
-The previous data is kept in %s.
-Start Reserva and check it. Then either keep it:  reserva backup confirm --dir %s
+	fmt.Fprintf(out, "Restored %s into %s: integrity ok, %d bookings.\nThe previous data is kept in %s.\n",
+		filepath.Base(path), target, rows["bookings"], aside)
+	keyNote(out, target)
+	fmt.Fprintf(out, `Start Reserva and check it. Then either keep it:  reserva backup confirm --dir %s
                               or undo it:     reserva backup rollback --dir %s
-`, filepath.Base(path), target, rows["bookings"], aside, target, target)
+`, target, target)
 	return nil
+}
+
+// keyNote tells, after a restore into dir, whether RESERVA_ENCRYPTION_KEY as set here reads
+// the restored data; when it does not, that the old server's key is needed.
+func keyNote(out io.Writer, dir string) {
+	err := store.CheckKeyOf(filepath.Join(dir, "data.db"), os.Getenv(store.EncryptionKeyEnv))
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrOtherKey):
+		fmt.Fprintf(out, `
+NB! %s.
+Reserva will not start on this data with the key set here. Set %s in the server's
+environment (e.g. /etc/reserva/env) to the value it had on the old server.
+
+`, err, store.EncryptionKeyEnv)
+	default:
+		fmt.Fprintf(out, "Could not check which %s the data needs: %v\n", store.EncryptionKeyEnv, err)
+	}
 }
 
 // LockDataDir takes the data directory's lock file, held by a running server: a restore or

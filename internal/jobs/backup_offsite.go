@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,28 +38,40 @@ func offsiteKey(cfg BackupConfig, file string) string {
 	return file
 }
 
+// OffsiteLocation names a backup file's place in the off-site store, for people.
+func OffsiteLocation(cfg BackupConfig, file string) string {
+	return cfg.S3.Endpoint + " bucket " + cfg.S3.Bucket + ", " + offsiteKey(cfg, file)
+}
+
 // UploadPending copies every backup not yet off-site (or whose upload failed) to the store:
 // the .age file and its manifest, streamed. A failed upload is retried at the next run; three
 // runs in a row with failures raise the alert.
 func (j *Jobs) UploadPending(now time.Time) (uploaded, failed int, err error) {
+	uploaded, failed, _, err = j.uploadPending(now)
+	return uploaded, failed, err
+}
+
+// uploadPending is UploadPending, also returning the cause of the last failed copy.
+func (j *Jobs) uploadPending(now time.Time) (uploaded, failed int, lastErr, err error) {
 	app := j.app
 	if j.cfg.Backup.S3 == nil {
-		return 0, 0, nil
+		return 0, 0, nil, nil
 	}
+	j.bk.uploadMu.Lock()
+	defer j.bk.uploadMu.Unlock()
 	recs, err := store.PendingOffsite(app)
 	if err != nil {
-		return 0, 0, fmt.Errorf("offsite: %w", err)
+		return 0, 0, nil, fmt.Errorf("offsite: %w", err)
 	}
 	if len(recs) == 0 {
-		return 0, 0, nil
+		return 0, 0, nil, nil
 	}
 	fs, err := offsiteStore(j.cfg.Backup)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	defer fs.Close()
 	dir := j.cfg.Backup.Directory(app.DataDir())
-	var lastErr error
 	for _, rec := range recs {
 		file := rec.File
 		err := upload(fs, filepath.Join(dir, file), offsiteKey(j.cfg.Backup, file))
@@ -74,7 +87,7 @@ func (j *Jobs) UploadPending(now time.Time) (uploaded, failed int, err error) {
 			uploaded++
 		}
 		if serr := store.SetOffsite(app, rec, state, cause); serr != nil {
-			return uploaded, failed, fmt.Errorf("offsite: record: %w", serr)
+			return uploaded, failed, lastErr, fmt.Errorf("offsite: record: %w", serr)
 		}
 	}
 	j.bk.stateMu.Lock()
@@ -88,7 +101,7 @@ func (j *Jobs) UploadPending(now time.Time) (uploaded, failed int, err error) {
 	if streak == 3 {
 		j.recordFailure(now, "offsite", lastErr)
 	}
-	return uploaded, failed, nil
+	return uploaded, failed, lastErr, nil
 }
 
 // upload streams the local file to key.
@@ -156,7 +169,8 @@ func ListOffsite(cfg BackupConfig) ([]string, error) {
 	return out, nil
 }
 
-// DownloadOffsite fetches a backup file and its manifest from the store into dir.
+// DownloadOffsite fetches a backup file and its manifest from the store into dir (a backup
+// whose manifest is missing there comes alone; Restore restores it without).
 func DownloadOffsite(cfg BackupConfig, name, dir string) error {
 	fs, err := offsiteStore(cfg)
 	if err != nil {
@@ -165,6 +179,9 @@ func DownloadOffsite(cfg BackupConfig, name, dir string) error {
 	defer fs.Close()
 	for _, n := range []string{name, backup.ManifestName(name)} {
 		r, err := fs.GetReader(offsiteKey(cfg, n))
+		if n != name && errors.Is(err, filesystem.ErrNotFound) {
+			break
+		}
 		if err != nil {
 			return fmt.Errorf("offsite: fetch %s: %w", n, err)
 		}

@@ -7,10 +7,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/tools/security"
 )
 
 // EncryptionKeyEnv names the variable holding the 32-character key that stored secrets are
@@ -159,3 +163,48 @@ func OpenTOTP(stored string) (string, error) {
 
 // mailTokenKey seals the manage token an outbox row carries until its mail is sent.
 func mailTokenKey() ([]byte, error) { return derivedKey("reserva outbox tokens v1") }
+
+// ErrOtherKey means the data was encrypted under another RESERVA_ENCRYPTION_KEY than the one
+// set (or under one while none is set): a database restored onto a new server needs the key of
+// the server it comes from.
+var ErrOtherKey = errors.New("the stored settings and secrets were encrypted with another " + EncryptionKeyEnv +
+	": set the key of the server the data comes from (the old key is needed; a new key cannot read them)")
+
+// CheckKeyOf reports whether the database at path can be read with key (the value of
+// RESERVA_ENCRYPTION_KEY, "" when unset): nil when its settings are stored in clear or decrypt
+// under key, an error wrapping ErrOtherKey when they do not. It opens the file read-only.
+func CheckKeyOf(path, key string) error {
+	db, err := dbx.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("key check: open: %w", err)
+	}
+	defer db.Close()
+	var values []string
+	if err := db.NewQuery("SELECT value FROM _params WHERE id = 'settings'").Column(&values); err != nil {
+		return fmt.Errorf("key check: %w", err)
+	}
+	if len(values) == 0 || json.Valid([]byte(values[0])) && strings.HasPrefix(strings.TrimSpace(values[0]), "{") {
+		return nil // no settings yet, or stored in clear
+	}
+	if key == "" {
+		return fmt.Errorf("%w (%s is not set)", ErrOtherKey, EncryptionKeyEnv)
+	}
+	if _, err := security.Decrypt(values[0], key); err != nil {
+		return ErrOtherKey
+	}
+	return nil
+}
+
+// ExplainKeyError turns PocketBase's failure to decrypt its stored settings at start
+// ("cipher: message authentication failed", or the settings are encrypted and no key is set)
+// into ErrOtherKey; other errors are returned as they are.
+func ExplainKeyError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "message authentication failed") || strings.Contains(msg, "missing encryption key") {
+		return fmt.Errorf("%w (%v)", ErrOtherKey, err)
+	}
+	return err
+}
