@@ -128,11 +128,11 @@ func TestMailThroughMailpit(t *testing.T) {
 	// The owner turns reminders off while the booking is made, then sets them to 72 hours: a
 	// booking made inside its reminder window gets none (its confirmation is fresh), while one
 	// made before gets it when the window opens, as here.
-	createStaff(t, dir, "owner@example.com", "owner", "copper-lantern-estuary")
 	addr := realtest.FreeAddr(t)
 	inst := runReserva(t, dir, mailEnv(mp, "1s"), "serve", "--demo", "--demo-guests=false", "--http", addr)
 	inst.URL = "http://" + addr
 	inst.WaitReady(t, func() error { _, err := http.Get(inst.URL + "/healthz"); return err })
+	createStaff(t, dir, "owner@example.com", "owner", "copper-lantern-estuary") // serve made the database
 	owner := signInStaff(t, inst.URL, "owner@example.com", "copper-lantern-estuary")
 	setReminderHours(t, owner, 0)
 
@@ -270,5 +270,53 @@ func TestMailAfterCrash(t *testing.T) {
 	msgs := mp.WaitFor(t, 1, 30*time.Second)
 	if !strings.HasPrefix(msgs[0].Subject, "Booking confirmed") || msgs[0].To[0].Address != "crash@example.com" {
 		t.Errorf("after the restart: %+v", msgs[0])
+	}
+}
+
+// TestMailToHostileNames: bookings by people whose names hold quotes, backslashes, angle
+// brackets, commas, encoded-word look-alikes and non-ASCII letters each get their confirmation,
+// addressed to their own address under their own name, from a sender whose name is as awkward.
+func TestMailToHostileNames(t *testing.T) {
+	mp := realtest.StartMailpit(t)
+	const fromName = `Café "Le Chat" <Bistro>, Berlin`
+	inst := startReserva(t, append(mailEnv(mp, "1s"), "RESERVA_SMTP_FROM_NAME="+fromName), "--demo", "--demo-guests=false")
+	times := freeTimes(t, inst.URL, "dinner", 7)
+	if len(times) == 0 {
+		t.Fatal("no free dinner time")
+	}
+	names := []string{`A"B`, `Zoë "Z" <x>`, `"`, `\`, `a<b>c`, `x, y`, `Zoë Ñandú 🙂`, `=?utf-8?q?x?=`, strings.Repeat(`Ñ"\ `, 50)[:199]}
+	want := map[string]string{} // address → name
+	for i, name := range names {
+		email := fmt.Sprintf("hostile%d@example.com", i)
+		form := url.Values{"start": {times[0]}, "party": {"1"}, "name": {name}, "email": {email}, "consent": {"yes"}}
+		if res := postForm(t, inst.URL+"/book/dinner", form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("booking as %q = %d, want 303", name, res.StatusCode)
+		}
+		want[email] = strings.TrimSpace(name)
+	}
+	mp.WaitFor(t, len(names), time.Minute)
+	for _, s := range mp.Messages(t) {
+		m := mp.Message(t, s.ID)
+		if !strings.HasPrefix(m.Subject, "Booking confirmed") || len(m.To) != 1 {
+			t.Errorf("unexpected mail %q to %+v", m.Subject, m.To)
+			continue
+		}
+		name, ok := want[m.To[0].Address]
+		if !ok {
+			t.Errorf("a confirmation to %+v, want one of the bookers", m.To)
+			continue
+		}
+		delete(want, m.To[0].Address)
+		// The header carries `"=?utf-8?q?x?="`, which RFC 2047 says is no encoded word; Mailpit,
+		// like some mail clients, decodes it anyway, so that name is only checked to arrive.
+		if m.To[0].Name != name && !strings.HasPrefix(name, "=?") {
+			t.Errorf("confirmation to %s: name %q, want %q", m.To[0].Address, m.To[0].Name, name)
+		}
+		if m.From.Address != "bookings@demo.invalid" || m.From.Name != fromName {
+			t.Errorf("confirmation to %s: from %+v, want %q <bookings@demo.invalid>", m.To[0].Address, m.From, fromName)
+		}
+	}
+	for addr, name := range want {
+		t.Errorf("no confirmation to %q <%s>", name, addr)
 	}
 }

@@ -237,7 +237,7 @@ func (h *handlers) accountDetails(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	name := strings.TrimSpace(e.Request.PostForm.Get("name"))
+	name := cleanName(e.Request.PostForm.Get("name"))
 	phone := strings.TrimSpace(e.Request.PostForm.Get("phone"))
 	errs := map[string]views.Msg{}
 	switch {

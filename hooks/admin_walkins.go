@@ -75,7 +75,7 @@ func (h *handlers) walkinAdd(e *core.RequestEvent) error {
 		return formError(err)
 	}
 	f := e.Request.PostForm
-	form := views.WalkinForm{Name: strings.TrimSpace(f.Get("name")), Phone: strings.TrimSpace(f.Get("phone")),
+	form := views.WalkinForm{Name: cleanName(f.Get("name")), Phone: strings.TrimSpace(f.Get("phone")),
 		Email: strings.ToLower(strings.TrimSpace(f.Get("email"))), Party: strings.TrimSpace(f.Get("party")), Wait: strings.TrimSpace(f.Get("wait"))}
 	errs := map[string]views.Msg{}
 	switch {

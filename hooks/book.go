@@ -255,7 +255,7 @@ func parseBookForm(f url.Values) (bookInput, map[string]views.Msg) {
 	errs := map[string]views.Msg{}
 	in := bookInput{
 		form: views.BookForm{
-			Name:             strings.TrimSpace(f.Get("name")),
+			Name:             cleanName(f.Get("name")),
 			Email:            strings.TrimSpace(f.Get("email")),
 			Phone:            strings.TrimSpace(f.Get("phone")),
 			Notes:            strings.TrimSpace(strings.ReplaceAll(f.Get("notes"), "\r\n", "\n")),
@@ -299,7 +299,7 @@ func parseBookForm(f url.Values) (bookInput, map[string]views.Msg) {
 	}
 	for i := range views.GuestRows(party) {
 		n := strconv.Itoa(i + 1)
-		g := views.Guest{Name: strings.TrimSpace(f.Get("guest_" + n)), Consent: f.Get("guest_consent_"+n) == "yes" || f.Get("guest_consent_"+n) == "on"}
+		g := views.Guest{Name: cleanName(f.Get("guest_" + n)), Consent: f.Get("guest_consent_"+n) == "yes" || f.Get("guest_consent_"+n) == "on"}
 		switch {
 		case !cleanText(g.Name, false):
 			errs["guest_"+n] = views.M("err.text_invalid")
@@ -323,6 +323,33 @@ func parseBookForm(f url.Values) (bookInput, map[string]views.Msg) {
 	}
 	return in, errs
 }
+
+// cleanName is a person's name as typed into a form, as Reserva keeps it: without the invisible
+// format characters (Unicode Cf: bidi overrides and isolates such as U+202E, zero-width spaces,
+// word joiners, the byte order mark, soft hyphens), then trimmed. They show nothing, but they
+// can turn a name around on every list and mail it appears on, or make two names look alike;
+// and people paste them in with text without knowing, so they are dropped rather than refused.
+// The zero-width joiner and non-joiner stay inside a name, as some scripts (Persian, the Indic
+// ones) and emoji need them. A name with nothing visible left is "", which forms refuse as
+// missing. Control characters and broken UTF-8 are kept, for cleanText to refuse.
+func cleanName(s string) string {
+	if !utf8.ValidString(s) {
+		return s
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) && r != zwnj && r != zwj {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == zwnj || r == zwj })
+}
+
+// The zero-width non-joiner and joiner, the format characters a name may keep.
+const (
+	zwnj = '\u200c'
+	zwj  = '\u200d'
+)
 
 // cleanText reports whether s is valid UTF-8 without control characters (line breaks and tabs
 // allowed only where multiline says so).

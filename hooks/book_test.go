@@ -419,3 +419,96 @@ func TestAvailabilityIsNeverStaleAfterAChange(t *testing.T) {
 		t.Errorf("a change by another process does not show after a second:\n%s", res.body)
 	}
 }
+
+// TestBookNamesLoseInvisibleCharacters books, joins the waitlist, books as staff, adds a walk-in
+// and edits an account with names holding invisible format characters (a right-to-left override turns a name around on every
+// list and mail it shows on; zero-width spaces and isolates hide in pasted text): they are
+// stored without them, and a name of nothing but such characters is refused as missing.
+func TestBookNamesLoseInvisibleCharacters(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	if _, err := s.app.DB().Update("offerings", dbx.Params{"ask_participants": true}, dbx.HashExp{"slug": "dinner"}).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		typed = "\u200b\u202eAda\u200b Love\u2066lace\u2069\ufeff\u00ad"
+		want  = "Ada Lovelace"
+	)
+	invisible := func(t *testing.T, what, got string) {
+		t.Helper()
+		if got != want || strings.ContainsAny(got, "\u202e\u200b\u2066\u2069\ufeff\u00ad") {
+			t.Errorf("%s = %q, want %q", what, got, want)
+		}
+	}
+
+	form := bookingForm("2026-11-26T19:00", "2")
+	form.Set("name", typed)
+	form.Set("guest_1", "\u202eQuentin Quillfeather\u200b")
+	form.Set("guest_consent_1", "yes")
+	res := s.post(t, "/book/dinner", form)
+	m := manageLink.FindStringSubmatch(res.header.Get("Location"))
+	if res.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("POST /book/dinner = %d, want 303\n%s", res.status, snippet(res.body))
+	}
+	rec := s.bookingByToken(t, m[1])
+	invisible(t, "booking name", rec.Name)
+	var guest string
+	if err := s.app.DB().NewQuery("SELECT name FROM participants WHERE booking = {:b}").Bind(dbx.Params{"b": rec.ID}).Row(&guest); err != nil {
+		t.Fatalf("participant: %v", err)
+	}
+	if guest != "Quentin Quillfeather" {
+		t.Errorf("participant name = %q, want %q", guest, "Quentin Quillfeather")
+	}
+	var customer string
+	if err := s.app.DB().NewQuery("SELECT name FROM customers WHERE email = 'ada@example.com'").Row(&customer); err != nil {
+		t.Fatalf("customer: %v", err)
+	}
+	invisible(t, "customer name", customer)
+
+	s.fillDinner(t, "2026-11-27T19:00")
+	res = s.post(t, "/waitlist/dinner", url.Values{"start": {"2026-11-27T19:00"}, "party": {"2"}, "name": {typed},
+		"email": {"wanda@example.com"}, "consent": {"yes"}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("POST /waitlist/dinner = %d, want 303\n%s", res.status, snippet(res.body))
+	}
+	var waiting string
+	if err := s.app.DB().NewQuery("SELECT name FROM waitlist WHERE email = 'wanda@example.com'").Row(&waiting); err != nil {
+		t.Fatalf("waitlist entry: %v", err)
+	}
+	invisible(t, "waitlist name", waiting)
+
+	cookie, _ := s.signedIn(t, "frontdesk")
+	form = bookingForm("2026-11-28T19:00", "2")
+	form.Set("offering", s.offering(t, "dinner").ID)
+	form.Set("name", typed)
+	res = s.as(t, cookie, http.MethodPost, "/admin/bookings/new", form)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("POST /admin/bookings/new = %d, want 303\n%s", res.status, snippet(res.body))
+	}
+	id := strings.TrimPrefix(strings.Split(res.header.Get("Location"), "?")[0], "/admin/bookings/")
+	invisible(t, "staff booking name", s.bookingByID(t, id).Name)
+
+	res = s.as(t, cookie, http.MethodPost, "/admin/walkins", url.Values{"name": {typed}, "party": {"2"}, "wait": {"20"}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("POST /admin/walkins = %d, want 303\n%s", res.status, snippet(res.body))
+	}
+	var walkin string
+	if err := s.app.DB().NewQuery("SELECT name FROM walkins").Row(&walkin); err != nil {
+		t.Fatalf("walk-in: %v", err)
+	}
+	invisible(t, "walk-in name", walkin)
+
+	visitor := s.accountSignIn(t, "ada@example.com")
+	if res := s.as(t, visitor, http.MethodPost, "/account/details", url.Values{"name": {"\u202e" + want + "\u200b"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("POST /account/details = %d, want 303\n%s", res.status, snippet(res.body))
+	}
+	invisible(t, "booking name after the account changed it", s.bookingByToken(t, m[1]).Name)
+
+	form = bookingForm("2026-11-26T19:00", "2")
+	form.Set("name", " \u202e\u200b\u200d\ufeff ")
+	res = s.post(t, "/book/dinner", form)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("POST /book/dinner with an invisible name = %d, want 422", res.status)
+	}
+	mustContain(t, "invisible name", res.body, `data-testid="name-error"`, "Please enter your name.")
+}

@@ -10,6 +10,7 @@ import (
 	netmail "net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -34,6 +35,9 @@ type Attachment struct {
 // Message is one e-mail as the outbox stores it. The sender (From) is not part of it: it comes
 // from the relay's Config.
 type Message struct {
+	// To is the recipient's bare address. ToName is the recipient's name, any text: it is
+	// encoded for the header (see headerAddress), never pasted into it, and left out when it
+	// cannot be written, so a name never keeps a message from being sent.
 	To, ToName string
 	Subject    string
 	// Text is the plain text part; it is required, so every message is readable without HTML.
@@ -67,13 +71,11 @@ var reservedHeaders = map[string]bool{
 // Validate reports whether m can be sent: To is a bare valid address, Subject and Text are not
 // empty, no header value contains a line break or control character (header injection), no
 // extra header overrides a reserved one, and attachments have a usable name and content type.
+// ToName is not checked: whatever it holds, the message goes out (see headerAddress).
 // Every error wraps ErrInvalidMessage.
 func (m Message) Validate() error {
 	if err := checkAddress(m.To); err != nil {
 		return fmt.Errorf("%w: to: %w", ErrInvalidMessage, err)
-	}
-	if err := checkHeaderValue(m.ToName); err != nil {
-		return fmt.Errorf("%w: to name: %w", ErrInvalidMessage, err)
 	}
 	if strings.TrimSpace(m.Subject) == "" {
 		return fmt.Errorf("%w: subject is empty", ErrInvalidMessage)
@@ -143,6 +145,24 @@ func checkAddress(addr string) error {
 		return fmt.Errorf("%q is not a valid e-mail address", addr)
 	}
 	return nil
+}
+
+// headerAddress is the address addr with the display name name, for a From or To header. The
+// name is never pasted into the header as typed: net/mail writes it as a quoted string (with
+// `"` and `\` escaped) or, when it is not plain printable ASCII, as RFC 2047 encoded words, so
+// no character in it can make the header unparsable. A name that would not read back as it is
+// (a control character, broken UTF-8) is left out: the mail goes to the bare address rather
+// than not at all. addr must be a bare address (checkAddress).
+func headerAddress(name, addr string) *netmail.Address {
+	bare := &netmail.Address{Address: addr}
+	if name == "" || !utf8.ValidString(name) || checkHeaderValue(name) != nil {
+		return bare
+	}
+	a := &netmail.Address{Name: name, Address: addr}
+	if back, err := netmail.ParseAddress(a.String()); err != nil || back.Name != name || back.Address != addr {
+		return bare
+	}
+	return a
 }
 
 // checkHeaderValue refuses line breaks and other control characters (tab excepted): a CR or LF
@@ -216,13 +236,14 @@ func (m Message) goMailMsg(fromName, fromAddress string, now time.Time) (*gomail
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	if err := msg.FromFormat(fromName, fromAddress); err != nil {
+	if err := checkAddress(fromAddress); err != nil {
 		return nil, fmt.Errorf("%w: from: %w", ErrInvalidMessage, err)
 	}
-	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
-		return nil, fmt.Errorf("%w: to: %w", ErrInvalidMessage, err)
-	}
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	// Not FromFormat and AddToFormat: they paste the name between quotes as it is, so a name
+	// with a `"` or `\` makes an address that does not parse, and the message is refused.
+	msg.FromMailAddress(headerAddress(fromName, fromAddress))
+	msg.AddToMailAddress(headerAddress(m.ToName, m.To))
 	msg.Subject(m.Subject)
 
 	id := m.MessageID

@@ -44,7 +44,8 @@ func TestMessageValidate(t *testing.T) {
 		{"to with display name", func(m *Message) { m.To = "Ana <ana@example.com>" }, "is not a valid e-mail address"},
 		{"two recipients", func(m *Message) { m.To = "ana@example.com, eve@example.com" }, "is not a valid e-mail address"},
 		{"to injection", func(m *Message) { m.To = "ana@example.com\r\nBcc: eve@example.com" }, "to: contains a line break"},
-		{"to name injection", func(m *Message) { m.ToName = "Ana\nBcc: eve@example.com" }, "to name: contains a line break"},
+		// A name is encoded, or left out when it cannot be (TestMessageUnwritableName).
+		{"to name with line break", func(m *Message) { m.ToName = "Ana\nBcc: eve@example.com" }, ""},
 		{"empty subject", func(m *Message) { m.Subject = " " }, "subject is empty"},
 		{"subject injection", func(m *Message) { m.Subject = "a\r\nBcc: x" }, "subject: contains a line break"},
 		{"subject lone CR", func(m *Message) { m.Subject = "a\rb" }, "subject: contains a line break"},
@@ -323,5 +324,66 @@ func TestMessageMIMEInvalid(t *testing.T) {
 	m.Subject = "a\r\nBcc: x"
 	if _, err := m.goMailMsg("Reserva", "bookings@example.com", time.Now()); !errors.Is(err, ErrInvalidMessage) {
 		t.Errorf("goMailMsg() = %v, want ErrInvalidMessage", err)
+	}
+}
+
+// TestMessageDisplayNames writes messages to and from people whose names hold every character
+// that has a meaning in an address header: each must be written, and its From and To must parse
+// back to the very address and name.
+func TestMessageDisplayNames(t *testing.T) {
+	long := strings.Repeat(`Zoë "Z" <x>, `, 20)[:200]
+	names := []string{
+		`A"B`, `"`, `\`, `""`, `a\"b`, `a<b>c`, `x, y`, `a;b:c`, `ana@example.com`, `(Ana)`,
+		`Zoë Ñandú`, `Zoë "Z" <x>`, `=?utf-8?q?x?=`, `=?utf-8?b?eA==?=`, `🙂 Ana`, `Ana	Pérez`,
+		strings.Repeat("a", 200), strings.Repeat(`"\`, 100), long,
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			m := validMessage()
+			m.ToName = name
+			msg, err := m.goMailMsg(name, "bookings@example.com", time.Now())
+			if err != nil {
+				t.Fatalf("goMailMsg(ToName %q) = %v, want a message", name, err)
+			}
+			var buf bytes.Buffer
+			if _, err := msg.WriteTo(&buf); err != nil {
+				t.Fatalf("WriteTo() = %v", err)
+			}
+			p := parseMail(t, buf.Bytes())
+			for _, h := range []struct{ field, addr string }{{"To", m.To}, {"From", "bookings@example.com"}} {
+				got, err := netmail.ParseAddress(p.header.Get(h.field))
+				if err != nil {
+					t.Fatalf("ParseAddress(%s %q) = %v", h.field, p.header.Get(h.field), err)
+				}
+				if got.Address != h.addr || got.Name != name {
+					t.Errorf("%s = %q <%s>, want %q <%s>", h.field, got.Name, got.Address, name, h.addr)
+				}
+			}
+			if got := p.header.Get("Bcc"); got != "" {
+				t.Errorf("Bcc = %q, want none", got)
+			}
+		})
+	}
+}
+
+// TestMessageUnwritableName sends a message whose name cannot be written as it is (a line
+// break, another control character, broken UTF-8) to the bare address instead of failing it.
+func TestMessageUnwritableName(t *testing.T) {
+	for _, name := range []string{"Ana\nBcc: eve@example.com", "Ana\r\nBcc: eve@example.com", "Ana\x00", "Ana\x7f", "Ana \xff"} {
+		t.Run(name, func(t *testing.T) {
+			m := validMessage()
+			m.ToName = name
+			if err := m.Validate(); err != nil {
+				t.Fatalf("Validate() = %v, want nil", err)
+			}
+			p := parseMail(t, render(t, m, time.Now()))
+			got, err := netmail.ParseAddress(p.header.Get("To"))
+			if err != nil || got.Address != m.To || got.Name != "" {
+				t.Errorf("To = %q (%v), want the bare %s", p.header.Get("To"), err, m.To)
+			}
+			if got := p.header.Get("Bcc"); got != "" {
+				t.Errorf("Bcc = %q, want none", got)
+			}
+		})
 	}
 }
