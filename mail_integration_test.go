@@ -146,6 +146,9 @@ func TestMailThroughMailpit(t *testing.T) {
 	if len(conf.To) != 1 || conf.To[0].Address != "grace@example.com" {
 		t.Errorf("confirmation to %+v", conf.To)
 	}
+	if len(conf.ReplyTo) != 1 || conf.ReplyTo[0].Address != "hello@demo.invalid" || conf.ReplyTo[0].Name != "Demo Bistro & Pottery" {
+		t.Errorf("confirmation Reply-To %+v, want the venue's contact address", conf.ReplyTo)
+	}
 	if !strings.Contains(conf.Text, inst.URL+"/b/") {
 		t.Errorf("no manage link in the confirmation:\n%s", conf.Text)
 	}

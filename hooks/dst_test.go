@@ -66,7 +66,15 @@ func TestDSTNightsInBerlin(t *testing.T) {
 		t.Errorf("stored start = %s, want the first 02:30 (00:30 UTC)", got)
 	}
 	manage := s.get(t, "/b/"+token)
-	mustContain(t, "manage", manage.body, "Sunday 25 October 2026, 02:30 CEST–02:30")
+	mustContain(t, "manage", manage.body, "Sunday 25 October 2026, 02:30 CEST–02:30 CET")
+	// The calendar file names the two instants in UTC (a TZID time of that night could be
+	// either), with CRLF line ends (RFC 5545 §3.1).
 	ics := s.get(t, "/b/"+token+"/calendar.ics")
-	mustContain(t, "ics", ics.body, "DTSTART;TZID=Europe/Berlin:20261025T023000", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100")
+	mustContain(t, "ics", ics.body, "\r\nDTSTART:20261025T003000Z\r\n", "\r\nDTEND:20261025T013000Z\r\n", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100")
+	if bare := strings.Count(ics.body, "\n") - strings.Count(ics.body, "\r\n"); bare != 0 {
+		t.Errorf("the calendar file has %d lines ending in a bare LF", bare)
+	}
+	// Away from that night, times keep the venue's TZID.
+	later := s.get(t, "/b/"+s.bookSlug(t, "night", "2026-10-25T04:00", "1")+"/calendar.ics")
+	mustContain(t, "ics at 04:00", later.body, "DTSTART;TZID=Europe/Berlin:20261025T040000", "DTEND;TZID=Europe/Berlin:20261025T050000")
 }

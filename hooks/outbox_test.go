@@ -67,6 +67,9 @@ func TestBookingMailsAreQueuedWithTheChange(t *testing.T) {
 		t.Errorf("a booking mail keeps its token (sealed when a key is set) and no body until sent: text %q token %q", c.Text, c.Token)
 	}
 	msg := s.rendered(t, c)
+	if msg.ReplyTo != "hello@demo.invalid" || msg.ReplyToName != "Demo Bistro & Pottery" {
+		t.Errorf("Reply-To = %q <%s>, want the venue's contact address", msg.ReplyToName, msg.ReplyTo)
+	}
 	mustContain(t, "subject", msg.Subject, "Booking confirmed: Dinner, Fri 27 Nov 19:00 · Demo Bistro & Pottery")
 	mustContain(t, "text", msg.Text, "Hello Ada Lovelace,", rec.Reference, "Friday 27 November 2026, 19:00–21:00",
 		"2 people", "You can change or cancel online until Friday 27 November 2026, 17:00.", "Beispielstraße 1")

@@ -726,13 +726,17 @@ func TimeLabel(l *Locale, t TimeOption) string {
 	return l.Time(t.Start)
 }
 
-// Span is a booking's date and times, e.g. "Friday 27 November 2026, 19:00–21:00".
+// Span is a booking's date and times, e.g. "Friday 27 November 2026, 19:00–21:00". When the
+// start's local time occurs twice (ambiguous), or the clocks change between start and end, both
+// times carry their zone: "02:30 CEST–02:30 CET".
 func Span(l *Locale, start, end time.Time, ambiguous bool) string {
-	from := l.Time(start)
-	if ambiguous {
-		from = l.TimeZone(start)
+	from, to := l.Time(start), l.Time(end)
+	startZone, _ := start.Zone()
+	endZone, _ := end.Zone()
+	if ambiguous || startZone != endZone {
+		from, to = l.TimeZone(start), l.TimeZone(end)
 	}
-	return l.T("format.span", l.Date(start), from, l.Time(end))
+	return l.T("format.span", l.Date(start), from, to)
 }
 
 var _ = templruntime.GeneratedTemplate

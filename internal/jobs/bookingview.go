@@ -63,17 +63,19 @@ func CalendarFile(v *store.Venue, o *store.Offering, b *store.Booking) ([]byte, 
 	bv := BookingView(v, o, b)
 	l := Locale(v)
 	ics, err := mail.Calendar(mail.Event{
-		UID:         b.ID + "@reserva",
-		Sequence:    b.Sequence,
-		Start:       bv.Start,
-		End:         bv.End,
-		Location:    v.Loc,
-		Summary:     bv.Offering + " · " + v.Name,
-		Description: l.T("booking.reference") + ": " + bv.Reference + "\n" + l.T("party.count", bv.Party),
-		Place:       v.Address,
-		Organizer:   v.Email,
-		Cancelled:   b.Status == booking.StatusCancelled,
-		Stamp:       b.Updated.Time(),
+		UID:            b.ID + "@reserva",
+		Sequence:       b.Sequence,
+		Start:          bv.Start,
+		End:            bv.End,
+		Location:       v.Loc,
+		StartAmbiguous: bv.Ambiguous,
+		EndAmbiguous:   Ambiguous(bv.End, v.Loc),
+		Summary:        bv.Offering + " · " + v.Name,
+		Description:    l.T("booking.reference") + ": " + bv.Reference + "\n" + l.T("party.count", bv.Party),
+		Place:          v.Address,
+		Organizer:      v.Email,
+		Cancelled:      b.Status == booking.StatusCancelled,
+		Stamp:          b.Updated.Time(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("calendar: %w", err)

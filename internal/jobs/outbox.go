@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -110,6 +111,11 @@ var errNobody = errors.New("outbox: the booking's personal data is gone; nothing
 func (j *Jobs) message(m *store.Mail, host string, now time.Time) (mail.Message, string, error) {
 	msg := mail.Message{To: m.To, ToName: m.ToName, MessageID: m.MessageIDAt(host),
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
+	if m.Kind != store.MailVenueNotice { // answers to the venue's own notices need no detour
+		if v, err := j.st.Venue(j.app); err == nil && v.Email != "" && !strings.EqualFold(v.Email, m.To) {
+			msg.ReplyTo, msg.ReplyToName = v.Email, v.Name
+		}
+	}
 	if !m.Kind.AboutBooking() {
 		msg.Subject, msg.Text, msg.HTML = m.Subject, m.Text, m.HTML
 		for _, a := range m.Files() {

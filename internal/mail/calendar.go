@@ -12,17 +12,21 @@ import (
 type Event struct {
 	// UID identifies the booking across versions of the file: calendar apps update the entry
 	// with the same UID and a higher Sequence instead of adding a second one.
-	UID         string
-	Sequence    int
-	Start, End  time.Time
-	Location    *time.Location // the venue's zone: DTSTART and DTEND carry its TZID
-	Summary     string
-	Description string
-	Place       string
-	URL         string
-	Organizer   string // e-mail address of the venue, if any
-	Cancelled   bool
-	Stamp       time.Time // when this version was made (DTSTAMP)
+	UID        string
+	Sequence   int
+	Start, End time.Time
+	Location   *time.Location // the venue's zone: DTSTART and DTEND carry its TZID
+	// StartAmbiguous and EndAmbiguous are set when that local time occurs twice (the night the
+	// clocks go back): the time is then written in UTC, which every calendar app reads as the
+	// one instant meant (with a TZID, RFC 5545 leaves the choice of the two to them).
+	StartAmbiguous, EndAmbiguous bool
+	Summary                      string
+	Description                  string
+	Place                        string
+	URL                          string
+	Organizer                    string // e-mail address of the venue, if any
+	Cancelled                    bool
+	Stamp                        time.Time // when this version was made (DTSTAMP)
 }
 
 // localLayout is an iCalendar local DATE-TIME (used with a TZID parameter).
@@ -51,8 +55,8 @@ func Calendar(ev Event) ([]byte, error) {
 	e := cal.AddEvent(ev.UID)
 	e.SetDtStampTime(ev.Stamp)
 	e.SetSequence(ev.Sequence)
-	e.SetProperty(ics.ComponentPropertyDtStart, ev.Start.In(ev.Location).Format(localLayout), ics.WithTZID(tzid))
-	e.SetProperty(ics.ComponentPropertyDtEnd, ev.End.In(ev.Location).Format(localLayout), ics.WithTZID(tzid))
+	setTime(e, ics.ComponentPropertyDtStart, ev.Start, ev.Location, ev.StartAmbiguous)
+	setTime(e, ics.ComponentPropertyDtEnd, ev.End, ev.Location, ev.EndAmbiguous)
 	e.SetSummary(ev.Summary)
 	if ev.Description != "" {
 		e.SetDescription(ev.Description)
@@ -71,8 +75,21 @@ func Calendar(ev Event) ([]byte, error) {
 	} else {
 		e.SetStatus(ics.ObjectStatusConfirmed)
 	}
-	return []byte(cal.Serialize()), nil
+	return []byte(cal.Serialize(ics.WithNewLineWindows)), nil // lines end in CRLF (RFC 5545 §3.1)
 }
+
+// setTime sets the time property p to t: the local time with the zone's TZID or, when that
+// local time is ambiguous, the UTC form.
+func setTime(e *ics.VEvent, p ics.ComponentProperty, t time.Time, loc *time.Location, ambiguous bool) {
+	if ambiguous {
+		e.SetProperty(p, t.UTC().Format(utcLayout))
+		return
+	}
+	e.SetProperty(p, t.In(loc).Format(localLayout), ics.WithTZID(loc.String()))
+}
+
+// utcLayout is an iCalendar DATE-TIME in UTC.
+const utcLayout = "20060102T150405Z"
 
 // timezone describes loc from..to as one observance per zone period (no recurrence rules: the
 // periods come from the Go zone database itself, so they are exact for every zone).

@@ -39,7 +39,11 @@ type Message struct {
 	// encoded for the header (see headerAddress), never pasted into it, and left out when it
 	// cannot be written, so a name never keeps a message from being sent.
 	To, ToName string
-	Subject    string
+	// ReplyTo (a bare address) and ReplyToName are where answers go: the venue's contact
+	// address, as the From address is the relay's and often no one reads it. Left out when
+	// empty or not a valid address.
+	ReplyTo, ReplyToName string
+	Subject              string
 	// Text is the plain text part; it is required, so every message is readable without HTML.
 	Text string
 	// HTML is an optional alternative to Text.
@@ -63,7 +67,7 @@ type Message struct {
 // Message's own fields or the relay's Config, and a second copy would change who the message
 // seems to come from, who receives it, or how it is parsed. Keys are lowercase.
 var reservedHeaders = map[string]bool{
-	"from": true, "sender": true, "to": true, "cc": true, "bcc": true, "subject": true,
+	"from": true, "sender": true, "reply-to": true, "to": true, "cc": true, "bcc": true, "subject": true,
 	"date": true, "message-id": true, "return-path": true, "mime-version": true,
 	"content-type": true, "content-transfer-encoding": true, "content-disposition": true,
 }
@@ -244,6 +248,9 @@ func (m Message) goMailMsg(fromName, fromAddress string, now time.Time) (*gomail
 	// with a `"` or `\` makes an address that does not parse, and the message is refused.
 	msg.FromMailAddress(headerAddress(fromName, fromAddress))
 	msg.AddToMailAddress(headerAddress(m.ToName, m.To))
+	if m.ReplyTo != "" && checkAddress(m.ReplyTo) == nil {
+		msg.ReplyToMailAddress(headerAddress(m.ReplyToName, m.ReplyTo))
+	}
 	msg.Subject(m.Subject)
 
 	id := m.MessageID

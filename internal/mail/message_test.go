@@ -34,9 +34,11 @@ func TestMessageValidate(t *testing.T) {
 		{"valid with everything", func(m *Message) {
 			m.HTML = "<p>See you</p>"
 			m.MessageID = "<booking-1@reserva.example>"
-			m.Headers = map[string]string{"Auto-Submitted": "auto-generated", "Reply-To": "venue@example.com"}
+			m.Headers = map[string]string{"Auto-Submitted": "auto-generated"}
+			m.ReplyTo, m.ReplyToName = "venue@example.com", "The Venue"
 			m.Attachments = []Attachment{{Name: "booking.ics", ContentType: "text/calendar; method=REQUEST; charset=utf-8", Data: []byte("BEGIN:VCALENDAR")}}
 		}, ""},
+		{"reply-to as an extra header", func(m *Message) { m.Headers = map[string]string{"Reply-To": "eve@example.com"} }, `header "Reply-To" is set by the sender`},
 		{"message id without brackets", func(m *Message) { m.MessageID = "booking-1@reserva.example" }, ""},
 		{"no to name", func(m *Message) { m.ToName = "" }, ""},
 		{"empty to", func(m *Message) { m.To = "" }, "to: address is empty"},
@@ -341,6 +343,7 @@ func TestMessageDisplayNames(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			m := validMessage()
 			m.ToName = name
+			m.ReplyTo, m.ReplyToName = "desk@example.com", name
 			msg, err := m.goMailMsg(name, "bookings@example.com", time.Now())
 			if err != nil {
 				t.Fatalf("goMailMsg(ToName %q) = %v, want a message", name, err)
@@ -350,7 +353,7 @@ func TestMessageDisplayNames(t *testing.T) {
 				t.Fatalf("WriteTo() = %v", err)
 			}
 			p := parseMail(t, buf.Bytes())
-			for _, h := range []struct{ field, addr string }{{"To", m.To}, {"From", "bookings@example.com"}} {
+			for _, h := range []struct{ field, addr string }{{"To", m.To}, {"From", "bookings@example.com"}, {"Reply-To", "desk@example.com"}} {
 				got, err := netmail.ParseAddress(p.header.Get(h.field))
 				if err != nil {
 					t.Fatalf("ParseAddress(%s %q) = %v", h.field, p.header.Get(h.field), err)

@@ -106,7 +106,7 @@ type MailSummary struct {
 type Mail struct {
 	ID, MessageID, Subject, Text, HTML string
 	From                               MailAddress
-	To                                 []MailAddress
+	To, ReplyTo                        []MailAddress
 	Attachments                        []struct {
 		PartID, FileName, ContentType string
 		Size                          int
