@@ -351,6 +351,9 @@ func (h *handlers) bookingEdit(e *core.RequestEvent) error {
 	form := url.Values{"name": {f.Get("name")}, "email": {f.Get("email")}, "phone": {f.Get("phone")}, "notes": {f.Get("notes")},
 		"consent": {"yes"}, "party": {"1"}, "start": {"x"}}
 	in, errs := parseBookForm(form)
+	if b, _ := store.BookingByID(e.App, id); b != nil && b.Email == "" {
+		phoneOnly(in, errs) // a booking taken by phone stays one; one with an address keeps it
+	}
 	internal := strings.TrimSpace(strings.ReplaceAll(f.Get("internal_notes"), "\r\n", "\n"))
 	if !cleanText(internal, true) || len([]rune(internal)) > 5000 {
 		errs["internal_notes"] = views.M("err.text_invalid")
@@ -378,6 +381,19 @@ func (h *handlers) bookingEdit(e *core.RequestEvent) error {
 		return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+id)
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+id+"?done=saved")
+}
+
+// phoneOnly lets staff take a booking by phone without an e-mail address (no mail, no manage
+// link: the guest has only the phone): in's missing address is no error when it has a phone
+// number; a booking with neither is refused, naming both.
+func phoneOnly(in bookInput, errs map[string]views.Msg) {
+	if in.form.Email != "" || errs["email"].Key != "err.email_required" {
+		return
+	}
+	delete(errs, "email")
+	if in.form.Phone == "" {
+		errs["email"] = views.M("admin.book.contact_required")
+	}
 }
 
 // sortedCopy is a sorted copy of s.
@@ -514,6 +530,7 @@ func (h *handlers) newBooking(e *core.RequestEvent) error {
 		return notFound(err)
 	}
 	in, errs := parseBookForm(f)
+	phoneOnly(in, errs)
 	override := strings.TrimSpace(f.Get("override"))
 	if override != "" && (roleOf(e) < store.RoleManager.Rank() || !cleanText(override, false) || len(override) > 500) {
 		errs["override"] = views.M("admin.book.override_refused")

@@ -789,3 +789,50 @@ func TestVenueChangesShowAtOnce(t *testing.T) {
 	}
 	mustContain(t, "home after the settings page", s.get(t, "/").body, "Ada&#39;s Kitchen")
 }
+
+// TestStaffBookByPhoneWithoutAnEmail: the desk takes a booking by phone with no address: it is
+// stored with the phone only, without a customer, a manage token or a mail to the guest (the
+// venue's own notice still goes); a booking with neither address nor phone is refused, naming
+// both; the booking's contact can be edited without inventing an address.
+func TestStaffBookByPhoneWithoutAnEmail(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	deskCookie, _ := s.signedIn(t, "frontdesk")
+	form := bookingForm("2026-11-27T19:00", "2")
+	form.Set("offering", s.offering(t, "dinner").ID)
+	form.Set("email", "")
+	form.Set("phone", "")
+	res := s.as(t, deskCookie, http.MethodPost, "/admin/bookings/new", form)
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Give an e-mail address or a phone number") {
+		t.Fatalf("neither address nor phone = %d\n%s", res.status, snippet(res.body))
+	}
+	form.Set("phone", "+49 30 1234567")
+	res = s.as(t, deskCookie, http.MethodPost, "/admin/bookings/new", form)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("a phone booking = %d\n%s", res.status, snippet(res.body))
+	}
+	id := strings.TrimPrefix(strings.Split(res.header.Get("Location"), "?")[0], "/admin/bookings/")
+	b := s.bookingByID(t, id)
+	if b.Email != "" || b.Phone != "+49 30 1234567" || b.Customer != "" || b.Source != store.SourceStaff {
+		t.Errorf("stored: email %q phone %q customer %q source %q", b.Email, b.Phone, b.Customer, b.Source)
+	}
+	if n := s.count(t, "booking_tokens", dbx.HashExp{"booking": id}); n != 0 {
+		t.Errorf("a phone booking has %d manage tokens, want none", n)
+	}
+	if n := s.count(t, "outbox", dbx.NewExp("booking = {:b} AND kind != {:notice}", dbx.Params{"b": id, "notice": string(store.MailVenueNotice)})); n != 0 {
+		t.Errorf("a phone booking queued %d mails to the guest", n)
+	}
+	edit := url.Values{"name": {"Ada Lovelace"}, "email": {""}, "phone": {"+49 30 7654321"}, "notes": {""}, "internal_notes": {"called back"}}
+	if res := s.as(t, deskCookie, http.MethodPost, "/admin/bookings/"+id, edit); res.status != http.StatusSeeOther {
+		t.Fatalf("editing the phone booking = %d\n%s", res.status, snippet(res.body))
+	}
+	if b := s.bookingByID(t, id); b.Phone != "+49 30 7654321" || b.Email != "" {
+		t.Errorf("after the edit: phone %q email %q", b.Phone, b.Email)
+	}
+	// A booking made with an address keeps needing one.
+	other := s.bookingByToken(t, s.book(t, "2026-11-27T20:00", "2"))
+	edit.Set("email", "")
+	if res := s.as(t, deskCookie, http.MethodPost, "/admin/bookings/"+other.ID, edit); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("removing a booking's address = %d, want 422", res.status)
+	}
+}

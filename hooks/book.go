@@ -404,7 +404,7 @@ func insertBooking(tx core.App, v *store.Venue, off *store.Offering, slot bookin
 	ins, err := store.InsertBooking(tx, store.NewBooking{Offering: off.ID, Slot: slot, Party: in.party, Status: booking.StatusConfirmed,
 		Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Notes: in.form.Notes, Sensitive: in.form.Sensitive,
 		Guests: guests, Source: source, Override: override, ConsentAt: now, NoticeVersion: v.NoticeVersion(),
-		NoticeText: v.PrivacyNotice, RemindedAt: v.ReminderMark(slot.Start, now), Token: true, Now: now})
+		NoticeText: v.PrivacyNotice, RemindedAt: v.ReminderMark(slot.Start, now), Token: in.form.Email != "", Now: now})
 	if err != nil {
 		return newBooking{}, err
 	}

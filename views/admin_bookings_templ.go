@@ -1823,7 +1823,7 @@ func BookingAdminPage(d BookingAdminData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(d.L, d.Errors, Input{Name: "email", Type: "email", Label: M("form.email"), Value: d.Booking.Email, Autocomplete: "off", Required: true, MaxLength: MaxEmail}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(d.L, d.Errors, Input{Name: "email", Type: "email", Label: M("form.email"), Value: d.Booking.Email, Autocomplete: "off", Required: d.Booking.Email != "", Hint: M("admin.book.email_hint"), MaxLength: MaxEmail}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2375,7 +2375,7 @@ func NewBookingPage(d NewBookingData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(d.L, d.Errors, Input{Name: "email", Type: "email", Label: M("form.email"), Value: d.Form.Email, Autocomplete: "off", Required: true, MaxLength: MaxEmail}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(d.L, d.Errors, Input{Name: "email", Type: "email", Label: M("form.email"), Value: d.Form.Email, Autocomplete: "off", Hint: M("admin.book.email_hint"), MaxLength: MaxEmail}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
