@@ -162,6 +162,40 @@ func TestVenueNotice(t *testing.T) {
 	msg := s.rendered(t, row)
 	mustContain(t, "notice", msg.Text, "A new booking has come in", "Ada Lovelace", "ada@example.com", "Window seat, please")
 	mustNotContain(t, "notice", msg.Text, "https://booking.test/b/")
+	if msg.ReplyTo != "" || len(msg.Attachments) != 0 {
+		t.Errorf("the venue's notice: Reply-To %q, %d attachments; want neither", msg.ReplyTo, len(msg.Attachments))
+	}
+}
+
+// TestVenueNoticeOfChangesAndCancellations: the notify address also hears of a guest's change
+// and cancellation, each in a notice of its own, without the guest's link or calendar file.
+func TestVenueNoticeOfChangesAndCancellations(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.setVenue(t, func(f *store.VenueFields) { f.NotifyEmail = "desk@demo.invalid" })
+	token := s.book(t, "2026-11-27T19:00", "2")
+	if res := s.post(t, "/b/"+token+"/change", url.Values{"start": {"2026-11-28T20:00"}, "party": {"3"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("change = %d", res.status)
+	}
+	changed := s.only(t, store.MailVenueChange)
+	msg := s.rendered(t, changed)
+	if changed.To != "desk@demo.invalid" || changed.Token != "" {
+		t.Errorf("change notice to %q with a token %v", changed.To, changed.Token != "")
+	}
+	mustContain(t, "change notice subject", msg.Subject, "Booking changed", "Sat 28 Nov 20:00", "3 people")
+	mustContain(t, "change notice", msg.Text, "A booking has been changed", "Saturday 28 November 2026, 20:00–22:00", "Ada Lovelace", "ada@example.com")
+	mustNotContain(t, "change notice", msg.Text, "https://booking.test/b/", "Hello")
+	if res := s.post(t, "/b/"+token+"/cancel", url.Values{}); res.status != http.StatusSeeOther {
+		t.Fatalf("cancel = %d", res.status)
+	}
+	cancelled := s.only(t, store.MailVenueCancellation)
+	msg = s.rendered(t, cancelled)
+	mustContain(t, "cancellation notice", msg.Subject, "Booking cancelled")
+	mustContain(t, "cancellation notice", msg.Text, "cancelled by its guest", "Ada Lovelace")
+	mustNotContain(t, "cancellation notice", msg.Text, "https://booking.test/b/")
+	if len(msg.Attachments) != 0 || msg.ReplyTo != "" {
+		t.Errorf("the cancellation notice has %d attachments, Reply-To %q", len(msg.Attachments), msg.ReplyTo)
+	}
 }
 
 // TestMailAndBookingAreOneWrite: when the mail cannot be queued, the booking is not stored

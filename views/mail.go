@@ -13,7 +13,16 @@ const (
 	MailReminder     = "reminder"
 	MailFeedback     = "feedback"
 	MailVenueNotice  = "venue_notice"
+	// The venue's notices of a change and of a cancellation.
+	MailVenueChange       = "venue_change"
+	MailVenueCancellation = "venue_cancellation"
 )
+
+// toVenue reports whether d goes to the venue's notify address: no greeting, the guest's
+// contact in the details, no link.
+func (d MailData) toVenue() bool {
+	return d.Kind == MailVenueNotice || d.Kind == MailVenueChange || d.Kind == MailVenueCancellation
+}
 
 // MailData is the view model of every e-mail about a booking.
 type MailData struct {
@@ -42,8 +51,8 @@ func MailSubject(d MailData) string {
 		return d.L.T("mail.subject.reminder", d.Booking.Offering, when, d.Venue.Name)
 	case MailFeedback:
 		return d.L.T("mail.subject.feedback", d.Venue.Name)
-	case MailVenueNotice:
-		return d.L.T("mail.subject.venue_notice", d.Booking.Reference, d.Booking.Offering, when, d.L.T("party.count", d.Booking.Party))
+	case MailVenueNotice, MailVenueChange, MailVenueCancellation:
+		return d.L.T("mail.subject."+d.Kind, d.Booking.Reference, d.Booking.Offering, when, d.L.T("party.count", d.Booking.Party))
 	}
 	return d.L.T("mail.subject.confirmation", d.Booking.Offering, when, d.Venue.Name)
 }
@@ -69,8 +78,13 @@ func mailIntro(d MailData) Msg {
 		return M("mail.intro.reminder", d.Venue.Name)
 	case MailFeedback:
 		return M("mail.intro.feedback", d.Venue.Name)
-	case MailVenueNotice:
-		return M("mail.intro.venue_notice")
+	case MailVenueNotice, MailVenueChange:
+		return M("mail.intro." + d.Kind)
+	case MailVenueCancellation:
+		if d.ByVenue {
+			return M("mail.intro.venue_cancellation_by_venue")
+		}
+		return M("mail.intro.venue_cancellation")
 	}
 	return M("mail.intro.confirmation", d.Venue.Name)
 }
@@ -93,7 +107,7 @@ func MailText(d MailData) string {
 	var b strings.Builder
 	l := d.L
 	line := func(s string) { b.WriteString(s + "\n") }
-	if d.Kind != MailVenueNotice {
+	if !d.toVenue() {
 		line(l.T("mail.greeting", d.Booking.Name))
 		line("")
 	}
@@ -152,8 +166,11 @@ func detailRows(d MailData) [][2]string {
 		{l.T("booking.when"), Span(l, bk.Start, bk.End, bk.Ambiguous)},
 		{l.T("booking.party"), l.T("party.count", bk.Party)},
 	}
-	if d.Kind == MailVenueNotice {
-		rows = append(rows, [2]string{l.T("form.name"), bk.Name}, [2]string{l.T("form.email"), bk.Email})
+	if d.toVenue() {
+		rows = append(rows, [2]string{l.T("form.name"), bk.Name})
+		if bk.Email != "" { // a booking taken by phone has none
+			rows = append(rows, [2]string{l.T("form.email"), bk.Email})
+		}
 		if bk.Phone != "" {
 			rows = append(rows, [2]string{l.T("form.phone"), bk.Phone})
 		}

@@ -111,7 +111,7 @@ var errNobody = errors.New("outbox: the booking's personal data is gone; nothing
 func (j *Jobs) message(m *store.Mail, host string, now time.Time) (mail.Message, string, error) {
 	msg := mail.Message{To: m.To, ToName: m.ToName, MessageID: m.MessageIDAt(host),
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
-	if m.Kind != store.MailVenueNotice { // answers to the venue's own notices need no detour
+	if !m.Kind.ToVenue() { // answers to the venue's own notices need no detour
 		if v, err := j.st.Venue(j.app); err == nil && v.Email != "" && !strings.EqualFold(v.Email, m.To) {
 			msg.ReplyTo, msg.ReplyToName = v.Email, v.Name
 		}
@@ -144,7 +144,7 @@ func (j *Jobs) renderBookingMail(m *store.Mail, now time.Time) (rendered, error)
 	if err != nil && !isNoRows(err) {
 		return rendered{}, err
 	}
-	if b == nil || b.Anonymised || (b.Email == "" && m.Kind != store.MailVenueNotice) {
+	if b == nil || b.Anonymised || (b.Email == "" && !m.Kind.ToVenue()) {
 		return rendered{}, errNobody
 	}
 	o, err := store.OfferingByID(app, b.Offering)
@@ -160,10 +160,10 @@ func (j *Jobs) renderBookingMail(m *store.Mail, now time.Time) (rendered, error)
 		return rendered{}, fmt.Errorf("outbox: the link of %s: %w", m.ID, err)
 	}
 	d := views.MailData{L: Locale(v), Kind: string(m.Kind), Venue: VenueView(v), Booking: BookingView(v, o, b)}
-	if m.Kind == store.MailCancellation {
+	if m.Kind == store.MailCancellation || m.Kind == store.MailVenueCancellation {
 		d.Reason, d.ByVenue = b.CancelReason, b.ByVenue()
 	}
-	if token == "" && m.Kind != store.MailCancellation && m.Kind != store.MailVenueNotice {
+	if token == "" && m.Kind != store.MailCancellation && !m.Kind.ToVenue() {
 		// Every mail to the guest carries a link of its own, made now (a confirmation carries
 		// the link the booking page sent the guest to, kept in the row until it is sent).
 		if token, err = store.IssueBookingToken(app, b.ID, "mail:"+string(m.Kind)); err != nil {
@@ -188,7 +188,7 @@ func (j *Jobs) renderBookingMail(m *store.Mail, now time.Time) (rendered, error)
 		return rendered{}, fmt.Errorf("mail: render %s: %w", m.Kind, err)
 	}
 	r := rendered{subject: views.MailSubject(d), text: views.MailText(d), html: html.String()}
-	if m.Kind != store.MailFeedback && m.Kind != store.MailVenueNotice {
+	if m.Kind != store.MailFeedback && !m.Kind.ToVenue() {
 		ics, err := CalendarFile(v, o, b)
 		if err != nil {
 			return rendered{}, err
@@ -222,8 +222,8 @@ func QueueBookingMail(tx core.App, v *store.Venue, kind store.MailKind, b *store
 	if err := store.QueueBookingMail(tx, kind, b, token, now); err != nil {
 		return err
 	}
-	if kind == store.MailConfirmation && v.NotifyEmail != "" {
-		return store.QueueBookingMailTo(tx, store.MailVenueNotice, b.ID, v.NotifyEmail, v.Name, "", now)
+	if notice := kind.VenueCopy(); notice != "" && v.NotifyEmail != "" {
+		return store.QueueBookingMailTo(tx, notice, b.ID, v.NotifyEmail, v.Name, "", now)
 	}
 	return nil
 }

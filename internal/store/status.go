@@ -33,8 +33,11 @@ const (
 	MailCancellation MailKind = "cancellation"
 	MailReminder     MailKind = "reminder"
 	MailFeedback     MailKind = "feedback"
-	// About a new booking, to the venue's notify address (rendered when sent too).
-	MailVenueNotice MailKind = "venue_notice"
+	// About a new, changed or cancelled booking, to the venue's notify address (rendered when
+	// sent too; no link, no calendar file).
+	MailVenueNotice       MailKind = "venue_notice"
+	MailVenueChange       MailKind = "venue_change"
+	MailVenueCancellation MailKind = "venue_cancellation"
 	// Rendered when queued.
 	MailInvite        MailKind = "invite"
 	MailSignin        MailKind = "signin"
@@ -47,10 +50,28 @@ const (
 // AboutBooking reports whether mails of kind k are rendered from their booking when sent.
 func (k MailKind) AboutBooking() bool {
 	switch k {
-	case MailConfirmation, MailChange, MailCancellation, MailReminder, MailFeedback, MailVenueNotice:
+	case MailConfirmation, MailChange, MailCancellation, MailReminder, MailFeedback, MailVenueNotice, MailVenueChange, MailVenueCancellation:
 		return true
 	}
 	return false
+}
+
+// ToVenue reports whether mails of kind k go to the venue's notify address, not to a guest.
+func (k MailKind) ToVenue() bool {
+	return k == MailVenueNotice || k == MailVenueChange || k == MailVenueCancellation
+}
+
+// VenueCopy is the kind of the venue's notice of a guest's mail of kind k ("" for none).
+func (k MailKind) VenueCopy() MailKind {
+	switch k {
+	case MailConfirmation:
+		return MailVenueNotice
+	case MailChange:
+		return MailVenueChange
+	case MailCancellation:
+		return MailVenueCancellation
+	}
+	return ""
 }
 
 // Role is a staff member's rank; a higher one may do everything a lower one may.
