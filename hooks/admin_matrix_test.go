@@ -465,7 +465,7 @@ func (f *matrixFixtures) settingsForm() url.Values {
 		"email": {v.Email}, "phone": {v.Phone}, "locale": {"en"}, "policy": {v.BookingPolicy},
 		"notice": {v.PrivacyNotice + "\nUpdated."}, "gdpr_email": {v.GDPREmail},
 		"notify_email": {v.NotifyEmail}, "feedback_url": {""}, "reminder_hours": {"24"}, "feedback_hours": {"0"},
-		"retention_days": {"548"}}
+		"retention_days": {"548"}, "waitlist_offer_minutes": {"30"}}
 }
 
 // privacyRequest logs an open request of kind for a person without bookings.

@@ -35,7 +35,7 @@ func (h *handlers) renderSettings(e *core.RequestEvent, status int, d views.Sett
 			Email: v.Email, Phone: v.Phone, Locale: v.Locale, Policy: v.BookingPolicy,
 			Notice: v.PrivacyNotice, GDPREmail: v.GDPREmail, NotifyEmail: v.NotifyEmail,
 			FeedbackURL: v.FeedbackURL, ReminderHours: v.ReminderHours, FeedbackHours: v.FeedbackHours,
-			RetentionDays: v.RetentionDays()}
+			RetentionDays: v.RetentionDays(), OfferMinutes: int(v.OfferTTL() / time.Minute)}
 	}
 	d.Form.NoticeVersion = v.NoticeVersion()
 	d.Languages = views.Languages()
@@ -101,6 +101,10 @@ func (h *handlers) settingsSave(e *core.RequestEvent) error {
 	if herr != nil || form.RetentionDays < 1 || form.RetentionDays > 3650 {
 		errs["retention_days"] = views.M("admin.number_range", 1, 3650)
 	}
+	form.OfferMinutes, herr = strconv.Atoi(f.Get("waitlist_offer_minutes"))
+	if herr != nil || form.OfferMinutes < 5 || form.OfferMinutes > 1440 {
+		errs["waitlist_offer_minutes"] = views.M("admin.number_range", 5, 1440)
+	}
 	if form.Name == "" || len(form.Name) > 200 || !cleanText(form.Name, false) {
 		errs["name"] = views.M("admin.required")
 	}
@@ -134,6 +138,7 @@ func (h *handlers) settingsSave(e *core.RequestEvent) error {
 	fields.Locale, fields.Policy, fields.Notice, fields.GDPREmail = form.Locale, form.Policy, form.Notice, form.GDPREmail
 	fields.NotifyEmail, fields.FeedbackURL = form.NotifyEmail, form.FeedbackURL
 	fields.ReminderHours, fields.FeedbackHours, fields.RetentionDays = form.ReminderHours, form.FeedbackHours, form.RetentionDays
+	fields.WaitlistOfferMinutes = form.OfferMinutes
 	err = e.App.RunInTransaction(func(tx core.App) error {
 		changed, err := store.SaveVenue(tx, fields)
 		if err != nil {

@@ -836,3 +836,27 @@ func TestStaffBookByPhoneWithoutAnEmail(t *testing.T) {
 		t.Errorf("removing a booking's address = %d, want 422", res.status)
 	}
 }
+
+// TestWaitlistOfferMinutesInSettings: the owner sets how long a waitlist offer holds its place;
+// the page shows it, the venue uses it, and a value out of range is refused beside the field.
+func TestWaitlistOfferMinutesInSettings(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	cookie, _ := s.signedIn(t, "owner")
+	page := s.as(t, cookie, http.MethodGet, "/admin/settings", nil)
+	mustContain(t, "settings", page.body, `name="waitlist_offer_minutes"`, `value="30"`)
+	form := (&matrixFixtures{t: t, s: s}).settingsForm()
+	form.Set("waitlist_offer_minutes", "3")
+	if r := s.as(t, cookie, http.MethodPost, "/admin/settings", form); r.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.body, "5") || !strings.Contains(r.body, "1440") {
+		t.Errorf("3 minutes = %d, want 422 naming the range", r.status)
+	}
+	form.Set("waitlist_offer_minutes", "45")
+	if r := s.as(t, cookie, http.MethodPost, "/admin/settings", form); r.status != http.StatusSeeOther {
+		t.Fatalf("45 minutes = %d\n%s", r.status, snippet(r.body))
+	}
+	if got := s.venue(t).OfferTTL(); got != 45*time.Minute {
+		t.Errorf("the offer holds %s, want 45m", got)
+	}
+	mustContain(t, "settings after saving", s.as(t, cookie, http.MethodGet, "/admin/settings", nil).body, `value="45"`)
+}

@@ -304,6 +304,7 @@ type ClosuresData struct {
 type SettingsForm struct {
 	Name, TimeZone, Address, Email, Phone, Locale, Policy, Notice, GDPREmail, NotifyEmail, FeedbackURL string
 	ReminderHours, FeedbackHours, RetentionDays                                                        int
+	OfferMinutes                                                                                       int // how long a waitlist offer holds its place
 	NoticeVersion                                                                                      int
 }
 
