@@ -59,7 +59,9 @@ func TestWalkinQueue(t *testing.T) {
 	}
 	page := s.as(t, desk, http.MethodGet, "/admin/walkins", nil)
 	// testNow is 09:00 UTC, 10:00 in Berlin: Ola's table in 20 minutes.
-	mustContain(t, "queue", page.body, "Ola Nordmann", "10:20", "Kari", "10:35")
+	// With the SMS gateway set (above) the phone's hint says what it is for, in words.
+	mustContain(t, "queue", page.body, "Ola Nordmann", "10:20", "Kari", "10:35", "For &#34;table ready&#34; by text message.")
+	mustNotContain(t, "queue", page.body, "set up: true", "set up: false")
 	if strings.Index(page.body, "Ola Nordmann") > strings.Index(page.body, "Kari") {
 		t.Error("the queue is not in arrival order")
 	}

@@ -1385,7 +1385,7 @@ func WalkinsPage(d WalkinsData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Field(d.L, d.Errors, Input{Name: "phone", Type: "tel", Label: M("form.phone"), Hint: M("admin.walkins.phone_hint", d.SMS), Value: d.Form.Phone, Autocomplete: "off", MaxLength: MaxPhone}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Field(d.L, d.Errors, Input{Name: "phone", Type: "tel", Label: M("form.phone"), Hint: smsHint(d.SMS), Value: d.Form.Phone, Autocomplete: "off", MaxLength: MaxPhone}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1418,6 +1418,15 @@ func WalkinsPage(d WalkinsData) templ.Component {
 		}
 		return nil
 	})
+}
+
+// smsHint is the hint beside a walk-in's phone number: what it is for, with or without an SMS
+// gateway.
+func smsHint(sms bool) Msg {
+	if sms {
+		return M("admin.walkins.phone_hint")
+	}
+	return M("admin.walkins.phone_hint_no_sms")
 }
 
 var _ = templruntime.GeneratedTemplate
