@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -57,13 +59,17 @@ func (h *handlers) manage(e *core.RequestEvent) error {
 
 func manageData(v *store.Venue, off *store.Offering, b *store.Booking, token string, now time.Time) views.ManageData {
 	bv := jobs.BookingView(v, off, b)
-	return views.ManageData{
+	d := views.ManageData{
 		Page:      page(v, views.M("title.manage")),
 		Base:      "/b/" + token,
 		Booking:   bv,
 		CanChange: b.Changeable(off, now) == nil,
 		Deadline:  off.Rules().CancelDeadline(bv.Start).In(v.Loc),
 	}
+	if b.Status == booking.StatusCancelled && off.Active {
+		d.BookAgain = "/book/" + url.PathEscape(off.Slug) + "?party=" + strconv.Itoa(b.Party)
+	}
+	return d
 }
 
 // problem re-renders the manage page with a refusal (409): too late, or no longer active.

@@ -39,6 +39,7 @@ func TestCancel(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	token := s.book(t, "2026-11-27T19:00", "2")
+	mustNotContain(t, "a confirmed booking's page", s.get(t, "/b/"+token).body, `data-testid="book-again"`)
 	res := s.post(t, "/b/"+token+"/cancel", url.Values{})
 	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/b/"+token+"?m=cancelled" {
 		t.Fatalf("cancel = %d %q", res.status, res.header.Get("Location"))
@@ -48,7 +49,8 @@ func TestCancel(t *testing.T) {
 		t.Errorf("after cancel: status %q sequence %d cancelled_at %v", rec.Status, rec.Sequence, rec.CancelledAt)
 	}
 	page := s.get(t, "/b/"+token+"?m=cancelled")
-	mustContain(t, "cancelled page", page.body, "Your booking has been cancelled", `data-testid="status">Cancelled`)
+	mustContain(t, "cancelled page", page.body, "Your booking has been cancelled", `data-testid="status">Cancelled`,
+		`href="/book/dinner?party=2" data-testid="book-again"`)
 	mustNotContain(t, "cancelled page", page.body, `data-testid="cancel"`, `data-testid="change"`)
 
 	// Cancelling again lands on the cancelled booking; nothing changes.

@@ -199,6 +199,9 @@ type ManageData struct {
 	Deadline  time.Time // last moment to change or cancel online
 	Notice    Msg
 	Problem   Msg // an error to show (e.g. too late to cancel)
+	// BookAgain is the booking page of the same offering and party, offered once the booking
+	// is cancelled ("" when the offering is no longer bookable).
+	BookAgain string
 }
 
 // ChangeData is the view model of ChangePage.
