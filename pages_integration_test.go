@@ -32,9 +32,12 @@ import (
 // anything else it pulls in, as transferred (headers included).
 const pageWeightBudget = 30 * 1024
 
+// phoneWidth is the phone's screen width in CSS pixels (an iPhone 12 to 15).
+const phoneWidth = 390
+
 // Viewports every page is checked at: a phone (as most visitors book) and a desktop screen.
 var (
-	phoneViewport = chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile,
+	phoneViewport = chromedp.EmulateViewport(phoneWidth, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile,
 		chromedp.EmulateTouch, chromedp.EmulatePortrait)
 	desktopViewport = chromedp.EmulateViewport(1280, 900)
 )
@@ -281,6 +284,15 @@ func (pc *pageChecker) check(name string) *pageLoad {
 		if r.typ == network.ResourceTypeScript {
 			pc.t.Errorf("%s: loads a script: %s", name, r.url)
 		}
+	}
+
+	// On the phone nothing is wider than the screen: tables scroll inside their own box.
+	type pageWidth struct{ Doc, View int }
+	pc.must("set the phone viewport", chromedp.Do(pc.ctx, phoneViewport))
+	width, err := chromedp.Run(pc.ctx, chromedp.Evaluate[pageWidth](`({Doc: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth), View: document.documentElement.clientWidth})`))
+	pc.must(name+": page width", err)
+	if width.Doc > width.View || width.View > phoneWidth {
+		pc.t.Errorf("%s: the page is %d px wide on a %d px phone screen", name, width.Doc, width.View)
 	}
 
 	type finding struct {
