@@ -28,6 +28,13 @@ func TestLayout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("type-checks the whole module; run without -short")
 	}
+	if raceDetector {
+		// go/packages type-checks the module's packages in parallel, and go/types (Go 1.27.3)
+		// then races with itself (Named.unpack against Checker.isComplete on a shared imported
+		// type): a report about the toolchain, not about Reserva. .ci/run runs this test
+		// without -race right after the race pass, as `go test ./...` does.
+		t.Skip("the type-checker races with itself under -race; run without it (.ci/run does)")
+	}
 	_, here, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(here), "..", "..")
 	cfg := &packages.Config{
