@@ -30,8 +30,8 @@ func TestLayout(t *testing.T) {
 	}
 	if raceDetector {
 		// go/packages type-checks the module's packages in parallel, and go/types (Go 1.27.3)
-		// then races with itself (Named.unpack against Checker.isComplete on a shared imported
-		// type): a report about the toolchain, not about Reserva. .ci/run runs this test
+		// then races with itself (Named.unpack against Checker.isComplete; golang/go#81122,
+		// open): a report about the toolchain, not about Reserva. .ci/run runs this test
 		// without -race right after the race pass, as `go test ./...` does.
 		t.Skip("the type-checker races with itself under -race; run without it (.ci/run does)")
 	}
