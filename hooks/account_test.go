@@ -422,6 +422,25 @@ func TestPrivacyPageSaysWhatIsKept(t *testing.T) {
 	mustContain(t, "privacy page", s.get(t, "/privacy").body, "90 days after your visit")
 }
 
+// TestPrivacyPageCoversArticle13: the legal basis of each purpose, the right to complain to a
+// supervisory authority, and the processors by name: a relay on this machine is no one else,
+// a known provider is named as the company it is.
+func TestPrivacyPageCoversArticle13(t *testing.T) {
+	t.Parallel()
+	s := newServerOpts(t, func(o *options) { o.transport = nil }) // the stored relays are used
+	relays := store.MailSettings{
+		Primary:   store.Relay{Host: "127.0.0.1", Port: 18025, TLS: "none", FromAddress: "bookings@example.com"},
+		Secondary: store.Relay{Host: "smtp.postmarkapp.com", Port: 587, TLS: "starttls", FromAddress: "bookings@example.com"},
+	}
+	if err := store.SaveSetting(s.app, store.SettingMail, relays, nil); err != nil {
+		t.Fatal(err)
+	}
+	page := s.get(t, "/privacy").body
+	mustContain(t, "privacy page", page, "Art. 6(1)(b)", "Art. 9(2)(a)", "Art. 6(1)(f)", "supervisory authority", "Art. 77 GDPR",
+		"A mail server on the venue&#39;s own machine", "Postmark (ActiveCampaign, LLC) (smtp.postmarkapp.com), the mail service")
+	mustNotContain(t, "privacy page", page, "127.0.0.1", "18025")
+}
+
 // TestConsentPerPerson: an offering that asks for the other guests names each with their own
 // consent, stored with the notice version; a name without its tick is refused; a changed
 // notice is a new version, and both texts stay on record for the consents given to them.
