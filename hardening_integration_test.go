@@ -147,9 +147,16 @@ func TestCommandsRefuseToCreateADatabase(t *testing.T) {
 			t.Fatalf("%s made a database in %s", strings.Join(args, " "), dir)
 		}
 	}
-	startReservaIn(t, dir, nil).Stop()
+	inst := startReservaIn(t, dir, nil)
+	inst.Stop()
 	out, err := exec.Command(reservaBinary(t), "purge", "--dry-run", "--dir", dir).CombinedOutput()
 	if err != nil {
 		t.Errorf("purge after serve made the database: %v\n%s", err, out)
+	}
+	// The first owner's console line is the full sign-in address of the site serve ran.
+	cmd := exec.Command(reservaBinary(t), "staff", "create", "owner@example.com", "--role", "owner", "--name", "Olivia", "--dir", dir)
+	cmd.Stdin = strings.NewReader("copper-lantern-estuary\n")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Sign in at "+inst.URL+"/admin/login") {
+		t.Errorf("staff create: %v, want the sign-in address %s/admin/login:\n%s", err, inst.URL, out)
 	}
 }

@@ -30,11 +30,22 @@ const defaultProbeURL = "http://127.0.0.1:8090/healthz"
 type probe struct {
 	URL        string `json:"url"`
 	ServerName string `json:"server_name,omitempty"`
+	// Site is the site's address as visitors reach it (what commands print links with).
+	Site string `json:"site,omitempty"`
+}
+
+// recordedSite is the site's address the last serve on dir recorded ("" when none).
+func recordedSite(dir string) string {
+	p, err := readProbe(dir)
+	if err != nil {
+		return ""
+	}
+	return p.Site
 }
 
 // writeProbe records in dir how `reserva healthcheck` reaches this server.
 func (c *serveConfig) writeProbe(dir string) error {
-	p := probe{URL: c.publicURL() + "/healthz"}
+	p := probe{URL: c.publicURL() + "/healthz", Site: c.publicURL()}
 	if c.tls() {
 		host, port, err := net.SplitHostPort(c.httpsAddr)
 		if err != nil {
@@ -43,7 +54,7 @@ func (c *serveConfig) writeProbe(dir string) error {
 		if ip := net.ParseIP(host); host == "" || ip == nil || ip.IsUnspecified() {
 			host = "127.0.0.1"
 		}
-		p = probe{URL: "https://" + net.JoinHostPort(host, port) + "/healthz", ServerName: c.domains[0]}
+		p = probe{URL: "https://" + net.JoinHostPort(host, port) + "/healthz", ServerName: c.domains[0], Site: c.publicURL()}
 	}
 	b, err := json.Marshal(p)
 	if err != nil {

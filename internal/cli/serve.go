@@ -18,6 +18,7 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/osutils"
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
@@ -378,6 +379,18 @@ func firstRunHint(app core.App, installer *core.Record, baseURL string) error {
 	base := strings.TrimRight(baseURL, "/")
 	fmt.Fprintf(os.Stderr, "\nReserva is running. The booking site: %s/\n"+
 		"No superuser exists yet. Within 30 minutes, create one at this one-time link:\n  %s/_/#/pbinstall/%s\n"+
-		"or run: %s superuser upsert EMAIL PASSWORD\n\n", base, base, token, os.Args[0])
+		"or run: %s superuser upsert EMAIL PASSWORD\n\n", base, base, token, thisCommand())
 	return nil
+}
+
+// thisCommand is how the person at the console runs this program again: "go run ." under go
+// run (os.Args[0] is then a temporary build), else the executable's path.
+func thisCommand() string {
+	if osutils.IsProbablyGoRun() {
+		return "go run ."
+	}
+	if exe, err := os.Executable(); err == nil {
+		return exe
+	}
+	return os.Args[0]
 }

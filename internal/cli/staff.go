@@ -24,6 +24,21 @@ func NewStaffCommand(app core.App, d Deps) *cobra.Command {
 	root := &cobra.Command{Use: "staff", Short: "Staff accounts"}
 	var roleName, name, base string
 	var link bool
+	// site is the site's address for what create prints: --url, else RESERVA_BASE_URL, else
+	// what the last serve on this data directory recorded, else the default local address.
+	site := func() string {
+		b := base
+		if b == "" {
+			b = strings.TrimSuffix(d.Jobs.AbsURL("/"), "/")
+		}
+		if b == "" {
+			b = recordedSite(app.DataDir())
+		}
+		if b == "" {
+			b = "http://127.0.0.1:8090"
+		}
+		return strings.TrimRight(b, "/")
+	}
 	create := &cobra.Command{
 		Use:          "create EMAIL",
 		Short:        "Create a staff account (the first owner, or a rescue account)",
@@ -47,14 +62,8 @@ func NewStaffCommand(app core.App, d Deps) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if base == "" {
-					base = strings.TrimSuffix(d.Jobs.AbsURL("/"), "/")
-				}
-				if base == "" {
-					base = "http://127.0.0.1:8090"
-				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Created %s (%s). Set the password within 24 hours at this one-time link:\n  %s/admin/invite/%s\n",
-					rec.Email(), roleName, strings.TrimRight(base, "/"), token)
+					rec.Email(), roleName, site(), token)
 				return nil
 			}
 			password, err := readPassword(cmd)
@@ -79,7 +88,7 @@ func NewStaffCommand(app core.App, d Deps) *cobra.Command {
 				Detail: roleName}); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Created %s (%s). Sign in at /admin/login.\n", rec.Email(), roleName)
+			fmt.Fprintf(cmd.OutOrStdout(), "Created %s (%s). Sign in at %s/admin/login\n", rec.Email(), roleName, site())
 			return nil
 		},
 	}
