@@ -860,3 +860,21 @@ func TestWaitlistOfferMinutesInSettings(t *testing.T) {
 	}
 	mustContain(t, "settings after saving", s.as(t, cookie, http.MethodGet, "/admin/settings", nil).body, `value="45"`)
 }
+
+// TestEmptyTablesSaySo: a table with nothing in it says so in a row of its own, instead of
+// showing bare column headers.
+func TestEmptyTablesSaySo(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	cookie, _ := s.signedIn(t, "owner")
+	for _, path := range []string{"/admin/outbox", "/admin/privacy", "/admin/walkins", "/admin/waitlist?date=2026-11-27",
+		"/admin/bookings?q=nobody-at-all"} {
+		page := s.as(t, cookie, http.MethodGet, path, nil)
+		if page.status != http.StatusOK {
+			t.Fatalf("%s = %d", path, page.status)
+		}
+		mustContain(t, path, page.body, `<tr data-testid="empty"><td colspan="`, "Nothing here yet.")
+	}
+	s.book(t, "2026-11-27T19:00", "2")
+	mustNotContain(t, "bookings", s.as(t, cookie, http.MethodGet, "/admin/bookings?from=2026-11-01&to=2026-12-31", nil).body, "Nothing here yet.")
+}
