@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
 	pbmailer "github.com/pocketbase/pocketbase/tools/mailer"
 
 	"reserva/internal/jobs"
 	"reserva/internal/mail"
 	"reserva/internal/store"
+	"reserva/views"
 )
 
 // outboxRows returns the outbox rows of kind, oldest first.
@@ -441,5 +443,26 @@ func TestPocketBaseMailGoesThroughReserva(t *testing.T) {
 	got := s.relay.messages()
 	if len(got) != 1 || got[0].To != "owner@example.com" || !strings.Contains(got[0].Text, "Code: 123456") {
 		t.Fatalf("relay got %+v", got)
+	}
+}
+
+// TestEveryOutboxKindHasAName: the outbox page names each kind the schema allows in words, so
+// a new kind cannot show up as a raw key.
+func TestEveryOutboxKindHasAName(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	c, err := s.app.FindCollectionByNameOrId("outbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := c.Fields.GetByName("kind").(*core.SelectField).Values
+	l := views.NewLocale(views.DefaultLanguage)
+	for _, k := range kinds {
+		if !l.Has("outbox.kind." + k) {
+			t.Errorf("outbox kind %q has no name (outbox.kind.%s)", k, k)
+		}
+	}
+	if len(kinds) < 12 {
+		t.Errorf("the schema lists only %d kinds: %v", len(kinds), kinds)
 	}
 }
