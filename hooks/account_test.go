@@ -38,12 +38,7 @@ func (s *testServer) bookAs(t *testing.T, start, party, email, name, phone strin
 	form.Set("email", email)
 	form.Set("name", name)
 	form.Set("phone", phone)
-	res := s.post(t, "/book/dinner", form)
-	m := manageLink.FindStringSubmatch(res.header.Get("Location"))
-	if res.status != http.StatusSeeOther || m == nil {
-		t.Fatalf("booking as %s = %d\n%s", email, res.status, res.body)
-	}
-	return m[1]
+	return s.bookWith(t, "dinner", form)
 }
 
 // accountSignIn asks for a link for email, reads it from the outbox, signs in with it and
@@ -140,12 +135,7 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 	form.Set("sensitive_consent", "yes")
 	form.Set("guest_1", "Quentin Quillfeather")
 	form.Set("guest_consent_1", "yes")
-	booked := s.post(t, "/book/dinner", form)
-	token := manageLink.FindStringSubmatch(booked.header.Get("Location"))
-	if booked.status != http.StatusSeeOther || token == nil {
-		t.Fatalf("booking = %d\n%s", booked.status, snippet(booked.body))
-	}
-	rec := s.bookingByToken(t, token[1])
+	rec := s.bookingByToken(t, s.bookWith(t, "dinner", form))
 	sealedNote := rec.SensitiveNotes
 	bookingID := rec.ID
 	// The fields only staff or a cancellation fill.
@@ -459,11 +449,7 @@ func TestConsentPerPerson(t *testing.T) {
 		t.Fatalf("a guest without consent = %d", res.status)
 	}
 	form.Set("guest_consent_1", "yes")
-	token := manageLink.FindStringSubmatch(s.post(t, "/book/dinner", form).header.Get("Location"))
-	if token == nil {
-		t.Fatal("the booking with a guest failed")
-	}
-	rec := s.bookingByToken(t, token[1])
+	rec := s.bookingByToken(t, s.bookWith(t, "dinner", form))
 	var guests []struct {
 		Name          string `db:"name"`
 		NoticeVersion int    `db:"notice_version"`

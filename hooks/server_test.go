@@ -278,13 +278,18 @@ func (s *testServer) book(t testing.TB, start, party string) string {
 // bookSlug books the offering slug and returns the manage token.
 func (s *testServer) bookSlug(t testing.TB, slug, start, party string) string {
 	t.Helper()
-	res := s.post(t, "/book/"+slug, bookingForm(start, party))
-	if res.status != http.StatusSeeOther {
-		t.Fatalf("POST /book/%s %s party %s = %d, want 303\n%s", slug, start, party, res.status, res.body)
-	}
+	return s.bookWith(t, slug, bookingForm(start, party))
+}
+
+// bookWith posts the booking form of the offering slug, fails the test unless it books (303 to
+// the manage page), and returns the manage token.
+func (s *testServer) bookWith(t testing.TB, slug string, form url.Values) string {
+	t.Helper()
+	res := s.post(t, "/book/"+slug, form)
 	m := manageLink.FindStringSubmatch(res.header.Get("Location"))
-	if m == nil {
-		t.Fatalf("Location = %q, want a manage link", res.header.Get("Location"))
+	if res.status != http.StatusSeeOther || m == nil {
+		t.Fatalf("POST /book/%s %s party %s = %d to %q, want 303 to a manage link\n%s", slug, form.Get("start"), form.Get("party"),
+			res.status, res.header.Get("Location"), snippet(res.body))
 	}
 	return m[1]
 }
