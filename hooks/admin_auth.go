@@ -278,6 +278,17 @@ func (b *backoff) reset(key string) {
 	delete(b.m, key)
 }
 
+// forget drops the counts of every key that begins with prefix.
+func (b *backoff) forget(prefix string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k := range b.m {
+		if strings.HasPrefix(k, prefix) {
+			delete(b.m, k)
+		}
+	}
+}
+
 // dummyHash is a bcrypt hash no password matches, checked for unknown accounts so that a
 // sign-in takes as long whether or not the address exists (made at the first sign-in, not at
 // start).

@@ -26,8 +26,12 @@ func (h *handlers) loginPage(e *core.RequestEvent) error {
 	if _, staff, err := h.currentSession(e); err == nil && staff != nil {
 		return e.Redirect(http.StatusSeeOther, "/admin/")
 	}
+	p := h.adminPage(e, views.M("admin.login.title"))
+	if e.Request.URL.Query().Get("done") == "password_reset" {
+		p.Notice = views.M("admin.done.password_reset")
+	}
 	return render(e, http.StatusOK, views.LoginPage(views.LoginData{
-		AdminPage: h.adminPage(e, views.M("admin.login.title")), Next: safeNext(e.Request.URL.Query().Get("next")),
+		AdminPage: p, Next: safeNext(e.Request.URL.Query().Get("next")),
 	}))
 }
 
@@ -96,8 +100,11 @@ func (h *handlers) login(e *core.RequestEvent) error {
 
 // signinKey is the back-off key of an account's failures from e's address.
 func signinKey(email string, e *core.RequestEvent) string {
-	return "acct:" + email + "|" + e.RealIP()
+	return signinKeyPrefix(email) + e.RealIP()
 }
+
+// signinKeyPrefix begins the back-off keys of an account's failures at every address.
+func signinKeyPrefix(email string) string { return "acct:" + email + "|" }
 
 // safeNext keeps only a local /admin path to return to after sign-in (no open redirect).
 func safeNext(next string) string {
@@ -363,18 +370,29 @@ func inviteGone(err error) error {
 	return &pageError{status: http.StatusNotFound, heading: "admin.invite.gone", body: "admin.invite.gone_body", err: err}
 }
 
-// invitePage shows the form to accept an invite: name and a password.
+// invitePage shows the form to accept an invite: name and a password. An invite that brings
+// back an existing account says so, with the account's name filled in.
 func (h *handlers) invitePage(e *core.RequestEvent) error {
 	inv, err := h.validInvite(e.App, e.Request.PathValue("token"))
 	if err != nil {
 		return err
 	}
-	return render(e, http.StatusOK, views.InvitePage(views.InviteData{
-		AdminPage: h.adminPage(e, views.M("admin.invite.title")), Email: inv.Email, Role: string(inv.Role)}))
+	d := views.InviteData{AdminPage: h.adminPage(e, views.M("admin.invite.title")), Email: inv.Email, Role: string(inv.Role)}
+	member, err := store.StaffByEmail(e.App, inv.Email)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if returning(member) {
+		d.Existing, d.Name = true, member.Name()
+	}
+	return render(e, http.StatusOK, views.InvitePage(d))
 }
 
 // acceptInvite creates the account (or sets the password of one made with --link), spends the
-// invite and signs the person in.
+// invite and signs the person in. An invite to an existing account (deactivated, or its owner
+// locked out) brings it back: active, with the new password and the invite's role; its other
+// sessions and open reset links end, its sign-in back-off is cleared, and its second factor
+// stays (the person is sent to it). The last active owner cannot be demoted this way.
 func (h *handlers) acceptInvite(e *core.RequestEvent) error {
 	token := e.Request.PathValue("token")
 	inv, err := h.validInvite(e.App, token)
@@ -383,6 +401,10 @@ func (h *handlers) acceptInvite(e *core.RequestEvent) error {
 	}
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
+	}
+	member, err := store.StaffByEmail(e.App, inv.Email)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
 	}
 	name := strings.TrimSpace(e.Request.PostForm.Get("name"))
 	password := e.Request.PostForm.Get("password")
@@ -398,40 +420,68 @@ func (h *handlers) acceptInvite(e *core.RequestEvent) error {
 	if len(errs) > 0 {
 		return render(e, http.StatusUnprocessableEntity, views.InvitePage(views.InviteData{
 			AdminPage: h.adminPage(e, views.M("admin.invite.title")), Email: inv.Email, Role: string(inv.Role),
-			Name: name, Errors: errs}))
+			Name: name, Errors: errs, Existing: returning(member)}))
 	}
 	var staff *store.Staff
 	err = e.App.RunInTransaction(func(tx core.App) error {
+		now := h.now()
 		cur, err := store.InviteByID(tx, inv.ID)
 		if err != nil || !cur.UsedAt.IsZero() {
 			return inviteGone(err)
 		}
 		staff, err = store.StaffByEmail(tx, cur.Email)
 		if errors.Is(err, sql.ErrNoRows) {
-			staff, err = store.CreateStaff(tx, cur.Email, name, cur.Role, "", h.now())
+			staff, err = store.CreateStaff(tx, cur.Email, name, cur.Role, "", now)
 		}
 		if err != nil {
 			return err
 		}
+		back := returning(staff)
+		oldRole, wasActive := staff.Role(), staff.Active()
+		if wasActive && oldRole == store.RoleOwner && cur.Role != store.RoleOwner {
+			if err := keepAnOwner(tx, staff.Id); err != nil {
+				return err
+			}
+		}
 		staff.SetName(name)
+		staff.SetRole(cur.Role)
 		staff.SetActive(true)
-		staff.SetNewPassword(password, h.now())
+		staff.SetNewPassword(password, now)
 		if err := staff.Save(tx); err != nil {
 			return err
 		}
-		if err := store.UseInvite(tx, cur.ID, h.now()); err != nil {
+		if err := store.UseInvite(tx, cur.ID, now); err != nil {
 			return err
 		}
 		e.Set(staffKey, staff)
-		return h.staffAudit(tx, e, "staff.invite_accepted", "staff/"+staff.Id, string(cur.Role))
+		if !back {
+			return h.staffAudit(tx, e, "staff.invite_accepted", "staff/"+staff.Id, string(cur.Role))
+		}
+		// The account comes back with a password someone else may have known until now.
+		if err := store.EndSessions(tx, staff.Id, ""); err != nil {
+			return err
+		}
+		if err := store.EndPasswordResets(tx, staff.Id, now); err != nil {
+			return err
+		}
+		detail := string(oldRole) + " → " + string(cur.Role)
+		if !wasActive {
+			detail += ", reactivated"
+		}
+		return h.staffAudit(tx, e, "staff.reinvite_accepted", "staff/"+staff.Id, detail)
 	})
 	if err != nil {
 		return err
 	}
-	if err := h.startSession(e, staff, true); err != nil {
+	h.clearBackoff(staff)
+	hasTOTP := staff.HasTOTP()
+	if err := h.startSession(e, staff, !hasTOTP); err != nil {
 		return err
 	}
-	if h.access(e.App).Require2FA {
+	switch {
+	case hasTOTP:
+		return e.Redirect(http.StatusSeeOther, "/admin/login/2fa")
+	case h.access(e.App).Require2FA:
 		return e.Redirect(http.StatusSeeOther, "/admin/2fa/setup")
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/")

@@ -74,6 +74,16 @@ var adminMatrix = map[string]matrixCase{
 		return "/admin/invite/" + f.invite(), url.Values{"name": {"Ines Invited"}, "password": {"amber-pelican-orchard"},
 			"password2": {"amber-pelican-orchard"}}
 	}},
+	"GET /admin/forgot": {[4]int{ok, ok, ok, ok}, get("/admin/forgot")},
+	"POST /admin/forgot": {[4]int{seeOth, seeOth, seeOth, seeOth}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/forgot", url.Values{"email": {"nobody@demo.invalid"}}
+	}},
+	"GET /admin/reset/{token}": {[4]int{ok, ok, ok, ok}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/reset/" + f.reset(), nil
+	}},
+	"POST /admin/reset/{token}": {[4]int{seeOth, seeOth, seeOth, seeOth}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/reset/" + f.reset(), url.Values{"password": {"amber-pelican-orchard"}, "password2": {"amber-pelican-orchard"}}
+	}},
 
 	// Half signed in: the second step and enrolment. These accounts have no authenticator.
 	"GET /admin/login/2fa": {[4]int{seeOth, seeOth, seeOth, seeOth}, get("/admin/login/2fa")},
@@ -405,6 +415,18 @@ func (f *matrixFixtures) invite() string {
 	f.t.Helper()
 	f.n++
 	token, err := store.NewInvite(f.s.app, fmt.Sprintf("invited%d@demo.invalid", f.n), store.RoleFrontdesk, f.owner.Id, f.s.now, inviteTTL)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return token
+}
+
+// reset makes an open password reset link of a new front-desk colleague and returns its token.
+func (f *matrixFixtures) reset() string {
+	f.t.Helper()
+	f.n++
+	other := f.s.staffAccount(f.t, fmt.Sprintf("forgetful%d@demo.invalid", f.n), "frontdesk")
+	token, err := store.NewPasswordReset(f.s.app, other.Id, f.s.now, resetTTL)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package hooks
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -70,7 +72,7 @@ func (h *handlers) changePassword(e *core.RequestEvent) error {
 	errs := map[string]views.Msg{}
 	// The current password is guessable here by whoever holds the session: failures count
 	// towards a back-off of the account (as sign-ins do) and are audited.
-	key := "password:" + staff.Id
+	key := passwordCheckKey(staff.Id)
 	if wait := h.signins.wait(key, backoffFreeAccount, now); wait > 0 {
 		_ = h.staffAudit(e.App, e, "security.password_check_backoff", "staff/"+staff.Id, "")
 		secs := int(math.Ceil(wait.Seconds()))
@@ -101,11 +103,18 @@ func (h *handlers) changePassword(e *core.RequestEvent) error {
 	if err := store.EndSessions(e.App, staff.Id, sessionOf(e).ID); err != nil {
 		return err
 	}
+	// A reset link asked for earlier must not undo the password just chosen.
+	if err := store.EndPasswordResets(e.App, staff.Id, h.now()); err != nil {
+		return err
+	}
 	if err := h.staffAudit(e.App, e, "staff.password_changed", "staff/"+staff.Id, ""); err != nil {
 		return err
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/account?done=password")
 }
+
+// passwordCheckKey is the back-off key of a member's wrong current passwords.
+func passwordCheckKey(staffID string) string { return "password:" + staffID }
 
 // newRecoveryCodesAction replaces the person's recovery codes and shows the new ones once.
 func (h *handlers) newRecoveryCodesAction(e *core.RequestEvent) error {
@@ -176,7 +185,9 @@ func (h *handlers) renderStaff(e *core.RequestEvent, status int, d views.StaffDa
 }
 
 // invite (owner) makes a 30-day single-use invite and mails it; when no relay is configured
-// the link is shown to the owner to pass on.
+// the link is shown to the owner to pass on. The address may belong to a member already (one
+// deactivated, or locked out of their account): accepting the invite then brings that account
+// back with the new password and role (acceptInvite). Only one's own address is refused.
 func (h *handlers) invite(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
@@ -184,10 +195,16 @@ func (h *handlers) invite(e *core.RequestEvent) error {
 	email := strings.ToLower(strings.TrimSpace(e.Request.PostForm.Get("email")))
 	roleName := e.Request.PostForm.Get("role")
 	errs := map[string]views.Msg{}
+	var member *store.Staff
 	if email == "" || is.EmailFormat.Validate(email) != nil || len(email) > views.MaxEmail {
 		errs["email"] = views.M("err.email_invalid")
-	} else if _, err := store.StaffByEmail(e.App, email); err == nil {
-		errs["email"] = views.M("admin.staff.exists")
+	} else if s, err := store.StaffByEmail(e.App, email); err == nil {
+		if s.Id == staffOf(e).Id {
+			errs["email"] = views.M("admin.staff.invite_self")
+		}
+		member = s
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return err
 	}
 	if !store.Role(roleName).Valid() {
 		errs["role"] = views.M("admin.staff.bad_role")
@@ -204,32 +221,52 @@ func (h *handlers) invite(e *core.RequestEvent) error {
 		}
 		link = h.jobs.AbsURL("/admin/invite/" + token)
 		if _, terr := h.jobs.Transport(); terr == nil {
-			if err := h.inviteMail(tx, email, roleName, link); err != nil {
+			if err := h.inviteMail(tx, email, roleName, link, returning(member)); err != nil {
 				return err
 			}
 			mailed = true
+		}
+		if returning(member) {
+			detail := roleName
+			if !member.Active() {
+				detail += ", deactivated"
+			}
+			return h.staffAudit(tx, e, "staff.reinvited", "staff/"+member.Id, detail)
 		}
 		return h.staffAudit(tx, e, "staff.invited", "staff_invites/"+email, roleName)
 	})
 	if err != nil {
 		return err
 	}
-	if mailed {
+	switch {
+	case mailed && returning(member):
+		return e.Redirect(http.StatusSeeOther, "/admin/staff?done=reinvited")
+	case mailed:
 		return e.Redirect(http.StatusSeeOther, "/admin/staff?done=invited")
 	}
 	return h.renderStaff(e, http.StatusOK, views.StaffData{InviteLink: link})
 }
 
-// inviteMail queues the invite mail.
-func (h *handlers) inviteMail(tx core.App, email, roleName, link string) error {
+// returning reports whether member is an account that had a password of its own: an invite
+// brings it back rather than setting it up (an account made with --link has none yet).
+func returning(member *store.Staff) bool {
+	return member != nil && !member.PasswordChanged().IsZero()
+}
+
+// inviteMail queues the invite mail (again: the one that brings an account back).
+func (h *handlers) inviteMail(tx core.App, email, roleName, link string, again bool) error {
 	v, err := h.st.Venue(tx)
 	if err != nil {
 		return err
 	}
 	l := jobs.Locale(v)
+	key := "mail.invite"
+	if again {
+		key = "mail.reinvite"
+	}
 	return store.QueueMail(tx, store.NewMail{Kind: store.MailInvite, To: email,
 		Subject: l.T("mail.subject.invite", v.Name),
-		Text:    l.T("mail.invite", v.Name, l.T("role."+roleName), link, l.Date(h.now().Add(inviteTTL).In(v.Loc)))}, h.now())
+		Text:    l.T(key, v.Name, l.T("role."+roleName), link, l.Date(h.now().Add(inviteTTL).In(v.Loc)))}, h.now())
 }
 
 // staffChange runs change on a fresh read of the member inside one write transaction, saves

@@ -152,7 +152,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	common := []*hook.Handler[*core.RequestEvent]{securityHeaders(), crossOriginOnly(), apis.BodyLimit(adminBodyLimit)}
 	signinLimit := h.rateLimit(h.signinRate)
 
-	// Signing in, signing out, accepting an invite: no session needed.
+	// Signing in, signing out, accepting an invite, a forgotten password: no session needed.
 	open := r.Group("/admin")
 	open.Bind(common...)
 	open.GET("", func(e *core.RequestEvent) error { return e.Redirect(http.StatusMovedPermanently, "/admin/") })
@@ -161,6 +161,10 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	open.POST("/logout", h.logout)
 	open.GET("/invite/{token}", h.invitePage)
 	open.POST("/invite/{token}", h.acceptInvite).Bind(signinLimit)
+	open.GET("/forgot", h.forgotPage)
+	open.POST("/forgot", h.forgot).Bind(signinLimit)
+	open.GET("/reset/{token}", h.resetPage)
+	open.POST("/reset/{token}", h.reset).Bind(signinLimit)
 
 	// The second sign-in step and enrolling an authenticator: the password step is done.
 	half := r.Group("/admin")

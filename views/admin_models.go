@@ -201,6 +201,23 @@ type InviteData struct {
 	Role   string
 	Name   string
 	Errors map[string]Msg
+	// Existing is set when the invite brings back an account that had a password of its own
+	// (deactivated, or its owner locked out): accepting it sets a new one.
+	Existing bool
+}
+
+// ForgotData is the view model of ForgotPage (asking for a link to choose a new password).
+type ForgotData struct {
+	AdminPage
+	Email  string
+	Errors map[string]Msg
+}
+
+// ResetData is the view model of ResetPage (choosing a new password through a mailed link).
+type ResetData struct {
+	AdminPage
+	Email  string
+	Errors map[string]Msg
 }
 
 // SessionRow is one signed-in session.

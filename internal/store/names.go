@@ -27,6 +27,7 @@ const (
 	colStaff           = "staff"
 	colStaffSessions   = "staff_sessions"
 	colStaffInvites    = "staff_invites"
+	colStaffResets     = "staff_password_resets"
 	colVisitorLinks    = "visitor_links"
 	colVisitorSessions = "visitor_sessions"
 	colGDPRRequests    = "gdpr_requests"

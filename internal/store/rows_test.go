@@ -89,8 +89,12 @@ func TestRowsWrittenInSQLAreValidRecords(t *testing.T) {
 	if _, err := store.NewInvite(app, "new@example.com", store.RoleFrontdesk, staff.Id, now, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := store.NewPasswordReset(app, staff.Id, now, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []string{"bookings", "customers", "booking_tokens", "outbox", "audit_log", "participants", "privacy_notices",
-		"waitlist", "walkins", "visitor_links", "visitor_sessions", "gdpr_requests", "backups", "staff_sessions", "staff_invites"} {
+		"waitlist", "walkins", "visitor_links", "visitor_sessions", "gdpr_requests", "backups", "staff_sessions", "staff_invites",
+		"staff_password_resets"} {
 		var ids []string
 		if err := app.DB().NewQuery("SELECT id FROM " + c).Column(&ids); err != nil || len(ids) == 0 {
 			t.Errorf("%s: no row written (%v)", c, err)

@@ -42,6 +42,10 @@ func (s *Staff) Role() Role { return Role(s.GetString("role")) }
 // Active reports whether the account may sign in.
 func (s *Staff) Active() bool { return s.GetBool("active") }
 
+// PasswordChanged is when the person last chose a password; zero for an account made with a
+// link whose password nobody has set yet.
+func (s *Staff) PasswordChanged() time.Time { return s.GetDateTime("password_changed").Time() }
+
 // HasTOTP reports whether an authenticator app is set up.
 func (s *Staff) HasTOTP() bool { return s.GetString("totp_secret") != "" }
 

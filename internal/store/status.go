@@ -40,6 +40,7 @@ const (
 	MailVenueCancellation MailKind = "venue_cancellation"
 	// Rendered when queued.
 	MailInvite        MailKind = "invite"
+	MailStaffReset    MailKind = "staff_reset" // a staff member's link to choose a new password
 	MailSignin        MailKind = "signin"
 	MailAlert         MailKind = "alert"
 	MailWaitlist      MailKind = "waitlist"
