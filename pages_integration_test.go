@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -11,8 +12,13 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -35,11 +41,15 @@ const pageWeightBudget = 30 * 1024
 // phoneWidth is the phone's screen width in CSS pixels (an iPhone 12 to 15).
 const phoneWidth = 390
 
+// wideWidth is a common laptop screen's width in CSS pixels.
+const wideWidth = 1366
+
 // Viewports every page is checked at: a phone (as most visitors book) and a desktop screen.
 var (
 	phoneViewport = chromedp.EmulateViewport(phoneWidth, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile,
 		chromedp.EmulateTouch, chromedp.EmulatePortrait)
 	desktopViewport = chromedp.EmulateViewport(1280, 900)
+	wideViewport    = chromedp.EmulateViewport(wideWidth, 768)
 )
 
 // skippedRoutes are the GET routes of hooks/routes.go that are not HTML pages a person reads,
@@ -51,6 +61,7 @@ var skippedRoutes = map[string]string{
 	"/b/{token}/calendar.ics":    "an iCalendar file",
 	"/.well-known/security.txt":  "a plain-text file",
 	"/static/{path...}":          "the stylesheet, loaded by every page (and counted in the page weight)",
+	"/images/{file}":             "the venue's photo and logo, loaded (and their sizes read) by the home page with its photo",
 	"/healthz":                   "JSON for monitoring",
 	"/api/reserva/availability":  "the JSON API",
 	"/account/export":            "a zip download (checked in TestVisitorAccountInChromium)",
@@ -153,6 +164,18 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("outbox", "/admin/outbox", "/admin/outbox", http.StatusOK)
 	pc.open("privacy requests", "/admin/privacy", "/admin/privacy", http.StatusOK)
 	pc.open("settings", "/admin/settings", "/admin/settings", http.StatusOK)
+	// The venue's photo and logo, uploaded through the settings page as the owner does; then
+	// the home page with them, checked like every page and laid out at a phone and a wide screen.
+	pictures := t.TempDir()
+	pc.must("choose a photo", chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.ID("photo"), []string{writePicture(t, pictures, "dining-room.jpg", 1600, 1000)}),
+		chromedp.SendKeys(chromedp.ID("photo_alt"), "The dining room at night")))
+	pc.submit("settings: a photo uploaded (POST, then the settings page)", `[data-testid="photo-save"]`, http.StatusOK)
+	pc.must("choose a logo", chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.ID("logo"), []string{writePicture(t, pictures, "logo.png", 240, 80)})))
+	pc.submit("settings: a logo uploaded (POST, then the settings page)", `[data-testid="logo-save"]`, http.StatusOK)
+	pc.open("home with a photo and a logo", "/{$}", "/", http.StatusOK)
+	pc.checkHomeLayout()
 	pc.open("backups", "/admin/backups", "/admin/backups", http.StatusOK)
 	pc.open("audit log", "/admin/audit", "/admin/audit", http.StatusOK)
 	pc.open("staff", "/admin/staff", "/admin/staff", http.StatusOK)
@@ -294,6 +317,13 @@ func (pc *pageChecker) check(name string) *pageLoad {
 	if width.Doc > width.View || width.View > phoneWidth {
 		pc.t.Errorf("%s: the page is %d px wide on a %d px phone screen", name, width.Doc, width.View)
 	}
+	// Nor on a wide screen.
+	pc.must("set the wide viewport", chromedp.Do(pc.ctx, wideViewport))
+	width, err = chromedp.Run(pc.ctx, chromedp.Evaluate[pageWidth](`({Doc: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth), View: document.documentElement.clientWidth})`))
+	pc.must(name+": page width", err)
+	if width.Doc > width.View || width.View > wideWidth {
+		pc.t.Errorf("%s: the page is %d px wide on a %d px screen", name, width.Doc, width.View)
+	}
 
 	type finding struct {
 		rule      realtest.AxeRule
@@ -342,6 +372,79 @@ func (pc *pageChecker) check(name string) *pageLoad {
 	pc.t.Logf("%s: %d axe violations (%d serious or critical); %d bytes in %d requests",
 		name, len(findings), serious, load.bytes, len(load.resources))
 	return load
+}
+
+// checkHomeLayout checks how the home page the tab shows (with the venue's photo and logo) is
+// laid out, from the boxes the browser gave its parts, at a phone and at a 1366 px screen, and
+// keeps a full-page screenshot of each as a test artifact (go test -artifacts keeps them). On
+// the phone: one column, the photo above the details. On the wide screen the page uses the
+// width: the photo and the details side by side, the offerings in one row. Both pictures come
+// at their own size from the site.
+func (pc *pageChecker) checkHomeLayout() {
+	pc.t.Helper()
+	type box struct{ Left, Right, Top, Bottom, Width float64 }
+	type layout struct {
+		Photo, About, Main      box
+		Offerings               []box
+		PhotoPixels, LogoPixels int
+	}
+	read := func(vp string, set chromedp.Action[chromedp.Void]) layout {
+		pc.t.Helper()
+		pc.must("set the "+vp+" viewport", chromedp.Do(pc.ctx, set))
+		l, err := chromedp.Run(pc.ctx, chromedp.Evaluate[layout](`(() => {
+			const q = s => document.querySelector(s);
+			const box = e => { const r = e.getBoundingClientRect(); return {Left: r.left, Right: r.right, Top: r.top, Bottom: r.bottom, Width: r.width}; };
+			return {Photo: box(q('[data-testid="venue-photo"]')), About: box(q('[data-testid="venue-about"]')), Main: box(q('main')),
+				Offerings: [...document.querySelectorAll('[data-testid^="offering-"]')].map(box),
+				PhotoPixels: q('[data-testid="venue-photo"]').naturalWidth, LogoPixels: q('[data-testid="venue-logo"]').naturalWidth};
+		})()`))
+		pc.must("read the home page's layout at the "+vp+" viewport", err)
+		shot, err := chromedp.Run(pc.ctx, chromedp.FullScreenshot(100)) // 100: a PNG
+		pc.must("screenshot the home page at the "+vp+" viewport", err)
+		path := filepath.Join(pc.t.ArtifactDir(), "home-"+vp+".png")
+		pc.must("keep the screenshot", os.WriteFile(path, shot, 0o644))
+		pc.t.Logf("home page at the %s viewport: %+v; screenshot %s", vp, l, path)
+		return l
+	}
+	phone := read("phone", phoneViewport)
+	if phone.PhotoPixels != 1600 || phone.LogoPixels != 240 {
+		pc.t.Errorf("the photo is %d px and the logo %d px wide as loaded, want 1600 and 240", phone.PhotoPixels, phone.LogoPixels)
+	}
+	if phone.Photo.Right > phoneWidth || phone.About.Top < phone.Photo.Bottom {
+		pc.t.Errorf("on the phone the photo (%+v) should stand above the details (%+v), within the screen", phone.Photo, phone.About)
+	}
+	wide := read("wide", wideViewport)
+	if wide.Main.Width < 1000 {
+		pc.t.Errorf("at %d px the page's content is only %.0f px wide", wideWidth, wide.Main.Width)
+	}
+	if wide.Photo.Right > wide.About.Left || wide.About.Top >= wide.Photo.Bottom || wide.Photo.Width < 500 {
+		pc.t.Errorf("at %d px the photo (%+v) and the details (%+v) should sit side by side", wideWidth, wide.Photo, wide.About)
+	}
+	if len(wide.Offerings) < 2 || wide.Offerings[1].Top != wide.Offerings[0].Top {
+		pc.t.Errorf("at %d px the offerings should sit in a row: %+v", wideWidth, wide.Offerings)
+	}
+	pc.must("back to the phone viewport", chromedp.Do(pc.ctx, phoneViewport))
+}
+
+// writePicture writes a w×h picture (a colour gradient) to dir/name, as a JPEG or (by the
+// name) a PNG, and returns its path.
+func writePicture(t *testing.T, dir, name string, w, h int) string {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.NRGBA{R: uint8(40 + x*150/w), G: uint8(30 + y*90/h), B: 60, A: 255})
+		}
+	}
+	var b bytes.Buffer
+	if strings.HasSuffix(name, ".png") {
+		must(t, png.Encode(&b, img))
+	} else {
+		must(t, jpeg.Encode(&b, img, &jpeg.Options{Quality: 80}))
+	}
+	path := filepath.Join(dir, name)
+	must(t, os.WriteFile(path, b.Bytes(), 0o600))
+	return path
 }
 
 // checkCoverage fails for a GET route that was neither visited nor skipped with a reason, and

@@ -176,6 +176,10 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/purge/now":             {ownPOST, post("/admin/purge/now")},
 	"POST /admin/backups/drill":         {ownPOST, post("/admin/backups/drill")},
 	"GET /admin/audit":                  {ownGET, get("/admin/audit?action=booking&from=2026-11-01&to=2026-12-31")},
+
+	// A form without a picture (the matrix posts url-encoded forms): the owner is asked for one.
+	"POST /admin/settings/images/{kind}":        {[4]int{forbid, forbid, forbid, unproc}, post("/admin/settings/images/photo")},
+	"POST /admin/settings/images/{kind}/remove": {ownPOST, post("/admin/settings/images/logo/remove")},
 }
 
 // TestAdminRoleMatrix sends every /admin/ route's request as each role and asserts the exact

@@ -55,7 +55,20 @@ func (h *handlers) renderSettings(e *core.RequestEvent, status int, d views.Sett
 	}
 	d.YourIP = e.RealIP()
 	d.Proxy, d.ProxyHeader = h.proxy.String(), h.proxy.Header
+	d.Photo, d.Logo = imageSetting(v.Photo, store.ImagePhoto), imageSetting(v.Logo, store.ImageLogo)
+	if d.ImageErrors == nil && v.Photo != nil {
+		d.PhotoAlt = v.Photo.Alt
+	}
 	return render(e, status, views.SettingsPage(d))
+}
+
+// imageSetting is the venue's picture of kind (nil: none) as the settings page shows it.
+func imageSetting(img *store.Image, kind string) views.ImageSetting {
+	s := views.ImageSetting{Current: imageView(img, ""), MaxBytes: store.MaxImageBytes(kind)}
+	if img != nil {
+		s.Size = img.Size
+	}
+	return s
 }
 
 func relayForm(r store.Relay, hasPassword bool) views.RelayForm {

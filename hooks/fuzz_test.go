@@ -76,6 +76,7 @@ var fuzzRoutes = []fuzzRoute{
 	{"POST", "/b/{token}/change", false, []string{"start=2026-11-28T20%3A00&party=3"}},
 	{"POST", "/admin/login", false, []string{"email=owner%40demo.invalid&password=violet-harbour-lantern"}},
 	{"POST", "/admin/forgot", false, []string{"email=owner%40demo.invalid", "email=nobody%40example.org"}},
+	{"POST", "/admin/settings/images/photo", true, []string{"photo_alt=The+terrace+at+dusk"}},
 	{"POST", "/admin/bookings/new", true, []string{"offering={dinner}&start=2026-11-25T19%3A00&party=2&name=Ada&email=ada%40example.com&consent=yes",
 		"offering={dinner}&start=2026-11-25T19%3A00&party=8&name=Ada&email=ada%40example.com&consent=yes&override=Regulars%2C+extra+table"}},
 	{"POST", "/admin/bookings/{id}", true, []string{"name=Ada+King&email=ada%40example.com&phone=%2B49+30+1234567&notes=x&internal_notes=y"}},

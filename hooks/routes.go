@@ -115,6 +115,7 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	pages.GET("/account/export", h.accountExport).Bind(h.rateLimit(h.pages))
 	pages.GET("/.well-known/security.txt", h.securityTxt)
 	pages.GET("/static/{path...}", staticFiles())
+	pages.GET("/images/{file}", h.image)
 	pages.GET("/healthz", h.healthz)
 	// Unknown paths: an HTML 404 (JSON below /api/).
 	pages.Route("", "/", h.notFound)
@@ -238,6 +239,9 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	own.POST("/settings", h.settingsSave)
 	own.POST("/settings/mail", h.mailSave)
 	own.POST("/settings/access", h.accessSave)
+	// A picture's upload: the body may hold the picture (imageSave answers those over its limit).
+	own.POST("/settings/images/{kind}", h.imageSave).Bind(apis.BodyLimit(imageUploadLimit))
+	own.POST("/settings/images/{kind}/remove", h.imageRemove)
 	own.GET("/backups", h.backupsPage)
 	own.POST("/backups/now", h.backupNow)
 	own.POST("/purge/now", h.purgeNow)

@@ -22,7 +22,18 @@ func (h *handlers) venueOrUnavailable(app core.App) (*store.Venue, error) {
 
 // page is the common model of a visitor page of venue v.
 func page(v *store.Venue, title views.Msg) views.Page {
-	return views.Page{L: jobs.Locale(v), Venue: jobs.VenueView(v), Title: title}
+	p := views.Page{L: jobs.Locale(v), Venue: jobs.VenueView(v), Title: title}
+	p.Venue.Logo = imageView(v.Logo, "")
+	return p
+}
+
+// imageView is one of the venue's pictures as pages show it, at its URL on our origin (see
+// image); nil is the zero Image.
+func imageView(img *store.Image, alt string) views.Image {
+	if img == nil {
+		return views.Image{}
+	}
+	return views.Image{URL: imagePath + img.FileName(), Alt: alt, Width: img.Width, Height: img.Height}
 }
 
 // offeringView is an offering as visitors see it.

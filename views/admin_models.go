@@ -347,6 +347,18 @@ type SettingsData struct {
 	YourIP       string
 	// Proxy is the trusted reverse proxy's addresses and ProxyHeader its header; empty: none.
 	Proxy, ProxyHeader string
+	// Photo and Logo are the venue's pictures; ImageErrors the upload forms' problems, by
+	// field ("photo", "photo_alt", "logo"); PhotoAlt the photo's alt text, as stored or as sent.
+	Photo, Logo ImageSetting
+	ImageErrors map[string]Msg
+	PhotoAlt    string
+}
+
+// ImageSetting is one of the venue's pictures on the settings page.
+type ImageSetting struct {
+	Current  Image // zero: none yet
+	Size     int   // of the current one, bytes
+	MaxBytes int   // the largest file accepted
 }
 
 // OutboxRow is one outbox message for staff (no body).

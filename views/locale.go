@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"slices"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"golang.org/x/text/message/catalog"
+
+	"reserva/internal/booking"
 )
 
 // Every text a visitor reads lives in locales/<language>.json: a second language is a new file.
@@ -236,6 +239,35 @@ func (l *Locale) Time(t time.Time) string {
 func (l *Locale) TimeZone(t time.Time) string {
 	name, _ := t.Zone()
 	return l.Time(t) + " " + name
+}
+
+// Clock renders the wall-clock time of an opening rule, e.g. "18:00"; a time past 24:00
+// (after midnight) reads as the next day's clock: 25:00 is "01:00".
+func (l *Locale) Clock(c booking.Clock) string {
+	m := (int(c)%(24*60) + 24*60) % (24 * 60)
+	return l.Time(time.Date(2000, 1, 1, m/60, m%60, 0, 0, time.UTC))
+}
+
+// Weekdays are the days of the week in the locale's order: from the first day of its week
+// ("format.week_start", 0 for Sunday, 1 for Monday).
+func (l *Locale) Weekdays() []time.Weekday {
+	first, err := strconv.Atoi(l.T("format.week_start"))
+	if err != nil || first < 0 || first > 6 {
+		first = int(time.Monday)
+	}
+	days := make([]time.Weekday, 7)
+	for i := range days {
+		days[i] = time.Weekday((first + i) % 7)
+	}
+	return days
+}
+
+// Size renders a file size in binary units, as the upload limits are: "340 KB", "1.4 MB".
+func (l *Locale) Size(n int) string {
+	if n < 1<<20 {
+		return l.T("format.kilobytes", (n+1023)>>10)
+	}
+	return l.T("format.megabytes", math.Round(float64(n)/(1<<20)*10)/10)
 }
 
 func (l *Locale) weekday(d time.Weekday) string { return l.T(fmt.Sprintf("weekday.%d", d)) }

@@ -2,6 +2,7 @@ package views
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"maps"
 	"slices"
@@ -33,6 +34,14 @@ func TestLocaleMessages(t *testing.T) {
 		{Span(l, at, at.Add(time.Hour), true), "Sunday 25 October 2026, 02:30 CEST–02:30 CET"},
 		{Span(l, at.Add(-time.Hour), at.Add(time.Hour), false), "Sunday 25 October 2026, 01:30 CEST–02:30 CET"},
 		{Span(l, at.Add(2*time.Hour), at.Add(4*time.Hour), false), "Sunday 25 October 2026, 03:30–05:30"},
+		{l.Clock(18 * 60), "18:00"},
+		{l.Clock(25*60 + 30), "01:30"},
+		{l.Clock(24 * 60), "00:00"},
+		{l.Size(1000), "1 KB"},
+		{l.Size(256 << 10), "256 KB"},
+		{l.Size(2 << 20), "2 MB"},
+		{l.Size(1468006), "1.4 MB"},
+		{fmt.Sprint(l.Weekdays()), "[Monday Tuesday Wednesday Thursday Friday Saturday Sunday]"},
 		{l.T("no.such.key"), "⟦no.such.key⟧"},
 		{NewLocale("xx-unknown").Lang(), "en"},
 		{NewLocale("").Lang(), "en"},

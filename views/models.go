@@ -26,6 +26,25 @@ type Venue struct {
 	Address string
 	Email   string
 	Phone   string
+	// Logo is shown beside the name at the top of every visitor page; zero: none.
+	Logo Image
+}
+
+// Image is one of the venue's pictures as a page shows it; the zero value is none.
+type Image struct {
+	URL           string // on the site's own origin; it changes with the picture's content
+	Alt           string
+	Width, Height int // in pixels, so the browser keeps its room before it has loaded
+}
+
+// IsZero reports whether there is no picture.
+func (i Image) IsZero() bool { return i.URL == "" }
+
+// DayHours is one weekday's opening times as the home page lists them.
+type DayHours struct {
+	Weekday time.Weekday
+	Spans   []booking.Hours // merged and in order (booking.MergeHours); none: closed that day
+	Today   bool            // the venue's today
 }
 
 // Offering is one bookable thing as listed to visitors.
@@ -63,6 +82,10 @@ func (o Offering) BookURL() string { return "/book/" + o.Slug }
 // HomeData is the view model of HomePage.
 type HomeData struct {
 	Page
+	Photo Image // the venue's cover photo; zero: none
+	// Hours are the venue's opening times, the offerings' weekly hours together, one entry per
+	// weekday in the order of the locale's week; empty when no offering has weekly hours.
+	Hours     []DayHours
 	Offerings []Offering
 }
 

@@ -40,6 +40,9 @@ type Store struct {
 	rules        atomic.Pointer[rulesCache] // opening hours and closures (calendar.go)
 	rulesGen     atomic.Int64
 	rulesMu      sync.Mutex
+	images       atomic.Pointer[map[string]keptImage] // the venue's pictures with their bytes (image.go)
+	imagesGen    atomic.Int64
+	imagesMu     sync.Mutex
 	version      atomic.Int64 // of everything bookable
 	perMu        sync.RWMutex
 	per          map[string]*atomic.Int64 // of one offering's bookings, by slug
@@ -187,6 +190,17 @@ func (s *Store) bind() {
 		app.OnRecordAfterCreateSuccess(colOpeningHours, colClosures).BindFunc(dropRules)
 		app.OnRecordAfterUpdateSuccess(colOpeningHours, colClosures).BindFunc(dropRules)
 		app.OnRecordAfterDeleteSuccess(colOpeningHours, colClosures).BindFunc(dropRules)
+		// The pictures are on every visitor page (the logo) and in the kept venue: a change
+		// makes the kept pages stale and drops the kept venue and pictures.
+		dropImages := func(e *core.RecordEvent) error {
+			s.dropImages()
+			s.venue.Store(nil)
+			s.Changed()
+			return e.Next()
+		}
+		app.OnRecordAfterCreateSuccess(colVenueImages).BindFunc(dropImages)
+		app.OnRecordAfterUpdateSuccess(colVenueImages).BindFunc(dropImages)
+		app.OnRecordAfterDeleteSuccess(colVenueImages).BindFunc(dropImages)
 		app.OnRecordAfterCreateSuccess(colOfferings).BindFunc(dropOfferings)
 		app.OnRecordAfterUpdateSuccess(colOfferings).BindFunc(dropOfferings)
 		app.OnRecordAfterDeleteSuccess(colOfferings).BindFunc(dropOfferings)

@@ -37,6 +37,9 @@ type Venue struct {
 
 	// Loc is the venue's time zone.
 	Loc *time.Location `db:"-"`
+	// Photo and Logo are the venue's pictures (without their bytes; shared by the copies Store.Venue
+	// hands out, read them only); nil: none.
+	Photo, Logo *Image `db:"-"`
 }
 
 // Venue returns the one venue: ErrNoVenue when none exists, an error when its time zone is not
@@ -58,7 +61,7 @@ func (s *Store) Venue(app core.App) (*Venue, error) {
 	return v, nil
 }
 
-// LoadVenue reads the venue from the database (Store.Venue keeps it).
+// LoadVenue reads the venue, with its pictures, from the database (Store.Venue keeps it).
 func LoadVenue(app core.App) (*Venue, error) {
 	var rows []Venue
 	if err := app.DB().NewQuery("SELECT * FROM venue ORDER BY created LIMIT 1").All(&rows); err != nil {
@@ -73,6 +76,11 @@ func LoadVenue(app core.App) (*Venue, error) {
 		return nil, fmt.Errorf("venue: time zone: %w", err)
 	}
 	v.Loc = loc
+	images, err := Images(app)
+	if err != nil {
+		return nil, fmt.Errorf("venue: %w", err)
+	}
+	v.Photo, v.Logo = images[ImagePhoto], images[ImageLogo]
 	return &v, nil
 }
 
