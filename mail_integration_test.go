@@ -4,11 +4,13 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -125,9 +127,10 @@ func findMail(t *testing.T, mp *realtest.Mailpit, prefix string) realtest.Mail {
 func TestMailThroughMailpit(t *testing.T) {
 	mp := realtest.StartMailpit(t)
 	dir := t.TempDir() + "/pb_data"
-	// The owner turns reminders off while the booking is made, then sets them to 72 hours: a
+	// The owner turns reminders off while two bookings are made, then sets them to 72 hours: a
 	// booking made inside its reminder window gets none (its confirmation is fresh), while one
-	// made before gets it when the window opens, as here.
+	// made before it opened gets it: the first booking is moved a week back in time, as the
+	// clock would have it.
 	addr := realtest.FreeAddr(t)
 	inst := runReserva(t, dir, mailEnv(mp, "1s"), "serve", "--demo", "--demo-guests=false", "--http", addr)
 	inst.URL = "http://" + addr
@@ -153,24 +156,35 @@ func TestMailThroughMailpit(t *testing.T) {
 		t.Errorf("no manage link in the confirmation:\n%s", conf.Text)
 	}
 	checkEvent(t, calendarOf(t, mp, conf), times[0], "0", ics.MethodPublish)
-
-	// The reminder (the booking is within 72 hours) arrives, once.
-	setReminderHours(t, owner, 72)
+	bookHTTP(t, inst.URL, "dinner", times[1], "fresh@example.com")
 	mp.WaitFor(t, 2, 30*time.Second)
-	time.Sleep(3 * time.Second) // more worker runs: nothing may be sent twice
+	db, err := sql.Open("sqlite", filepath.Join(dir, "data.db")+"?_pragma=busy_timeout(10000)")
+	must(t, err)
+	defer db.Close()
+	_, err = db.Exec(`UPDATE bookings SET created = strftime('%Y-%m-%d %H:%M:%fZ', created, '-7 days') WHERE email = ?`, "grace@example.com")
+	must(t, err)
+
+	// The reminder of the booking made a week ago (within 72 hours of its start) arrives, once;
+	// the one made today gets none.
+	setReminderHours(t, owner, 72)
+	mp.WaitFor(t, 3, 30*time.Second)
+	time.Sleep(3 * time.Second) // more worker runs: nothing may be sent twice, nor to the fresh booking
 	rem := findMail(t, mp, "Reminder: Dinner")
+	if len(rem.To) != 1 || rem.To[0].Address != "grace@example.com" {
+		t.Errorf("reminder to %+v, want grace@example.com only", rem.To)
+	}
 	checkEvent(t, calendarOf(t, mp, rem), times[0], "0", ics.MethodPublish)
 
 	if res := postForm(t, inst.URL+"/b/"+token+"/change", url.Values{"start": {times[1]}, "party": {"2"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("change = %d", res.StatusCode)
 	}
-	mp.WaitFor(t, 3, 30*time.Second)
+	mp.WaitFor(t, 4, 30*time.Second)
 	checkEvent(t, calendarOf(t, mp, findMail(t, mp, "Booking changed: Dinner")), times[1], "1", ics.MethodPublish)
 
 	if res := postForm(t, inst.URL+"/b/"+token+"/cancel", url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("cancel = %d", res.StatusCode)
 	}
-	mp.WaitFor(t, 4, 30*time.Second)
+	mp.WaitFor(t, 5, 30*time.Second)
 	cal := calendarOf(t, mp, findMail(t, mp, "Booking cancelled: Dinner"))
 	checkEvent(t, cal, times[1], "2", ics.MethodCancel)
 }

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,6 +105,7 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("pottery: a date's sessions", "/book/{slug}", "/book/pottery?date="+potteryDate+"&party=2", http.StatusOK)
 	pc.open("manage a booking", "/b/{token}", "/b/"+token+"?m=booked", http.StatusOK)
 	pc.open("change a booking", "/b/{token}/change", "/b/"+token+"/change", http.StatusOK)
+	pc.open("change a booking: the confirm step", "/b/{token}/change", "/b/"+token+"/change?party=3&start="+date+"T20%3A00", http.StatusOK)
 	pc.open("privacy notice", "/privacy", "/privacy", http.StatusOK)
 	fillTime(t, inst.URL, "dinner", date+"T21:00") // its waitlist
 	pc.open("waitlist: join a full time", "/waitlist/{slug}", "/waitlist/dinner?party=2&start="+date+"T21%3A00", http.StatusOK)
@@ -121,6 +123,12 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 
 	// The staff dashboard: signing in (once with a wrong password), then every page as the owner.
 	pc.open("staff sign-in", "/admin/login", "/admin/login", http.StatusOK)
+	pc.open("forgotten password", "/admin/forgot", "/admin/forgot", http.StatusOK)
+	pc.must("give the address", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("email"), "owner@example.com")))
+	pc.submit("forgotten password: link sent (POST, then the page)", `[data-testid="forgot-submit"]`, http.StatusOK)
+	pc.open("password reset: the mailed link", "/admin/reset/{token}", resetLink(t, inst.Dir), http.StatusOK)
+	pc.open("password reset: a used or unknown link", "/admin/reset/{token}", "/admin/reset/not-a-link", http.StatusNotFound)
+	pc.open("staff sign-in (again)", "/admin/login", "/admin/login", http.StatusOK)
 	signIn := func(password string, want int64) {
 		t.Helper()
 		// SetValue, not SendKeys: a refused sign-in keeps the address in its field.
@@ -680,6 +688,22 @@ func methodCall(t *testing.T, fset *token.FileSet, call *ast.CallExpr, method st
 }
 
 // accountLink reads the newest sign-in link from the outbox (no relay is configured here).
+// resetLink is the path of the newest staff password-reset link, read from its mail in the
+// outbox (no relay is set up in the page test).
+func resetLink(t *testing.T, dir string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "data.db")+"?_pragma=busy_timeout(10000)")
+	must(t, err)
+	defer db.Close()
+	var text string
+	must(t, db.QueryRow(`SELECT text FROM outbox WHERE kind = 'staff_reset' ORDER BY created DESC LIMIT 1`).Scan(&text))
+	link := regexp.MustCompile(`/admin/reset/[A-Za-z0-9_-]{20,}`).FindString(text)
+	if link == "" {
+		t.Fatalf("the reset mail holds no link:\n%s", text)
+	}
+	return link
+}
+
 func accountLink(t *testing.T, dir string) string {
 	t.Helper()
 	db, err := sql.Open("sqlite", filepath.Join(dir, "data.db")+"?_pragma=busy_timeout(10000)")

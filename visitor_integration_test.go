@@ -75,10 +75,13 @@ func TestVisitorBooksInChromium(t *testing.T) {
 	if got := text("#times-heading"); !strings.HasPrefix(got, "Free times on Friday") {
 		t.Fatalf("times heading = %q", got)
 	}
+	// The guest changes the party to 3 and presses a time without "Show times" first: the party
+	// beside the times is the one booked.
+	step("pick another party", chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("party"), "3")))
 	click(`button[data-testid="time"][value="` + date + `T19:00"]`)
 	formShown := time.Now()
-	if got := text(`[data-testid="chosen"]`); !strings.Contains(got, "19:00–21:00") || !strings.Contains(got, "2 people") {
-		t.Fatalf("chosen time = %q", got)
+	if got := text(`[data-testid="chosen"]`); !strings.Contains(got, "19:00–21:00") || !strings.Contains(got, "3 people") {
+		t.Fatalf("chosen time = %q, want 19:00–21:00 for 3 people", got)
 	}
 
 	step("fill the form", chromedp.Do(ctx,
@@ -113,6 +116,25 @@ func TestVisitorBooksInChromium(t *testing.T) {
 		if !strings.Contains(string(ics), want) {
 			t.Errorf("calendar file lacks %q:\n%s", want, ics)
 		}
+	}
+
+	// Change: pick 4 people and press 20:00; a confirm step shows from what to what; confirm.
+	click(`[data-testid="change"]`)
+	if got := text(`button.time.current`); !strings.Contains(got, "19:00") {
+		t.Errorf("the change page marks %q as the booking's time, want 19:00", got)
+	}
+	step("party of 4", chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("party"), "4")))
+	click(`button[data-testid="time"][value="` + date + `T20:00"]`)
+	if from, to := text(`[data-testid="confirm-from"]`), text(`[data-testid="confirm-to"]`); !strings.Contains(from, "19:00–21:00 · 3 people") ||
+		!strings.Contains(to, "20:00–22:00 · 4 people") {
+		t.Fatalf("confirm step: from %q to %q", from, to)
+	}
+	click(`[data-testid="confirm-change"]`)
+	if got := text(`[data-testid="when"]`); !strings.Contains(got, "20:00–22:00") {
+		t.Fatalf("after the change the booking is at %q", got)
+	}
+	if got := text(`[data-testid="booking"]`); !strings.Contains(got, "4 people") {
+		t.Fatalf("after the change the booking reads %q, want 4 people", got)
 	}
 
 	// Cancel: open the disclosure, confirm.

@@ -406,10 +406,16 @@ func TestPrivacyPageSaysWhatIsKept(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	res := s.get(t, "/privacy")
-	mustContain(t, "privacy page", res.body, "548 days after your visit", "deleted 30 days after sending", "kept 30 days",
+	mustContain(t, "privacy page", res.body, "548 days (about 18 months) after your visit", "deleted 30 days after sending", "kept 30 days",
 		`href="/account"`, `data-testid="privacy-processors"`)
+	// The period is said once, from the settings: the venue's own text (the demo's here) does
+	// not give another.
+	if n := strings.Count(res.body, "after your visit"); n != 1 {
+		t.Errorf("the privacy page states a retention period %d times, want once", n)
+	}
+	mustNotContain(t, "privacy page", res.body, "18 months after")
 	s.setVenue(t, func(f *store.VenueFields) { f.RetentionDays = 90 })
-	mustContain(t, "privacy page", s.get(t, "/privacy").body, "90 days after your visit")
+	mustContain(t, "privacy page", s.get(t, "/privacy").body, "90 days (about 3 months) after your visit")
 }
 
 // TestPrivacyPageCoversArticle13: the legal basis of each purpose, the right to complain to a

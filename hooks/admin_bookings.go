@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
@@ -32,41 +33,40 @@ func (h *handlers) today(e *core.RequestEvent) error {
 			day = d
 		}
 	}
-	from, to := v.Midnight(day), v.Midnight(day.AddDays(1))
 	offs, err := store.Offerings(e.App, true)
 	if err != nil {
 		return err
 	}
-	d := views.TodayData{AdminPage: h.adminPage(e, views.M("admin.nav.today")), Date: from, DateValue: day.String(),
+	d := views.TodayData{AdminPage: h.adminPage(e, views.M("admin.nav.today")), Date: v.Midnight(day), DateValue: day.String(),
 		Prev: day.AddDays(-1).String(), Next: day.AddDays(1).String(), CanCancel: true}
 	total := 0
 	for _, off := range offs {
-		rows, err := store.DayBookings(e.App, off.ID, from, to)
-		if err != nil {
-			return err
-		}
-		part := views.TodayOffering{Name: off.Name, Slug: off.Slug}
-		covers := map[int]int{}
-		for _, r := range rows {
-			start := r.Start.Time().In(v.Loc)
-			part.Bookings = append(part.Bookings, views.TodayBooking{ID: r.ID, Reference: r.Reference, Start: start,
-				End: r.End.Time().In(v.Loc), Party: r.Party, Name: r.Name, Phone: r.Phone,
-				Notes: r.Notes, Internal: r.InternalNotes, Status: r.Status})
-			covers[start.Hour()] += r.Party
-		}
-		for hour := 0; hour < 24; hour++ {
-			if c := covers[hour]; c > 0 {
-				at, _, _ := booking.Resolve(day, booking.Clock(hour*60), v.Loc)
-				part.Covers = append(part.Covers, views.CoversHour{Hour: at.In(v.Loc), Covers: c})
-			}
-		}
 		cal, err := h.st.LoadCalendar(e.App, off, day, v.Loc, "")
 		if err != nil {
 			return err
 		}
+		// The opening day: a night that runs past midnight keeps its late bookings.
+		rows, err := store.DayBookings(e.App, off.ID, cal.DayStart(day, v.Loc), cal.DayStart(day.AddDays(1), v.Loc))
+		if err != nil {
+			return err
+		}
+		part := views.TodayOffering{Name: off.Name, Slug: off.Slug}
+		for _, r := range rows {
+			start := r.Start.Time().In(v.Loc)
+			next := booking.DateOf(start, v.Loc) != day
+			part.Bookings = append(part.Bookings, views.TodayBooking{ID: r.ID, Reference: r.Reference, Start: start,
+				End: r.End.Time().In(v.Loc), NextDay: next, Party: r.Party, Name: r.Name, Phone: r.Phone,
+				Notes: r.Notes, Internal: r.InternalNotes, Status: r.Status})
+			hour := time.Date(start.Year(), start.Month(), start.Day(), start.Hour(), 0, 0, 0, v.Loc)
+			if n := len(part.Covers); n > 0 && part.Covers[n-1].Hour.Equal(hour) {
+				part.Covers[n-1].Covers += r.Party
+			} else {
+				part.Covers = append(part.Covers, views.CoversHour{Hour: hour, NextDay: next, Covers: r.Party})
+			}
+		}
 		r := off.Rules()
 		r.LeadTime, r.Horizon = 0, 0 // the desk sees the whole day
-		part.Free = timeOptions(r, r.Slots(cal.Calendar, day, now, v.Loc), 1, v.Loc)
+		part.Free = timeOptions(r, r.Slots(cal.Calendar, day, now, v.Loc), day, 1, v.Loc)
 		d.Offerings = append(d.Offerings, part)
 		total += len(rows)
 	}
@@ -303,7 +303,7 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 			dateStr = moveDate
 		}
 		if dateStr == "" {
-			dateStr = booking.DateOf(b.Start.Time(), v.Loc).String()
+			dateStr = h.bookedDay(e.App, v, off, b).String()
 		}
 		partyStr := q.Get("party")
 		if partyStr == "" {
@@ -323,14 +323,19 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 		if err != nil {
 			return err
 		}
-		d.Times = timeOptions(staffRules, staffRules.Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.party, v.Loc)
+		d.Times = timeOptions(staffRules, staffRules.Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.date, sel.party, v.Loc)
 	}
 	history, err := store.History(e.App, "bookings/"+b.ID, 100)
 	if err != nil {
 		return err
 	}
+	names, err := staffNames(e.App)
+	if err != nil {
+		return err
+	}
 	for _, a := range history {
-		d.History = append(d.History, views.HistoryEntry{When: a.Created.Time().In(v.Loc), Actor: a.Actor, Action: a.Action, Detail: a.Detail})
+		d.History = append(d.History, views.HistoryEntry{When: a.Created.Time().In(v.Loc), Actor: views.AuditActor(d.L, a.Actor, names),
+			Action: a.Action, Detail: a.Detail})
 	}
 	if err := h.staffAudit(e.App, e, "booking.viewed", "bookings/"+b.ID, ""); err != nil {
 		return err
@@ -499,14 +504,16 @@ func (h *handlers) renderNewBooking(e *core.RequestEvent, status int, offID, dat
 	if err != nil {
 		return err
 	}
-	d.Picker.Keep = [][2]string{{"offering", off.ID}}
+	// The party size is asked in the booking form itself, beside the times: what is posted is
+	// what is booked. The times listed are those with room for at least one.
+	d.Picker.Keep, d.Picker.NoParty = [][2]string{{"offering", off.ID}}, true
 	cal, err := h.st.LoadCalendar(e.App, off, sel.date, v.Loc, "")
 	if err != nil {
 		return err
 	}
 	r := off.Rules()
 	r.LeadTime = 0
-	for _, t := range timeOptions(r, r.Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.party, v.Loc) {
+	for _, t := range timeOptions(r, r.Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.date, defaultParty(r), v.Loc) {
 		if !t.Full || d.CanOverride {
 			d.Times = append(d.Times, t)
 		}

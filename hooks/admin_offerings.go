@@ -38,7 +38,7 @@ func offeringForm(o *store.Offering) views.OfferingForm {
 		Capacity: o.Capacity, MinParty: o.MinParty, MaxParty: o.MaxParty,
 		BufferBefore: o.BufferBefore, BufferAfter: o.BufferAfter, LeadTime: o.LeadTime,
 		Horizon: o.Horizon, CancelCutoff: o.CancelCutoff, Sort: o.Sort, Active: o.Active,
-		SensitivePrompt: o.SensitivePrompt, AskParticipants: o.AskParticipants}
+		SensitivePrompt: o.SensitivePrompt, AskParticipants: o.AskParticipants, Policy: o.Policy}
 }
 
 // offeringPage shows the form of a new offering or of an existing one (with hours or sessions).
@@ -94,7 +94,8 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	errs := map[string]views.Msg{}
 	form := views.OfferingForm{ID: id, Name: strings.TrimSpace(f.Get("name")), Slug: strings.TrimSpace(f.Get("slug")),
 		Description: strings.TrimSpace(f.Get("description")), Kind: f.Get("kind"), Mode: f.Get("mode"), Active: f.Get("active") == "yes",
-		SensitivePrompt: strings.TrimSpace(f.Get("sensitive_prompt")), AskParticipants: f.Get("ask_participants") == "yes"}
+		SensitivePrompt: strings.TrimSpace(f.Get("sensitive_prompt")), AskParticipants: f.Get("ask_participants") == "yes",
+		Policy: strings.TrimSpace(f.Get("policy"))}
 	ints := map[string]*int{"duration": &form.Duration, "interval": &form.Interval, "capacity": &form.Capacity, "min_party": &form.MinParty,
 		"max_party": &form.MaxParty, "buffer_before": &form.BufferBefore, "buffer_after": &form.BufferAfter, "lead_time": &form.LeadTime,
 		"horizon": &form.Horizon, "cancel_cutoff": &form.CancelCutoff, "sort": &form.Sort}
@@ -135,6 +136,9 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	if !cleanText(form.Description, true) {
 		errs["description"] = views.M("err.text_invalid")
 	}
+	if !cleanText(form.Policy, true) || utf8.RuneCountInString(form.Policy) > 2000 {
+		errs["policy"] = views.M("err.text_invalid")
+	}
 	switch {
 	case !cleanText(form.SensitivePrompt, false) || utf8.RuneCountInString(form.SensitivePrompt) > 200:
 		errs["sensitive_prompt"] = views.M("err.text_invalid")
@@ -153,7 +157,7 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 		Mode: booking.Mode(form.Mode), Duration: form.Duration, Interval: form.Interval, Capacity: form.Capacity,
 		MinParty: form.MinParty, MaxParty: form.MaxParty, BufferBefore: form.BufferBefore, BufferAfter: form.BufferAfter,
 		LeadTime: form.LeadTime, Horizon: form.Horizon, CancelCutoff: form.CancelCutoff, Sort: form.Sort, Active: form.Active,
-		SensitivePrompt: form.SensitivePrompt, AskParticipants: form.AskParticipants}
+		SensitivePrompt: form.SensitivePrompt, AskParticipants: form.AskParticipants, Policy: form.Policy}
 	var saved string
 	err := e.App.RunInTransaction(func(tx core.App) error {
 		var err error

@@ -410,9 +410,13 @@ func (h *handlers) auditPage(e *core.RequestEvent) error {
 		return err
 	}
 	d.Pages = (total + per - 1) / per
+	names, err := staffNames(e.App)
+	if err != nil {
+		return err
+	}
 	for _, a := range entries {
 		d.Rows = append(d.Rows, views.AuditRow{When: a.Created.Time().In(v.Loc), Actor: a.Actor, Action: a.Action, Target: a.Target,
-			IP: a.IP, Request: a.RequestID, Detail: a.Detail})
+			IP: a.IP, Request: a.RequestID, Detail: a.Detail, ActorName: views.AuditActor(d.L, a.Actor, names)})
 	}
 	qs := url.Values{}
 	for k, val := range map[string]string{"actor": d.Actor, "action": d.Action, "from": d.From, "to": d.To} {

@@ -389,3 +389,20 @@ func (h *handlers) staffReset2FA(e *core.RequestEvent) error {
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/staff?done=saved")
 }
+
+// staffNames maps every staff account's id to how the audit log names it: the name, or the
+// address when there is no name.
+func staffNames(app core.App) (map[string]string, error) {
+	all, err := store.AllStaff(app)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(all))
+	for _, s := range all {
+		names[s.Id] = s.Name()
+		if names[s.Id] == "" {
+			names[s.Id] = s.Email()
+		}
+	}
+	return names, nil
+}

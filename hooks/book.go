@@ -44,7 +44,14 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	if err != nil {
 		return notFound(err)
 	}
-	sel, err := h.selection(e.App, v, off, q.Get("date"), q.Get("party"), now)
+	dateStr := q.Get("date")
+	if start := q.Get("start"); start != "" {
+		// A time pressed: its own opening day, whatever the date field said.
+		if d, err := store.StartDate(e.App, off, start, v.Loc); err == nil {
+			dateStr = d.String()
+		}
+	}
+	sel, err := h.selection(e.App, v, off, dateStr, q.Get("party"), now)
 	if err != nil {
 		return err
 	}
@@ -60,6 +67,8 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	if start := q.Get("start"); start != "" {
 		if t := findTime(d.Times, start); t != nil && !t.Full {
 			d.Chosen, d.ShowForm = t, true
+		} else if t != nil && t.Remaining > 0 {
+			d.Notice = views.M("change.no_room", sel.party)
 		} else if t != nil {
 			d.Notice = views.M("book.just_taken")
 		} else {

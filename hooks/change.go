@@ -33,9 +33,15 @@ func (h *handlers) changePage(e *core.RequestEvent) error {
 		return h.problem(e, v, token, err)
 	}
 	q := e.Request.URL.Query()
-	dateStr, partyStr := q.Get("date"), q.Get("party")
+	dateStr, partyStr, start := q.Get("date"), q.Get("party"), strings.TrimSpace(q.Get("start"))
 	if dateStr == "" {
-		dateStr = booking.DateOf(b.Start.Time(), v.Loc).String()
+		dateStr = h.bookedDay(e.App, v, off, b).String()
+	}
+	if start != "" {
+		// A time pressed: its own opening day, whatever the date field said.
+		if d, err := store.StartDate(e.App, off, start, v.Loc); err == nil {
+			dateStr = d.String()
+		}
 	}
 	if partyStr == "" {
 		partyStr = strconv.Itoa(b.Party)
@@ -53,7 +59,38 @@ func (h *handlers) changePage(e *core.RequestEvent) error {
 	if sel.bad {
 		status = http.StatusBadRequest
 	}
+	if start != "" && !sel.bad {
+		// The confirm step: the move is shown before it is made.
+		switch t := findTime(d.Times, start); {
+		case t == nil:
+			d.Notice, status = views.M("err.start_invalid"), http.StatusBadRequest
+		case t.Full && t.Remaining > 0:
+			d.Notice = views.M("change.no_room", sel.party)
+		case t.Full:
+			d.Notice = views.M("book.just_taken")
+		case t.Value == d.Current && sel.party == b.Party:
+			d.Notice = views.M("change.same")
+		default:
+			d.Confirm = t
+		}
+	}
 	return render(e, status, views.ChangePage(d))
+}
+
+// bookedDay is the opening day of a booking's start: where the change page opens.
+func (h *handlers) bookedDay(app core.App, v *store.Venue, off *store.Offering, b *store.Booking) booking.Date {
+	if d, err := store.StartDate(app, off, bookedValue(off, b, v.Loc), v.Loc); err == nil {
+		return d
+	}
+	return booking.DateOf(b.Start.Time(), v.Loc)
+}
+
+// bookedValue is a booking's start as the time lists name it: its session, or its local start.
+func bookedValue(off *store.Offering, b *store.Booking, loc *time.Location) string {
+	if off.IsSession() {
+		return b.Session
+	}
+	return b.Start.Time().In(loc).Format(localLayout)
 }
 
 // change moves a booking to another free time and/or party size, under the same rules as a new
@@ -88,7 +125,7 @@ func (h *handlers) change(e *core.RequestEvent) error {
 	}
 	if derr != nil {
 		errs["start"] = views.M("err.start_invalid")
-		date = booking.DateOf(b.Start.Time(), v.Loc)
+		date = h.bookedDay(e.App, v, off, b)
 	}
 	if len(errs) > 0 {
 		return h.renderChange(e, v, off, b, token, selection{date: date, party: party}, errs, views.Msg{}, http.StatusUnprocessableEntity)
@@ -169,7 +206,8 @@ func (h *handlers) changeData(app core.App, v *store.Venue, off *store.Offering,
 		Base:    base,
 		Booking: jobs.BookingView(v, off, b),
 		Picker:  picker,
-		Times:   timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.party, v.Loc),
+		Times:   timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
+		Current: bookedValue(off, b, v.Loc),
 		Closed:  closedMsg(cal, off, sel.date),
 	}, nil
 }

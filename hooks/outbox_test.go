@@ -407,6 +407,31 @@ func TestRemindersAcrossDST(t *testing.T) {
 	}
 }
 
+// Raising the reminder hours sends no reminder to bookings made after their new reminder time:
+// their confirmation is fresh. Bookings made before it get theirs when it comes.
+func TestRaisedReminderHoursSkipFreshBookings(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.setVenue(t, func(f *store.VenueFields) { f.ReminderHours = 0 })
+	// Made on Tuesday 24 November 09:00 UTC; Thursday 19:00 Berlin is 57 hours on, Saturday 105.
+	fresh := s.bookingByToken(t, s.book(t, "2026-11-26T19:00", "2"))
+	ahead := s.bookingByToken(t, s.book(t, "2026-11-28T19:00", "2"))
+	s.setVenue(t, func(f *store.VenueFields) { f.ReminderHours = 72 })
+	if n, _, err := s.jobs.QueueReminders(s.now.Add(time.Minute)); err != nil || n != 0 {
+		t.Fatalf("after raising the hours to 72: %d reminders (%v), want none for a booking made inside the window", n, err)
+	}
+	// Saturday 19:00 CET less 72 hours: Wednesday 18:00 UTC.
+	if n, _, _ := s.jobs.QueueReminders(time.Date(2026, 11, 25, 17, 59, 0, 0, time.UTC)); n != 0 {
+		t.Fatalf("before Saturday's reminder time: %d reminders", n)
+	}
+	if n, _, _ := s.jobs.QueueReminders(time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)); n != 1 {
+		t.Fatalf("at Saturday's reminder time: %d reminders, want 1", n)
+	}
+	if row := s.only(t, store.MailReminder); row.Booking != ahead.ID {
+		t.Errorf("the reminder went to booking %s, want %s (not the fresh %s)", row.Booking, ahead.ID, fresh.ID)
+	}
+}
+
 func TestFeedbackRequestsAreOffByDefault(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)

@@ -99,16 +99,17 @@ func (h *handlers) bookData(app core.App, v *store.Venue, off *store.Offering, s
 		Page:          page(v, views.M("title.book", off.Name)),
 		Offering:      offeringView(off),
 		Picker:        picker,
-		Times:         timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.party, v.Loc),
+		Times:         timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
 		Closed:        closedMsg(cal, off, sel.date),
-		Policy:        v.BookingPolicy,
+		Policy:        policyOf(v, off),
 		NoticeVersion: v.NoticeVersion(),
 		Stamp:         h.stamps.stamp(now),
 	}, nil
 }
 
 // timeOptions turns the rules' slots into what the pages show, marking those too full for party.
-func timeOptions(r booking.Offering, slots []booking.Slot, party int, loc *time.Location) []views.TimeOption {
+// Slots are of opening day day: a start after midnight is marked as on the next day.
+func timeOptions(r booking.Offering, slots []booking.Slot, day booking.Date, party int, loc *time.Location) []views.TimeOption {
 	out := make([]views.TimeOption, len(slots))
 	for i, s := range slots {
 		value := s.Session
@@ -120,6 +121,7 @@ func timeOptions(r booking.Offering, slots []booking.Slot, party int, loc *time.
 			Start:     s.Start.In(loc),
 			End:       s.End.In(loc),
 			Ambiguous: s.Ambiguous,
+			NextDay:   booking.DateOf(s.Start, loc) != day,
 			Remaining: s.Remaining,
 			Full:      !s.Fits(r, party),
 		}
@@ -191,4 +193,12 @@ func (h *handlers) picker(app core.App, v *store.Venue, off *store.Offering, act
 		p.PartyOptions = append(p.PartyOptions, n)
 	}
 	return p, nil
+}
+
+// policyOf is the booking policy shown for an offering: its own, or else the venue's.
+func policyOf(v *store.Venue, off *store.Offering) string {
+	if off.Policy != "" {
+		return off.Policy
+	}
+	return v.BookingPolicy
 }

@@ -65,6 +65,7 @@ type TodayBooking struct {
 	Reference string
 	Start     time.Time
 	End       time.Time
+	NextDay   bool // starts after midnight, on the night of the day shown
 	Party     int
 	Name      string
 	Phone     string
@@ -75,8 +76,9 @@ type TodayBooking struct {
 
 // CoversHour is the number of guests arriving in one hour.
 type CoversHour struct {
-	Hour   time.Time
-	Covers int
+	Hour    time.Time
+	NextDay bool // after midnight of the day shown
+	Covers  int
 }
 
 // TodayOffering is one offering's part of the day.
@@ -152,8 +154,8 @@ type BookingsData struct {
 // HistoryEntry is one audit entry about a booking.
 type HistoryEntry struct {
 	When   time.Time
-	Actor  string
-	Action string
+	Actor  string // as people read it: "The guest", a staff member's name
+	Action string // as recorded: AuditAction names it
 	Detail string
 }
 
@@ -267,7 +269,7 @@ type StaffData struct {
 
 // OfferingForm is an offering as the staff edit it (minutes, days).
 type OfferingForm struct {
-	ID, Name, Slug, Description, Kind, Mode, SensitivePrompt string
+	ID, Name, Slug, Description, Kind, Mode, SensitivePrompt, Policy string
 	Duration, Interval, Capacity, MinParty, MaxParty,
 	BufferBefore, BufferAfter, LeadTime, Horizon, CancelCutoff, Sort int
 	Active, AskParticipants bool
@@ -399,6 +401,7 @@ type BackupsData struct {
 type AuditRow struct {
 	When                                       time.Time
 	Actor, Action, Target, IP, Request, Detail string
+	ActorName                                  string // the actor as people read it (a staff member's name)
 }
 
 // AuditData is the view model of AuditPage.

@@ -186,6 +186,10 @@ func NewLocale(name string) *Locale {
 	return set.byTag[set.tags[0]]
 }
 
+// LanguageName is how the language of catalog code names itself ("English", "Deutsch"): each
+// catalog holds its own name.
+func LanguageName(code string) string { return NewLocale(code).T("language.name") }
+
 // Lang is the language's BCP 47 name, for the page's lang attribute.
 func (l *Locale) Lang() string { return l.tag.String() }
 

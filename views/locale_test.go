@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,6 +46,11 @@ func TestLocaleMessages(t *testing.T) {
 		{l.Size(1468006), "1.4 MB"},
 		{fmt.Sprint(l.Weekdays()), "[Monday Tuesday Wednesday Thursday Friday Saturday Sunday]"},
 		{l.T("no.such.key"), "⟦no.such.key⟧"},
+		{LanguageName("en"), "English"},
+		{Days(l, 1), "1 day"},
+		{Days(l, 30), "30 days"},
+		{Days(l, 548), "548 days (about 18 months)"},
+		{Days(l, 90), "90 days (about 3 months)"},
 		{NewLocale("xx-unknown").Lang(), "en"},
 		{NewLocale("").Lang(), "en"},
 	}
@@ -82,6 +90,10 @@ func TestCatalogsAgree(t *testing.T) {
 			}
 			if (v[0] == '{') != (def[k][0] == '{') {
 				t.Errorf("%s: %q is a different kind of message than in the default catalog", name, k)
+				continue
+			}
+			if got, want := verbsOf(t, v), verbsOf(t, def[k]); got != want {
+				t.Errorf("%s: %q fills in %s, the default catalog %s", name, k, got, want)
 			}
 		}
 		for k := range other {
@@ -90,6 +102,36 @@ func TestCatalogsAgree(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fmtVerb is a formatting verb of a message: %s, %d, %[2]s, %02[1]d.
+var fmtVerb = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*[a-zA-Z%]`)
+
+// verbsOf lists the verbs of a message (its "other" case when it has plural cases), by argument
+// and sorted, so that a translation may order them differently but must use the same ones.
+func verbsOf(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		var cases map[string]string
+		if err := json.Unmarshal(raw, &cases); err != nil {
+			t.Fatalf("not a message: %s", raw)
+		}
+		text = cases["other"]
+	}
+	verbs := fmtVerb.FindAllString(text, -1)
+	next := 1
+	for i, v := range verbs {
+		if !strings.Contains(v, "[") && v != "%%" { // an implicit argument: the next one
+			verbs[i] = v[:1] + "[" + strconv.Itoa(next) + "]" + v[1:]
+		}
+		if m := regexp.MustCompile(`\[(\d+)\]`).FindStringSubmatch(verbs[i]); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			next = n + 1
+		}
+	}
+	slices.Sort(verbs)
+	return strings.Join(verbs, " ")
 }
 
 func TestTelURL(t *testing.T) {

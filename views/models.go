@@ -95,6 +95,7 @@ type TimeOption struct {
 	Start     time.Time
 	End       time.Time
 	Ambiguous bool // the local time occurs twice that night: show its zone
+	NextDay   bool // after midnight, on the day after the one listed
 	Remaining int
 	Full      bool // listed, but without room for this party
 }
@@ -119,6 +120,8 @@ type Picker struct {
 	Days         []DayLink
 	Party        int
 	PartyOptions []int
+	// NoParty leaves the party size out of the picker: the page's own form asks for it.
+	NoParty bool
 	// Keep are further query fields the picker carries along (name, value), e.g. the offering
 	// on the staff's new-booking page.
 	Keep [][2]string
@@ -234,6 +237,8 @@ type ChangeData struct {
 	Booking Booking
 	Picker  Picker
 	Times   []TimeOption
+	Current string      // the booked time's value, marked in Times
+	Confirm *TimeOption // the time picked, waiting for the guest's confirmation
 	Notice  Msg
 	Errors  map[string]Msg
 	Closed  Msg

@@ -88,3 +88,48 @@ func (c Calendar) hasHours(wd time.Weekday) bool {
 	}
 	return false
 }
+
+// OpeningDay is the date whose opening hours a start at clock c of local date d belongs to, the
+// date Slots lists it under: the day before when one of that day's rules runs past midnight over
+// c (a Friday 18:00–26:00 rule owns Saturday's 00:30), else d itself. Staff and visitors see such
+// a start on the evening it continues. When d's own hours open while the day before's still run,
+// d takes over from its first opening on.
+func (c Calendar) OpeningDay(d Date, clock Clock) Date {
+	if clock < c.carryOver(d) {
+		return d.AddDays(-1)
+	}
+	return d
+}
+
+// DayStart is when the opening day of local date d begins (nil loc means UTC): d's midnight, or,
+// when rules of the day before run past midnight, the time they close (a Friday 18:00–26:00 rule
+// makes Saturday begin at 02:00), or d's first opening if that is earlier. The starts from
+// DayStart(d) up to DayStart(d+1) are those OpeningDay gives to d.
+func (c Calendar) DayStart(d Date, loc *time.Location) time.Time {
+	at, _, _ := Resolve(d, c.carryOver(d), orUTC(loc))
+	return at
+}
+
+// carryOver is the clock of date d up to which the day before's rules own its starts: 0 when
+// none runs past midnight.
+func (c Calendar) carryOver(d Date) Clock {
+	cut, first := c.overnight(d)
+	return min(cut, first)
+}
+
+// overnight is how far into date d the day before's rules run (0: not past midnight), and when
+// d's own rules first open (24:00 when d has none).
+func (c Calendar) overnight(d Date) (cut, first Clock) {
+	before, wd := d.AddDays(-1).Weekday(), d.Weekday()
+	first = minutesPerDay
+	for _, h := range c.Hours {
+		switch {
+		case !h.Valid():
+		case h.Weekday == before && h.Close-minutesPerDay > cut:
+			cut = h.Close - minutesPerDay
+		case h.Weekday == wd && h.Open < first:
+			first = h.Open
+		}
+	}
+	return cut, first
+}

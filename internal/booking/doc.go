@@ -27,6 +27,8 @@
 // on: a Friday 18:00–26:00 rule lists its 00:30 start among Friday's slots,
 // and a Closure of that Friday closes it. Check therefore accepts a start on
 // date D from D's own rules or from D-1's rules that run past midnight.
+// Calendar.OpeningDay and Calendar.DayStart tell which opening day a start
+// belongs to, for pages that group bookings by day.
 //
 // # Capacity
 //

@@ -218,6 +218,7 @@ func runFuzz(t *testing.T, sc fuzzScenario) {
 	walls := scanWalls(sc.loc, sc.day.AddDays(-3), sc.day.AddDays(3))
 	var made []Reservation
 	checkListing(t, sc, made, walls)
+	checkOpeningDay(t, sc)
 	for i, r := range sc.requests {
 		cal := sc.cal
 		cal.Reservations = made
@@ -270,6 +271,41 @@ func checkMerged(t *testing.T, sc fuzzScenario, made []Reservation) {
 			t.Fatalf("merged reservations list %s differently:\none by one %+v\nmerged %+v", d, a, b)
 		}
 	}
+}
+
+// checkOpeningDay checks that every start a date lists belongs to that date's opening day
+// (OpeningDay, DayStart). Where the rules of two days run at the same time, OpeningDay gives the
+// shared starts to the later day from its first opening on, which a listing of the earlier one
+// may hold too: those dates are left out.
+func checkOpeningDay(t *testing.T, sc fuzzScenario) {
+	t.Helper()
+	if sc.o.Kind == KindSession {
+		return
+	}
+	for _, d := range []Date{sc.day.AddDays(-1), sc.day, sc.day.AddDays(1)} {
+		from, to := sc.cal.DayStart(d, sc.loc), sc.cal.DayStart(d.AddDays(1), sc.loc)
+		if !from.Before(to) {
+			t.Fatalf("DayStart(%s) = %v, not before DayStart of the next day %v", d, from, to)
+		}
+		for _, s := range sc.o.Slots(sc.cal, d, sc.now, sc.loc) {
+			local := s.Start.In(sc.loc)
+			own := sc.cal.OpeningDay(DateOf(local, sc.loc), Clock(local.Hour()*60+local.Minute()))
+			inDay := !s.Start.Before(from) && s.Start.Before(to)
+			if own == d && inDay {
+				continue
+			}
+			if overlaps(sc.cal, DateOf(local, sc.loc)) {
+				continue
+			}
+			t.Fatalf("Slots(%s) lists %v, but OpeningDay says %s (in [DayStart %v, %v): %t)", d, local, own, from, to, inDay)
+		}
+	}
+}
+
+// overlaps reports whether rules of the day before d still run when d's own first open.
+func overlaps(cal Calendar, d Date) bool {
+	cut, first := cal.overnight(d)
+	return first < cut
 }
 
 // fuzzNeed is Need, written again.

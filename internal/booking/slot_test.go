@@ -241,6 +241,78 @@ func TestSlotsPastMidnight(t *testing.T) {
 	}
 }
 
+func TestOpeningDay(t *testing.T) {
+	berlin := mustLoc(t, "Europe/Berlin")
+	cal := Calendar{Hours: []Hours{
+		{time.Friday, 18 * 60, 26 * 60},      // Friday 18:00 to Saturday 02:00
+		{time.Friday, 11 * 60, 14 * 60},      // and a lunch
+		{time.Saturday, 12 * 60, 25*60 + 30}, // Saturday noon to Sunday 01:30
+		{time.Sunday, 10 * 60, 20 * 60},      // Sunday stays within its day
+		{time.Monday, 23 * 60, 47*60 + 59},   // Monday 23:00 to Tuesday 23:59, the longest a rule runs
+	}}
+	fri, sat, sun, mon, tue := mustDate(t, "2026-06-19"), mustDate(t, "2026-06-20"), mustDate(t, "2026-06-21"), mustDate(t, "2026-06-22"), mustDate(t, "2026-06-23")
+	tests := []struct {
+		date  Date
+		clock Clock
+		want  Date
+	}{
+		{sat, 0, fri},          // midnight: still Friday's night
+		{sat, 60 + 59, fri},    // 01:59
+		{sat, 2 * 60, sat},     // 02:00: Friday has closed
+		{sat, 12 * 60, sat},    // Saturday's own lunch
+		{sun, 60, sat},         // 01:00 Sunday is Saturday's
+		{sun, 90, sun},         // 01:30: Saturday has closed
+		{fri, 0, fri},          // Thursday has no hours
+		{mon, 0, mon},          // Sunday closes at 20:00
+		{tue, 23*60 + 58, mon}, // Monday runs to Tuesday 23:59
+		{tue, 23*60 + 59, tue}, // and closes then
+	}
+	for _, tt := range tests {
+		if got := cal.OpeningDay(tt.date, tt.clock); got != tt.want {
+			t.Errorf("OpeningDay(%s, %s) = %s, want %s", tt.date, tt.clock, got, tt.want)
+		}
+	}
+	starts := []struct {
+		date Date
+		want string // local
+	}{
+		{fri, "2026-06-19 00:00"},
+		{sat, "2026-06-20 02:00"},
+		{sun, "2026-06-21 01:30"},
+		{mon, "2026-06-22 00:00"},
+		{tue, "2026-06-23 23:59"},
+	}
+	for _, tt := range starts {
+		if got := cal.DayStart(tt.date, berlin).In(berlin).Format("2006-01-02 15:04"); got != tt.want {
+			t.Errorf("DayStart(%s) = %s, want %s", tt.date, got, tt.want)
+		}
+	}
+
+	// Saturday's own hours open at 01:00 while Friday's still run: Saturday takes over then.
+	early := Calendar{Hours: []Hours{{time.Friday, 18 * 60, 26 * 60}, {time.Saturday, 60, 4 * 60}}}
+	if got := early.OpeningDay(sat, 30); got != fri {
+		t.Errorf("OpeningDay(Saturday 00:30) with Saturday opening at 01:00 = %s, want Friday", got)
+	}
+	if got := early.OpeningDay(sat, 60); got != sat {
+		t.Errorf("OpeningDay(Saturday 01:00) with Saturday opening at 01:00 = %s, want Saturday", got)
+	}
+	if got := early.DayStart(sat, berlin).In(berlin).Format("15:04"); got != "01:00" {
+		t.Errorf("DayStart(Saturday opening at 01:00) = %s, want 01:00", got)
+	}
+
+	// The autumn night: Saturday 2026-10-24 runs to 03:30 on Sunday, after the hour that occurs
+	// twice; Sunday begins at 03:30 CET.
+	night := Calendar{Hours: []Hours{{time.Saturday, 20 * 60, 27*60 + 30}}}
+	if got := night.DayStart(mustDate(t, "2026-10-25"), berlin).In(berlin).Format("2006-01-02 15:04 MST"); got != "2026-10-25 03:30 CET" {
+		t.Errorf("DayStart on the autumn night = %s, want 2026-10-25 03:30 CET", got)
+	}
+	// The spring night: a close at 02:30 (which does not exist) moves to 03:30 CEST.
+	spring := Calendar{Hours: []Hours{{time.Saturday, 20 * 60, 26*60 + 30}}}
+	if got := spring.DayStart(mustDate(t, "2026-03-29"), berlin).In(berlin).Format("2006-01-02 15:04 MST"); got != "2026-03-29 03:30 CEST" {
+		t.Errorf("DayStart on the spring night = %s, want 2026-03-29 03:30 CEST", got)
+	}
+}
+
 func TestSlotsSessions(t *testing.T) {
 	berlin := mustLoc(t, "Europe/Berlin")
 	at := func(s string) time.Time {

@@ -14,7 +14,7 @@ import (
 
 const demoNotice = `Demo Bistro & Pottery ("we") stores the details you give when you book: your name, e-mail address, phone number, party size and any notes. We use them only to manage your booking and to contact you about it.
 
-We keep booking details for 18 months after your visit, then delete them. You can ask for a copy of your data, or for its deletion, at any time by writing to privacy@demo.invalid.
+How long each detail is kept is listed below. You can ask for a copy of your data, or for its deletion, at any time by writing to privacy@demo.invalid.
 
 This site sets no tracking cookies and loads nothing from other websites.`
 

@@ -14,7 +14,8 @@ const reminderBatch = 50
 // QueueReminders queues a reminder for every confirmed booking whose start is at most
 // reminder_hours (real elapsed hours, so a DST change between them does not shift it) ahead
 // and that has none yet; a booking made (or moved) after its reminder time had passed gets
-// none (Venue.ReminderMark flags it when it is written, as its confirmation is fresh). It also
+// none (Venue.ReminderMark flags it when it is written, as its confirmation is fresh), nor does
+// one made after its reminder time under raised reminder hours (store.DueForReminder). It also
 // queues feedback requests feedback_hours after the end of attended bookings, when the venue
 // turned them on, for visits of the last week only. The booking's reminded_at / feedback_at is
 // set in the same transaction as the mail: never twice, also across restarts.
@@ -27,9 +28,9 @@ func (j *Jobs) QueueReminders(now time.Time) (reminders, feedback int, err error
 		return 0, 0, err
 	}
 	if v.ReminderHours > 0 {
-		until := now.Add(time.Duration(v.ReminderHours) * time.Hour)
+		lead := time.Duration(v.ReminderHours) * time.Hour
 		reminders, err = j.queueFor(v, store.MailReminder, now, func() ([]string, error) {
-			return store.DueForReminder(j.app, now, until, reminderBatch)
+			return store.DueForReminder(j.app, now, lead, reminderBatch)
 		})
 		if err != nil {
 			return reminders, 0, err

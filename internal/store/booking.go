@@ -147,7 +147,12 @@ func InsertBooking(tx core.App, nb NewBooking) (Inserted, error) {
 		}
 	}
 	in.ID = newID()
+	// Made at the handler's clock (the wall clock, or a test's): the reminder rule compares it
+	// with the start (DueForReminder).
 	now := stamp()
+	if !nb.Now.IsZero() {
+		now = DBTime(nb.Now)
+	}
 	params := dbx.Params{"id": in.ID, "offering": nb.Offering, "session": nb.Slot.Session, "start": DBTime(nb.Slot.Start),
 		"end": DBTime(nb.Slot.End), "party": nb.Party, "status": string(nb.Status), "name": nb.Name, "email": nb.Email,
 		"phone": nb.Phone, "notes": nb.Notes, "sensitive": sealed, "source": string(nb.Source), "consent": DBTime(nb.ConsentAt),
@@ -380,12 +385,16 @@ func Bookings(app core.App, ids []string) ([]*Booking, error) {
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // DueForReminder lists up to limit ids of confirmed bookings with an address and no reminder
-// yet that start in (now, until].
-func DueForReminder(app core.App, now, until time.Time, limit int) ([]string, error) {
+// yet that start in (now, now+lead], leaving out those made after their reminder time (less
+// than lead before their start): their confirmation is fresh. That matters when the venue raises
+// its reminder hours, which puts bookings made a moment ago inside the new window.
+func DueForReminder(app core.App, now time.Time, lead time.Duration, limit int) ([]string, error) {
 	var ids []string
 	err := app.DB().NewQuery(`SELECT id FROM bookings WHERE status = {:c} AND email != '' AND reminded_at = ''
-		AND start > {:now} AND start <= {:until} ORDER BY start LIMIT {:n}`).
-		Bind(dbx.Params{"c": string(booking.StatusConfirmed), "now": DBTime(now), "until": DBTime(until), "n": limit}).Column(&ids)
+		AND start > {:now} AND start <= {:until} AND julianday(created) <= julianday(start) - {:days}
+		ORDER BY start LIMIT {:n}`).
+		Bind(dbx.Params{"c": string(booking.StatusConfirmed), "now": DBTime(now), "until": DBTime(now.Add(lead)),
+			"days": lead.Hours() / 24, "n": limit}).Column(&ids)
 	return ids, err
 }
 

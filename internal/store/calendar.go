@@ -120,16 +120,7 @@ func loadCalendar(app core.App, s *Store, o *Offering, d booking.Date, loc *time
 			return cal, fmt.Errorf("calendar: closures: %w", err)
 		}
 	}
-	for _, h := range hours {
-		open, err1 := booking.ParseClock(h.Opens)
-		closes, err2 := booking.ParseClock(h.Closes)
-		if err1 != nil || err2 != nil {
-			// The schema's patterns make this unreachable; a bad row closes that rule, not the page.
-			app.Logger().Warn("calendar: skipping malformed opening hours", "id", h.ID)
-			continue
-		}
-		cal.Hours = append(cal.Hours, booking.Hours{Weekday: time.Weekday(h.Weekday), Open: open, Close: closes})
-	}
+	cal.Hours = bookingHours(app, hours)
 
 	for _, c := range cal.Closures {
 		f, err1 := booking.ParseDate(c.StartDate)
@@ -199,6 +190,22 @@ func loadCalendar(app core.App, s *Store, o *Offering, d booking.Date, loc *time
 		})
 	}
 	return cal, nil
+}
+
+// bookingHours reads stored opening rules as the booking rules take them.
+func bookingHours(app core.App, rules []HoursRule) []booking.Hours {
+	out := make([]booking.Hours, 0, len(rules))
+	for _, h := range rules {
+		open, err1 := booking.ParseClock(h.Opens)
+		closes, err2 := booking.ParseClock(h.Closes)
+		if err1 != nil || err2 != nil {
+			// The schema's patterns make this unreachable; a bad row closes that rule, not the page.
+			app.Logger().Warn("calendar: skipping malformed opening hours", "id", h.ID)
+			continue
+		}
+		out = append(out, booking.Hours{Weekday: time.Weekday(h.Weekday), Open: open, Close: closes})
+	}
+	return out
 }
 
 // rulesCache is every offering's opening hours and the closures that end on or after a date, as

@@ -36,6 +36,7 @@ type Offering struct {
 	Sort            int          `db:"sort"`
 	SensitivePrompt string       `db:"sensitive_prompt"`
 	AskParticipants bool         `db:"ask_participants"`
+	Policy          string       `db:"policy"` // shown instead of the venue's booking policy when set
 }
 
 // Rules is the offering as the booking rules take it.
@@ -180,7 +181,7 @@ func SaveOffering(app core.App, o Offering) (string, error) {
 		"capacity_mode": string(o.Mode), "duration": o.Duration, "interval": o.Interval, "capacity": o.Capacity,
 		"min_party": o.MinParty, "max_party": o.MaxParty, "buffer_before": o.BufferBefore, "buffer_after": o.BufferAfter,
 		"lead_time": o.LeadTime, "horizon": o.Horizon, "cancel_cutoff": o.CancelCutoff, "sort": o.Sort, "active": o.Active,
-		"sensitive_prompt": o.SensitivePrompt, "ask_participants": o.AskParticipants})
+		"sensitive_prompt": o.SensitivePrompt, "ask_participants": o.AskParticipants, "policy": o.Policy})
 	if err := app.Save(rec); err != nil {
 		return "", fmt.Errorf("offering: save: %w", err)
 	}

@@ -28,12 +28,20 @@ func (b *Booking) Changeable(o *Offering, now time.Time) error {
 	return nil
 }
 
-// StartDate finds the local date a requested start falls on: parsed from a slot time, or read
-// from the session it names. Unusable starts give booking.ErrInvalidStart.
+// StartDate finds the opening day a requested start belongs to: for a slot time, its local date,
+// or the day before when that day's hours run past midnight over it (booking.Calendar.OpeningDay);
+// for a session, the date of the session it names. Unusable starts give booking.ErrInvalidStart.
 func StartDate(app core.App, o *Offering, start string, loc *time.Location) (booking.Date, error) {
 	if !o.IsSession() {
-		d, _, err := booking.ParseStart(start)
-		return d, err
+		d, c, err := booking.ParseStart(start)
+		if err != nil {
+			return d, err
+		}
+		rules, err := OfferingHours(app, o.ID)
+		if err != nil {
+			return booking.Date{}, fmt.Errorf("book: opening hours: %w", err)
+		}
+		return booking.Calendar{Hours: bookingHours(app, rules)}.OpeningDay(d, c), nil
 	}
 	if start == "" || len(start) > 64 {
 		return booking.Date{}, booking.ErrInvalidStart

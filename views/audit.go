@@ -1,0 +1,103 @@
+package views
+
+import "strings"
+
+// auditActions are the catalog keys of the audit log's actions, for people: the booking history
+// and the audit page say "Booking viewed", not booking.viewed. Keys are written out (never built
+// from the action) so that a catalog check finds each.
+var auditActions = map[string]string{
+	"backup.created":                  "audit.backup.created",
+	"backup.drill":                    "audit.backup.drill",
+	"booking.cancel":                  "audit.booking.cancel",
+	"booking.change":                  "audit.booking.change",
+	"booking.create":                  "audit.booking.create",
+	"booking.edited":                  "audit.booking.edited",
+	"booking.exported":                "audit.booking.exported",
+	"booking.list_viewed":             "audit.booking.list_viewed",
+	"booking.sensitive_viewed":        "audit.booking.sensitive_viewed",
+	"booking.status":                  "audit.booking.status",
+	"booking.viewed":                  "audit.booking.viewed",
+	"closure.added":                   "audit.closure.added",
+	"closure.deleted":                 "audit.closure.deleted",
+	"gdpr.erase":                      "audit.gdpr.erase",
+	"gdpr.export":                     "audit.gdpr.export",
+	"gdpr.purge":                      "audit.gdpr.purge",
+	"gdpr.purge_now":                  "audit.gdpr.purge_now",
+	"gdpr.rectify":                    "audit.gdpr.rectify",
+	"gdpr.signin":                     "audit.gdpr.signin",
+	"offering.hours_added":            "audit.offering.hours_added",
+	"offering.hours_deleted":          "audit.offering.hours_deleted",
+	"offering.saved":                  "audit.offering.saved",
+	"outbox.retry":                    "audit.outbox.retry",
+	"outbox.viewed":                   "audit.outbox.viewed",
+	"privacy.erased":                  "audit.privacy.erased",
+	"privacy.export":                  "audit.privacy.export",
+	"privacy.request_done":            "audit.privacy.request_done",
+	"privacy.request_logged":          "audit.privacy.request_logged",
+	"privacy.request_refused":         "audit.privacy.request_refused",
+	"privacy.viewed":                  "audit.privacy.viewed",
+	"security.backup_failed":          "audit.security.backup_failed",
+	"security.password_check_backoff": "audit.security.password_check_backoff",
+	"security.password_check_failed":  "audit.security.password_check_failed",
+	"security.signin_backoff":         "audit.security.signin_backoff",
+	"security.signin_failed":          "audit.security.signin_failed",
+	"session.added":                   "audit.session.added",
+	"session.cancelled":               "audit.session.cancelled",
+	"settings.access":                 "audit.settings.access",
+	"settings.logo":                   "audit.settings.logo",
+	"settings.mail":                   "audit.settings.mail",
+	"settings.photo":                  "audit.settings.photo",
+	"settings.venue":                  "audit.settings.venue",
+	"staff.activated":                 "audit.staff.activated",
+	"staff.created":                   "audit.staff.created",
+	"staff.deactivated":               "audit.staff.deactivated",
+	"staff.invite_accepted":           "audit.staff.invite_accepted",
+	"staff.invited":                   "audit.staff.invited",
+	"staff.password_changed":          "audit.staff.password_changed",
+	"staff.password_reset":            "audit.staff.password_reset",
+	"staff.password_reset_requested":  "audit.staff.password_reset_requested",
+	"staff.reinvite_accepted":         "audit.staff.reinvite_accepted",
+	"staff.reinvited":                 "audit.staff.reinvited",
+	"staff.recovery_codes":            "audit.staff.recovery_codes",
+	"staff.role_changed":              "audit.staff.role_changed",
+	"staff.session_revoked":           "audit.staff.session_revoked",
+	"staff.sessions_revoked":          "audit.staff.sessions_revoked",
+	"staff.signin":                    "audit.staff.signin",
+	"staff.signout":                   "audit.staff.signout",
+	"waitlist.accepted":               "audit.waitlist.accepted",
+	"waitlist.joined":                 "audit.waitlist.joined",
+	"waitlist.offered":                "audit.waitlist.offered",
+	"waitlist.viewed":                 "audit.waitlist.viewed",
+	"walkin.added":                    "audit.walkin.added",
+	"walkin.notify":                   "audit.walkin.notify",
+	"walkins.viewed":                  "audit.walkins.viewed",
+}
+
+// AuditAction is how an audit action reads ("Booking viewed"); an action without a name (one
+// written by a later version, say) shows as recorded.
+func AuditAction(l *Locale, action string) string {
+	if key, ok := auditActions[action]; ok {
+		return l.T(key)
+	}
+	return action
+}
+
+// AuditActor is how the author of an audit entry reads: the guest, Reserva itself, someone not
+// signed in, or a staff member by the name staff gives (staff:ID → name; an unknown or removed
+// account shows as "staff member").
+func AuditActor(l *Locale, actor string, staff map[string]string) string {
+	switch {
+	case actor == "visitor":
+		return l.T("audit.actor.visitor")
+	case actor == "system":
+		return l.T("audit.actor.system")
+	case actor == "anonymous":
+		return l.T("audit.actor.anonymous")
+	case strings.HasPrefix(actor, "staff:"):
+		if name := staff[strings.TrimPrefix(actor, "staff:")]; name != "" {
+			return name
+		}
+		return l.T("audit.actor.staff")
+	}
+	return actor
+}
