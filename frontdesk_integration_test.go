@@ -26,9 +26,12 @@ func TestFrontDeskOnAPhone(t *testing.T) {
 		chromedp.Navigate(inst.URL+"/admin/login"),
 		chromedp.SetValue(chromedp.ID("email"), "desk@example.com"),
 		chromedp.SetValue(chromedp.ID("password"), pw),
-		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`h1`)),
 	))
+	signedIn, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)))
+	must(t, err)
+	if signedIn.Status != 200 {
+		t.Fatalf("sign-in: the page answered %d", signedIn.Status)
+	}
 	// The demo's guests come today and on the next six days; the first day with bookings on
 	// its Today page is the one the desk runs here.
 	berlin, err := time.LoadLocation("Europe/Berlin")
