@@ -125,13 +125,13 @@ func TestStaffDashboardInChromium(t *testing.T) {
 	step("open bookings", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/bookings")))
 	records, err := csv.NewReader(bytes.NewReader(downloadByClick(t, ctx, `[data-testid="export"]`))).ReadAll()
 	step("parse the export", err)
-	if len(records) < 4 || records[0][0] != "reference" {
+	if len(records) < 4 || records[0][0] != "Reference" {
 		t.Fatalf("export has %d rows, header %v", len(records), records[0])
 	}
 	found := false
 	for _, r := range records[1:] {
 		if r[0] == ref {
-			found = r[5] == "checked_in" && strings.HasSuffix(r[7], "@demo.invalid")
+			found = r[5] == "Checked in" && strings.HasSuffix(r[7], "@demo.invalid")
 		}
 	}
 	if !found {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/cmd"
@@ -20,6 +22,7 @@ import (
 	"reserva/internal/jobs"
 	"reserva/internal/store"
 	_ "reserva/migrations"
+	"reserva/views"
 
 	// The binary carries its own time-zone database: venues must not depend on the host's.
 	_ "time/tzdata"
@@ -88,6 +91,14 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+
+	// The venue's own wording (pb_data/locales/de.json, …), checked against the built-in catalogs:
+	// a bad file stops the start with the file and the key named.
+	if files, err := views.LoadOverrides(filepath.Join(app.DataDir(), "locales")); err != nil {
+		log.Fatal(err)
+	} else if len(files) > 0 {
+		log.Printf("wording: the venue's own from %s", strings.Join(files, ", "))
 	}
 
 	// The pieces: the data with its booking writer, the work beside the requests, the routes,

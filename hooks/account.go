@@ -41,7 +41,7 @@ func (h *handlers) accountRequest(e *core.RequestEvent) error {
 	email := strings.ToLower(strings.TrimSpace(e.Request.PostForm.Get("email")))
 	if email == "" || len(email) > views.MaxEmail || !cleanText(email, false) || is.EmailFormat.Validate(email) != nil {
 		return render(e, http.StatusUnprocessableEntity, views.AccountRequestPage(views.AccountRequestData{
-			Page: page(v, views.M("title.account")), Email: email, Errors: map[string]views.Msg{"email": views.M("err.email_invalid")}}))
+			Page: page(e, v, views.M("title.account")), Email: email, Errors: map[string]views.Msg{"email": views.M("err.email_invalid")}}))
 	}
 	now := h.now()
 	err = e.App.RunInTransaction(func(tx core.App) error {
@@ -61,7 +61,7 @@ func (h *handlers) accountRequest(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		l := jobs.Locale(v)
+		l := views.NewLocale(visitorLanguage(e.Request, v.Locale)) // the language of the page asked from
 		m := store.NewMail{Kind: store.MailSignin, To: email, Subject: l.T("mail.subject.account", v.Name)}
 		if known {
 			m.Text = l.T("mail.account", v.Name, h.jobs.AbsURL("/account/"+token), int(accountLinkTTL/time.Minute))
@@ -74,7 +74,7 @@ func (h *handlers) accountRequest(e *core.RequestEvent) error {
 		return err
 	}
 	return render(e, http.StatusOK, views.AccountRequestPage(views.AccountRequestData{
-		Page: page(v, views.M("title.account")), Sent: true, Email: email}))
+		Page: page(e, v, views.M("title.account")), Sent: true, Email: email}))
 }
 
 // accountSignin (GET /account/{token}) shows a button that signs in: the link itself
@@ -89,7 +89,7 @@ func (h *handlers) accountSignin(e *core.RequestEvent) error {
 		return err
 	}
 	return render(e, http.StatusOK, views.AccountSigninPage(views.AccountSigninData{
-		Page: page(v, views.M("title.account")), Action: "/account/" + token}))
+		Page: page(e, v, views.M("title.account")), Action: "/account/" + token}))
 }
 
 // validLink finds the unused, unexpired sign-in link of token.
@@ -178,9 +178,9 @@ func (h *handlers) account(e *core.RequestEvent) error {
 		return err
 	}
 	if email == "" {
-		return render(e, http.StatusOK, views.AccountRequestPage(views.AccountRequestData{Page: page(v, views.M("title.account"))}))
+		return render(e, http.StatusOK, views.AccountRequestPage(views.AccountRequestData{Page: page(e, v, views.M("title.account"))}))
 	}
-	d, err := h.accountData(e.App, v, email)
+	d, err := h.accountData(e, v, email)
 	if err != nil {
 		return err
 	}
@@ -191,8 +191,9 @@ func (h *handlers) account(e *core.RequestEvent) error {
 }
 
 // accountData gathers the signed-in visitor's bookings, past and future.
-func (h *handlers) accountData(app core.App, v *store.Venue, email string) (views.VisitorAccountData, error) {
-	d := views.VisitorAccountData{Page: page(v, views.M("title.account")), Email: email}
+func (h *handlers) accountData(e *core.RequestEvent, v *store.Venue, email string) (views.VisitorAccountData, error) {
+	app := e.App
+	d := views.VisitorAccountData{Page: page(e, v, views.M("title.account")), Email: email}
 	bookings, err := store.SubjectBookings(app, email)
 	if err != nil {
 		return d, err
@@ -252,7 +253,7 @@ func (h *handlers) accountDetails(e *core.RequestEvent) error {
 		errs["phone"] = views.M("err.phone_invalid")
 	}
 	if len(errs) > 0 {
-		d, err := h.accountData(e.App, v, email)
+		d, err := h.accountData(e, v, email)
 		if err != nil {
 			return err
 		}
@@ -283,7 +284,7 @@ func (h *handlers) accountExport(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	x, err := exportSubject(e.App, v, email, h.now())
+	x, err := exportSubject(e.App, v, views.NewLocale(visitorLanguage(e.Request, v.Locale)), email, h.now())
 	if err != nil {
 		return err
 	}
@@ -323,7 +324,7 @@ func (h *handlers) accountErase(e *core.RequestEvent) error {
 		return err
 	}
 	if len(blocking) > 0 {
-		d, err := h.accountData(e.App, v, email)
+		d, err := h.accountData(e, v, email)
 		if err != nil {
 			return err
 		}
@@ -331,7 +332,7 @@ func (h *handlers) accountErase(e *core.RequestEvent) error {
 		return render(e, http.StatusConflict, views.VisitorAccountPage(d))
 	}
 	e.SetCookie(&http.Cookie{Name: accountCookie, Value: "", Path: "/account", HttpOnly: true, Secure: viaHTTPS(e.Request), MaxAge: -1})
-	return render(e, http.StatusOK, views.AccountErasedPage(views.AccountErasedData{Page: page(v, views.M("title.account"))}))
+	return render(e, http.StatusOK, views.AccountErasedPage(views.AccountErasedData{Page: page(e, v, views.M("title.account"))}))
 }
 
 // erase erases email in one write, unless bookings of theirs are still ahead: those are

@@ -335,13 +335,8 @@ func (h *handlers) adminPage(e *core.RequestEvent, title views.Msg) views.AdminP
 		}
 		p.Banner = views.M("admin.banner.certificate", c.Error, p.L.Time(at))
 	}
-	switch e.Request.URL.Query().Get("done") {
-	case "":
-	default:
-		p.Notice = views.M("admin.done." + e.Request.URL.Query().Get("done"))
-		if !p.L.Has(p.Notice.Key) {
-			p.Notice = views.Msg{}
-		}
+	if key, ok := views.DoneNotices[e.Request.URL.Query().Get("done")]; ok {
+		p.Notice = views.M(key)
 	}
 	return p
 }

@@ -642,7 +642,10 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 	e.Response.Header().Set("Cache-Control", "no-store")
 	e.Response.WriteHeader(http.StatusOK)
 	w := csv.NewWriter(e.Response)
-	_ = w.Write([]string{"reference", "offering", "start", "end", "party", "status", "name", "email", "phone", "notes", "source", "booked"})
+	// Headings, statuses and sources in the venue's language: a person opens it in a spreadsheet.
+	l := jobs.Locale(v)
+	_ = w.Write([]string{l.T("csv.reference"), l.T("csv.offering"), l.T("csv.start"), l.T("csv.end"), l.T("csv.party"),
+		l.T("csv.status"), l.T("csv.name"), l.T("csv.email"), l.T("csv.phone"), l.T("csv.notes"), l.T("csv.source"), l.T("csv.booked")})
 	// Streamed in pages of 1000 by (start, id) after the last row sent: memory stays flat, and a
 	// booking made meanwhile neither shifts nor repeats a row.
 	const pageSize = 1000
@@ -656,8 +659,9 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 		}
 		for _, r := range rows {
 			if err := w.Write([]string{r.Reference, names[r.Offering], r.Start.Time().In(v.Loc).Format(localLayout),
-				r.End.Time().In(v.Loc).Format(localLayout), strconv.Itoa(r.Party), string(r.Status), csvSafe(r.Name), csvSafe(r.Email),
-				csvSafe(r.Phone), csvSafe(r.Notes), string(r.Source), r.Created.Time().In(v.Loc).Format(localLayout)}); err != nil {
+				r.End.Time().In(v.Loc).Format(localLayout), strconv.Itoa(r.Party), l.Name(views.StatusNames, string(r.Status)), csvSafe(r.Name),
+				csvSafe(r.Email), csvSafe(r.Phone), csvSafe(r.Notes), l.Name(views.SourceNames, string(r.Source)),
+				r.Created.Time().In(v.Loc).Format(localLayout)}); err != nil {
 				return nil // the client went away
 			}
 		}

@@ -103,7 +103,7 @@ func (h *handlers) privacyRequestAdd(e *core.RequestEvent) error {
 		if to := v.GDPREmail; to != "" {
 			l := jobs.Locale(v)
 			if err := store.QueueMail(tx, store.NewMail{Kind: store.MailAlert, To: to, Subject: l.T("mail.subject.privacy_request", v.Name),
-				Text: l.T("mail.privacy_request", l.T("privacy.kind."+form.Kind), received.AddDays(store.RequestDays).String(),
+				Text: l.T("mail.privacy_request", l.Name(views.PrivacyKindNames, form.Kind), received.AddDays(store.RequestDays).String(),
 					h.jobs.AbsURL("/admin/privacy"))}, now); err != nil {
 				return err
 			}
@@ -135,7 +135,7 @@ func (h *handlers) privacyRequestExport(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	x, err := exportSubject(e.App, v, r.Subject, h.now())
+	x, err := exportSubject(e.App, v, jobs.Locale(v), r.Subject, h.now())
 	if err != nil {
 		return err
 	}

@@ -141,7 +141,7 @@ func (h *handlers) settingsSave(e *core.RequestEvent) error {
 		}
 	}
 	if !slices.Contains(views.Languages(), form.Locale) {
-		form.Locale = views.DefaultLanguage
+		form.Locale = views.NewLocale(form.Locale).Lang() // the closest catalog ("de-DE": de), else the default
 	}
 	if len(errs) > 0 {
 		return h.renderSettings(e, http.StatusUnprocessableEntity, views.SettingsData{Form: form, Errors: errs})

@@ -266,7 +266,7 @@ func (h *handlers) inviteMail(tx core.App, email, roleName, link string, again b
 	}
 	return store.QueueMail(tx, store.NewMail{Kind: store.MailInvite, To: email,
 		Subject: l.T("mail.subject.invite", v.Name),
-		Text:    l.T(key, v.Name, l.T("role."+roleName), link, l.Date(h.now().Add(inviteTTL).In(v.Loc)))}, h.now())
+		Text:    l.T(key, v.Name, l.Name(views.RoleNames, roleName), link, l.Date(h.now().Add(inviteTTL).In(v.Loc)))}, h.now())
 }
 
 // staffChange runs change on a fresh read of the member inside one write transaction, saves

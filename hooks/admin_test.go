@@ -494,7 +494,7 @@ func TestBookingViewsAndExportsAreAudited(t *testing.T) {
 	if csv.status != http.StatusOK || !strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("export = %d", csv.status)
 	}
-	mustContain(t, "csv", csv.body, "reference,offering,start", rec.Reference, "ada@example.com", "2026-11-24T19:00")
+	mustContain(t, "csv", csv.body, "Reference,Offering,Start,End,Party,Status,Name,E-mail,Phone,Notes,Source,Booked at", "Confirmed,Ada", rec.Reference, "ada@example.com", "2026-11-24T19:00")
 	var entries []store.Entry
 	_ = s.app.DB().NewQuery("SELECT actor, action, target, detail, ip, request_id, created FROM audit_log WHERE actor = {:a} ORDER BY created").
 		Bind(dbx.Params{"a": store.StaffActor(mgr.Id)}).All(&entries)

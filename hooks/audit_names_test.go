@@ -71,3 +71,13 @@ func TestBookingHistoryInWords(t *testing.T) {
 	audit := s.as(t, owner, http.MethodGet, "/admin/audit?action=booking.viewed", nil)
 	mustContain(t, "audit page", audit.body, "Booking viewed", `<code class="muted">booking.viewed</code>`, staff.Name())
 }
+
+// Every part of a person's export has a name in the readable copy.
+func TestEveryExportSectionHasAName(t *testing.T) {
+	t.Parallel()
+	for _, c := range store.ExportCollections() {
+		if _, ok := views.ExportSectionNames[c]; !ok {
+			t.Errorf("the export's %q has no name in views.ExportSectionNames", c)
+		}
+	}
+}

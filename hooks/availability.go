@@ -12,6 +12,7 @@ import (
 
 	"reserva/internal/booking"
 	"reserva/internal/store"
+	"reserva/views"
 )
 
 // availabilityTime is one start in the JSON answer.
@@ -42,7 +43,10 @@ type apiError struct {
 // availability answers the booking page's free times as JSON, for embedding in another site:
 // GET /api/reserva/availability?offering=SLUG&date=YYYY-MM-DD&party=N.
 func (h *handlers) availability(e *core.RequestEvent) error {
-	fail := func(status int, msg string) error { return e.JSON(status, apiError{status, msg}) }
+	lang := views.DefaultLanguage
+	fail := func(status int, key string) error {
+		return e.JSON(status, apiError{status, views.NewLocale(lang).T(key)})
+	}
 	// Only complete answers (200) are kept, so a kept one stands for a valid request.
 	now := h.now()
 	q := e.Request.URL.Query()
@@ -56,27 +60,28 @@ func (h *handlers) availability(e *core.RequestEvent) error {
 	v, err := h.st.Venue(e.App)
 	if err != nil {
 		if errors.Is(err, store.ErrNoVenue) {
-			return fail(http.StatusServiceUnavailable, "This booking site has not been set up yet.")
+			return fail(http.StatusServiceUnavailable, "api.not_set_up")
 		}
 		return err
 	}
+	lang = visitorLanguage(e.Request, v.Locale)
 	off, err := h.st.Offering(e.App, slug)
 	if err != nil {
-		return fail(http.StatusNotFound, "No offering has this slug.")
+		return fail(http.StatusNotFound, "api.no_offering")
 	}
 	r := off.Rules()
 	d, err := booking.ParseDate(strings.TrimSpace(q.Get("date")))
 	if err != nil {
-		return fail(http.StatusBadRequest, "The date must be a valid date written YYYY-MM-DD.")
+		return fail(http.StatusBadRequest, "api.bad_date")
 	}
 	party := defaultParty(r)
 	if s := strings.TrimSpace(q.Get("party")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return fail(http.StatusBadRequest, "The party size must be a whole number of at least 1.")
+			return fail(http.StatusBadRequest, "api.bad_party")
 		}
 		if err := r.CheckParty(n); err != nil {
-			return fail(http.StatusUnprocessableEntity, "This party size cannot be booked for this offering.")
+			return fail(http.StatusUnprocessableEntity, "api.party_not_bookable")
 		}
 		party = n
 	}

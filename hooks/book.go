@@ -28,8 +28,8 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	// Without a chosen time the page is the same for every visitor: kept for a moment. Only
 	// complete answers are kept, and a change to the venue or an offering makes them stale.
 	slug := e.Request.PathValue("slug")
-	cacheable, version := !q.Has("start"), h.st.Version(slug)
-	if cacheable {
+	keep, version := !q.Has("start") && cacheable(e.Request), h.st.Version(slug)
+	if keep {
 		served, done := h.cache.serveOrLead(e, now)
 		if served {
 			return nil
@@ -55,7 +55,7 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.bookData(e.App, v, off, sel, now)
+	d, err := h.bookData(e, v, off, sel, now)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	if cacheable && status == http.StatusOK {
+	if keep && status == http.StatusOK {
 		h.cache.keep(e, slug, version, now, htmlType, b)
 	}
 	return writeBody(e, status, htmlType, b)
@@ -117,6 +117,7 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		in.form.Guests = nil
 	}
 	in.stamp = h.stampFor(e.Request.PostForm.Get("t"), now)
+	in.locale = visitorLanguage(e.Request, v.Locale)
 	date, err := store.StartDate(e.App, off, in.start, v.Loc)
 	if err != nil && !errors.Is(err, booking.ErrInvalidStart) {
 		return err
@@ -192,7 +193,7 @@ func (h *handlers) renderBookForm(e *core.RequestEvent, v *store.Venue, off *sto
 	if date.IsZero() || date.Compare(today) < 0 {
 		date = today
 	}
-	d, err := h.bookData(e.App, v, off, selection{date: date, party: party}, now)
+	d, err := h.bookData(e, v, off, selection{date: date, party: party}, now)
 	if err != nil {
 		return err
 	}
@@ -208,10 +209,11 @@ func (h *handlers) renderBookForm(e *core.RequestEvent, v *store.Venue, off *sto
 
 // bookInput is the parsed booking form.
 type bookInput struct {
-	form  views.BookForm
-	party int
-	start string
-	stamp string // the form stamp to render again: the posted one when genuine, else a fresh one
+	form   views.BookForm
+	party  int
+	start  string
+	stamp  string // the form stamp to render again: the posted one when genuine, else a fresh one
+	locale string // the guest's language, for the mails ("" for the venue's: a staff booking)
 }
 
 // stampFor keeps a genuine posted form stamp (the visitor's time already counts) or makes a
@@ -413,12 +415,12 @@ func insertBooking(tx core.App, v *store.Venue, off *store.Offering, slot bookin
 	ins, err := store.InsertBooking(tx, store.NewBooking{Offering: off.ID, Slot: slot, Party: in.party, Status: booking.StatusConfirmed,
 		Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Notes: in.form.Notes, Sensitive: in.form.Sensitive,
 		Guests: guests, Source: source, Override: override, ConsentAt: now, NoticeVersion: v.NoticeVersion(),
-		NoticeText: v.PrivacyNotice, RemindedAt: v.ReminderMark(slot.Start, now), Token: in.form.Email != "", Now: now})
+		NoticeText: v.PrivacyNotice, RemindedAt: v.ReminderMark(slot.Start, now), Token: in.form.Email != "", Locale: in.locale, Now: now})
 	if err != nil {
 		return newBooking{}, err
 	}
 	b := &store.Booking{ID: ins.ID, Reference: ins.Reference, Offering: off.ID, Session: slot.Session, Party: in.party,
-		Status: booking.StatusConfirmed, Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Source: source}
+		Status: booking.StatusConfirmed, Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Source: source, Locale: in.locale}
 	return newBooking{Booking: b, token: ins.Token}, nil
 }
 

@@ -50,7 +50,7 @@ func (h *handlers) changePage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.changeData(e.App, v, off, b, token, sel, now)
+	d, err := h.changeData(e, v, off, b, token, sel, now)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (h *handlers) renderChange(e *core.RequestEvent, v *store.Venue, off *store
 	if today := v.Today(now); sel.date.Compare(today) < 0 {
 		sel.date = today
 	}
-	d, err := h.changeData(e.App, v, off, b, token, sel, now)
+	d, err := h.changeData(e, v, off, b, token, sel, now)
 	if err != nil {
 		return err
 	}
@@ -189,8 +189,9 @@ func (h *handlers) renderChange(e *core.RequestEvent, v *store.Venue, off *store
 }
 
 // changeData builds the change page for a selection, counting the booking's own place as free.
-func (h *handlers) changeData(app core.App, v *store.Venue, off *store.Offering, b *store.Booking, token string, sel selection,
+func (h *handlers) changeData(e *core.RequestEvent, v *store.Venue, off *store.Offering, b *store.Booking, token string, sel selection,
 	now time.Time) (views.ChangeData, error) {
+	app := e.App
 	cal, err := h.st.LoadCalendar(app, off, sel.date, v.Loc, b.ID)
 	if err != nil {
 		return views.ChangeData{}, err
@@ -202,7 +203,7 @@ func (h *handlers) changeData(app core.App, v *store.Venue, off *store.Offering,
 	}
 	r := off.Rules()
 	return views.ChangeData{
-		Page:    page(v, views.M("title.change")),
+		Page:    page(e, v, views.M("title.change")),
 		Base:    base,
 		Booking: jobs.BookingView(v, off, b),
 		Picker:  picker,

@@ -28,15 +28,17 @@ type subjectExport struct {
 	} `json:"privacy_notice"`
 	// Data holds the person's rows of each collection, every column as text.
 	Data map[string][]map[string]string `json:"data"`
+	// l is the language of the readable copy (data.html).
+	l *views.Locale
 }
 
-// exportSubject gathers the export of email (lower-cased) at now.
-func exportSubject(app core.App, v *store.Venue, email string, now time.Time) (*subjectExport, error) {
+// exportSubject gathers the export of email (lower-cased) at now, its readable copy in l.
+func exportSubject(app core.App, v *store.Venue, l *views.Locale, email string, now time.Time) (*subjectExport, error) {
 	data, err := store.SubjectData(app, email)
 	if err != nil {
 		return nil, err
 	}
-	x := &subjectExport{Subject: email, Generated: now.UTC(), Venue: v.Name, Data: data}
+	x := &subjectExport{Subject: email, Generated: now.UTC(), Venue: v.Name, Data: data, l: l}
 	x.Notice.Version, x.Notice.Text = v.NoticeVersion(), v.PrivacyNotice
 	return x, nil
 }
@@ -78,11 +80,11 @@ func (x *subjectExport) writeZip(w io.Writer) error {
 
 // view is the export as tables, one per collection, columns in a stable order.
 func (x *subjectExport) view() views.ExportData {
-	d := views.ExportData{Subject: x.Subject, Venue: x.Venue, Generated: x.Generated, NoticeVersion: x.Notice.Version,
+	d := views.ExportData{L: x.l, Subject: x.Subject, Venue: x.Venue, Generated: x.Generated, NoticeVersion: x.Notice.Version,
 		NoticeText: x.Notice.Text}
 	for _, collection := range store.ExportCollections() {
 		rows := x.Data[collection]
-		s := views.ExportSection{Title: collection}
+		s := views.ExportSection{Title: x.l.Name(views.ExportSectionNames, collection)}
 		for _, row := range rows {
 			for k := range row {
 				if !slices.Contains(s.Columns, k) {

@@ -27,7 +27,7 @@ func (h *handlers) fastPages(app core.App, next http.Handler) http.Handler {
 }
 
 func (h *handlers) serveFast(app core.App, w http.ResponseWriter, r *http.Request) bool {
-	if r.Method != http.MethodGet || strings.HasPrefix(r.Host, "www.") { // www.: PocketBase may redirect it
+	if r.Method != http.MethodGet || strings.HasPrefix(r.Host, "www.") || !cacheable(r) { // www.: PocketBase may redirect it
 		return false
 	}
 	var slug string
@@ -43,7 +43,7 @@ func (h *handlers) serveFast(app core.App, w http.ResponseWriter, r *http.Reques
 		return false
 	}
 	now := h.now()
-	p, ok := h.cache.current(r.URL.RequestURI(), now)
+	p, ok := h.cache.current(cacheKey(r), now)
 	if !ok || p.offering != slug || p.origin != (r.Header.Get("Origin") != "") {
 		return false
 	}

@@ -23,7 +23,7 @@ func (h *handlers) home(e *core.RequestEvent) error {
 	if err != nil {
 		return fmt.Errorf("home: %w", err)
 	}
-	d := views.HomeData{Page: page(v, views.M("title.home"))}
+	d := views.HomeData{Page: page(e, v, views.M("title.home"))}
 	if v.Photo != nil {
 		alt := v.Photo.Alt
 		if alt == "" {

@@ -45,7 +45,7 @@ func (h *handlers) manage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	d := manageData(v, off, b, token, h.now())
+	d := manageData(e, v, off, b, token, h.now())
 	switch e.Request.URL.Query().Get("m") {
 	case "booked":
 		d.Notice = views.M("manage.booked")
@@ -57,10 +57,10 @@ func (h *handlers) manage(e *core.RequestEvent) error {
 	return render(e, http.StatusOK, views.ManagePage(d))
 }
 
-func manageData(v *store.Venue, off *store.Offering, b *store.Booking, token string, now time.Time) views.ManageData {
+func manageData(e *core.RequestEvent, v *store.Venue, off *store.Offering, b *store.Booking, token string, now time.Time) views.ManageData {
 	bv := jobs.BookingView(v, off, b)
 	d := views.ManageData{
-		Page:      page(v, views.M("title.manage")),
+		Page:      page(e, v, views.M("title.manage")),
 		Base:      "/b/" + token,
 		Booking:   bv,
 		CanChange: b.Changeable(off, now) == nil,
@@ -78,7 +78,7 @@ func (h *handlers) problem(e *core.RequestEvent, v *store.Venue, token string, c
 	if err != nil {
 		return err
 	}
-	d := manageData(v, off, b, token, h.now())
+	d := manageData(e, v, off, b, token, h.now())
 	if errors.Is(cause, store.ErrTooLate) {
 		d.Problem = views.M("manage.too_late", v.Name)
 	} else {

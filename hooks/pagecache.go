@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"reserva/views"
+
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -47,7 +49,7 @@ func (c *pageCache) serveOrLead(e *core.RequestEvent, now time.Time) (served boo
 	if c.serve(e, now) {
 		return true, nil
 	}
-	key := e.Request.URL.RequestURI()
+	key := cacheKey(e.Request)
 	c.mu.Lock()
 	if wait, ok := c.inflight[key]; ok {
 		c.mu.Unlock()
@@ -76,7 +78,7 @@ func (c *pageCache) serveOrLead(e *core.RequestEvent, now time.Time) (served boo
 
 // serve writes the kept answer for the request, if a current one exists.
 func (c *pageCache) serve(e *core.RequestEvent, now time.Time) bool {
-	p, ok := c.current(e.Request.URL.RequestURI(), now)
+	p, ok := c.current(cacheKey(e.Request), now)
 	if !ok {
 		return false
 	}
@@ -84,10 +86,24 @@ func (c *pageCache) serve(e *core.RequestEvent, now time.Time) bool {
 	return true
 }
 
-// current is the kept answer for uri, if there is one and it is current.
-func (c *pageCache) current(uri string, now time.Time) (pageEntry, bool) {
+// cacheKey names the answer to r: its address, and what chooses its language (the visitor's
+// remembered choice and the browser's languages; a request that picks one with ?lang= is
+// never kept, as its answer sets the cookie).
+func cacheKey(r *http.Request) string {
+	lang := ""
+	if c, err := r.Cookie(langCookie); err == nil && views.HasLanguage(c.Value) {
+		lang = c.Value
+	}
+	return r.URL.RequestURI() + "\x00" + lang + "\x00" + views.MatchLanguage(r.Header.Get("Accept-Language"))
+}
+
+// cacheable reports whether the answer to r may be kept: not when it picks a language.
+func cacheable(r *http.Request) bool { return !r.URL.Query().Has("lang") }
+
+// current is the kept answer for key (cacheKey), if there is one and it is current.
+func (c *pageCache) current(key string, now time.Time) (pageEntry, bool) {
 	c.mu.Lock()
-	p, ok := c.entries[uri]
+	p, ok := c.entries[key]
 	c.mu.Unlock()
 	if !ok || p.version != c.version(p.offering) || now.Sub(p.at) >= pageCacheTTL || now.Before(p.at) {
 		return pageEntry{}, false
@@ -99,6 +115,9 @@ func (c *pageCache) current(uri string, now time.Time) (pageEntry, bool) {
 // offering's version (read before the answer was computed, so a change committed meanwhile
 // makes it stale at once).
 func (c *pageCache) keep(e *core.RequestEvent, offering string, version int64, now time.Time, contentType string, body []byte) {
+	if !cacheable(e.Request) {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= pageCacheMax {
@@ -110,6 +129,6 @@ func (c *pageCache) keep(e *core.RequestEvent, offering string, version int64, n
 	header.Set("Cache-Control", "no-store")
 	header.Del("X-Request-Id")
 	header.Del("Strict-Transport-Security")
-	c.entries[e.Request.URL.RequestURI()] = pageEntry{offering: offering, body: bytes.Clone(body), header: header,
+	c.entries[cacheKey(e.Request)] = pageEntry{offering: offering, body: bytes.Clone(body), header: header,
 		origin: e.Request.Header.Get("Origin") != "", version: version, at: now}
 }

@@ -21,7 +21,7 @@ func (h *handlers) privacy(e *core.RequestEvent) error {
 		contact = v.Email
 	}
 	d := views.PrivacyData{
-		Page:          page(v, views.M("title.privacy")),
+		Page:          page(e, v, views.M("title.privacy")),
 		Paragraphs:    paragraphs(v.PrivacyNotice),
 		Version:       v.NoticeVersion(),
 		Contact:       contact,

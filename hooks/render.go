@@ -158,5 +158,5 @@ func (h *handlers) basePage(e *core.RequestEvent, title views.Msg) views.Page {
 	if err != nil {
 		return views.Page{L: views.NewLocale(views.DefaultLanguage), Venue: views.Venue{Name: "Reserva"}, Title: title}
 	}
-	return page(v, title)
+	return page(e, v, title)
 }

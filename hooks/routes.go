@@ -101,7 +101,7 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 
 	// Visitor pages. Successful page views are not written to the request log (errors are).
 	pages := r.Group("")
-	pages.Bind(securityHeaders(), apis.SkipSuccessActivityLog())
+	pages.Bind(securityHeaders(), apis.SkipSuccessActivityLog(), rememberLanguage())
 	pages.GET("/{$}", h.home)
 	pages.GET("/book/{slug}", h.bookPage).Bind(h.rateLimit(h.pages))
 	pages.GET("/b/{token}", h.manage)

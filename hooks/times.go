@@ -85,7 +85,8 @@ func firstDate(app core.App, v *store.Venue, off *store.Offering, now time.Time)
 }
 
 // bookData builds the booking page for a selection: free times, closures, the picker.
-func (h *handlers) bookData(app core.App, v *store.Venue, off *store.Offering, sel selection, now time.Time) (views.BookData, error) {
+func (h *handlers) bookData(e *core.RequestEvent, v *store.Venue, off *store.Offering, sel selection, now time.Time) (views.BookData, error) {
+	app := e.App
 	cal, err := h.st.LoadCalendar(app, off, sel.date, v.Loc, "")
 	if err != nil {
 		return views.BookData{}, err
@@ -96,7 +97,7 @@ func (h *handlers) bookData(app core.App, v *store.Venue, off *store.Offering, s
 		return views.BookData{}, err
 	}
 	return views.BookData{
-		Page:          page(v, views.M("title.book", off.Name)),
+		Page:          page(e, v, views.M("title.book", off.Name)),
 		Offering:      offeringView(off),
 		Picker:        picker,
 		Times:         timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),

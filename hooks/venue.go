@@ -21,8 +21,9 @@ func (h *handlers) venueOrUnavailable(app core.App) (*store.Venue, error) {
 }
 
 // page is the common model of a visitor page of venue v.
-func page(v *store.Venue, title views.Msg) views.Page {
-	p := views.Page{L: jobs.Locale(v), Venue: jobs.VenueView(v), Title: title}
+func page(e *core.RequestEvent, v *store.Venue, title views.Msg) views.Page {
+	lang := visitorLanguage(e.Request, v.Locale)
+	p := views.Page{L: views.NewLocale(lang), Venue: jobs.VenueView(v), Title: title, Languages: languageLinks(e.Request, lang)}
 	p.Venue.Logo = imageView(v.Logo, "")
 	return p
 }

@@ -26,7 +26,7 @@ func (h *handlers) waitlistPage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	return render(e, http.StatusOK, views.WaitlistJoinPage(views.WaitlistJoinData{Page: page(v, views.M("title.waitlist")),
+	return render(e, http.StatusOK, views.WaitlistJoinPage(views.WaitlistJoinData{Page: page(e, v, views.M("title.waitlist")),
 		Offering: offeringView(off), Time: *t, Party: party, Form: views.BookForm{}}))
 }
 
@@ -50,7 +50,7 @@ func (h *handlers) fullTime(e *core.RequestEvent, start, partyStr string) (*stor
 	if err != nil {
 		return nil, nil, nil, 0, err
 	}
-	d, err := h.bookData(e.App, v, off, sel, now)
+	d, err := h.bookData(e, v, off, sel, now)
 	if err != nil {
 		return nil, nil, nil, 0, err
 	}
@@ -83,7 +83,7 @@ func (h *handlers) waitlistJoin(e *core.RequestEvent) error {
 		}
 	}
 	if len(errs) > 0 {
-		return render(e, http.StatusUnprocessableEntity, views.WaitlistJoinPage(views.WaitlistJoinData{Page: page(v, views.M("title.waitlist")),
+		return render(e, http.StatusUnprocessableEntity, views.WaitlistJoinPage(views.WaitlistJoinData{Page: page(e, v, views.M("title.waitlist")),
 			Offering: offeringView(off), Time: *t, Party: party, Form: in.form, Errors: errs}))
 	}
 	now := h.now()
@@ -96,12 +96,12 @@ func (h *handlers) waitlistJoin(e *core.RequestEvent) error {
 		}
 		id, tok, err := store.JoinWaitlist(tx, store.NewWaitEntry{Offering: off.ID, Session: session, StartValue: t.Value,
 			Start: t.Start, Party: party, Name: in.form.Name, Email: email, Phone: in.form.Phone, ConsentAt: now,
-			NoticeVersion: v.NoticeVersion()})
+			NoticeVersion: v.NoticeVersion(), Locale: visitorLanguage(e.Request, v.Locale)})
 		if err != nil {
 			return err
 		}
 		token = tok
-		l := jobs.Locale(v)
+		l := views.NewLocale(visitorLanguage(e.Request, v.Locale))
 		when := l.Date(t.Start) + " " + l.Time(t.Start)
 		if err := store.QueueMail(tx, store.NewMail{Kind: store.MailWaitlist, To: email, ToName: in.form.Name,
 			Subject: l.T("mail.subject.waitlist", off.Name, when),
@@ -148,7 +148,7 @@ func (h *handlers) renderEntry(e *core.RequestEvent, status int, problem views.M
 	if err != nil {
 		return err
 	}
-	d := views.WaitlistEntryData{Page: page(v, views.M("title.waitlist")), Base: "/w/" + token, Offering: off.Name,
+	d := views.WaitlistEntryData{Page: page(e, v, views.M("title.waitlist")), Base: "/w/" + token, Offering: off.Name,
 		Start: w.Start.Time().In(v.Loc), Party: w.Party, Status: string(w.Status),
 		Expires: w.OfferExpires.Time().In(v.Loc), Problem: problem}
 	if w.Status == store.WaitWaiting {

@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
+	"os"
 	"path"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/feature/plural"
@@ -52,18 +57,20 @@ type localeSet struct {
 	byTag   map[language.Tag]*Locale
 	matcher language.Matcher
 	tags    []language.Tag
+	byName  sync.Map // NewLocale's answers by the name asked for: matching a name costs more than a page's other work
 }
 
 var (
-	locales     *localeSet
-	localesErr  error
-	localesOnce sync.Once
+	localesMu sync.Mutex
+	locales   atomic.Pointer[localeSet] // nil until first used; LoadOverrides replaces it
 )
 
 // DefaultLanguage is the language used when a venue names none or one without a catalog.
 const DefaultLanguage = "en"
 
-func loadLocales() (*localeSet, error) {
+// loadLocales builds the catalogs from the embedded files, with over (by language file name,
+// "de", then key) in place of their own messages.
+func loadLocales(over map[string]map[string]json.RawMessage) (*localeSet, error) {
 	names, err := fs.Glob(localeFiles, "locales/*.json")
 	if err != nil {
 		return nil, fmt.Errorf("locale: list: %w", err)
@@ -82,6 +89,9 @@ func loadLocales() (*localeSet, error) {
 		var msgs map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &msgs); err != nil {
 			return nil, fmt.Errorf("locale: parse %s: %w", name, err)
+		}
+		for key, value := range over[strings.TrimSuffix(path.Base(name), ".json")] {
+			msgs[key] = value
 		}
 		keys := make(map[string]struct{}, len(msgs))
 		for key, value := range msgs {
@@ -155,35 +165,220 @@ func setMessage(b *catalog.Builder, tag language.Tag, key string, value json.Raw
 }
 
 // Languages lists the languages that have a catalog, the default first.
-func Languages() []string {
-	set := mustLocales()
-	out := make([]string, len(set.tags))
-	for i, t := range set.tags {
+func Languages() []string { return tagNames(mustLocales().tags) }
+
+func mustLocales() *localeSet {
+	if set := locales.Load(); set != nil {
+		return set
+	}
+	localesMu.Lock()
+	defer localesMu.Unlock()
+	if set := locales.Load(); set != nil {
+		return set
+	}
+	set, err := loadLocales(nil)
+	if err != nil {
+		// The catalogs are embedded in the binary and checked by tests: failing here is a build defect.
+		panic(err)
+	}
+	locales.Store(set)
+	return set
+}
+
+// LoadOverrides reads a venue's own wording from dir: files named like the catalogs (de.json),
+// each an object of the keys to reword, a message of the same kind (text or plural cases) with
+// the same format verbs as the built-in one. From then on every page and mail uses them. A
+// missing dir is not an error; a bad file is, naming the file and the key, and changes nothing.
+// It returns the files it read.
+func LoadOverrides(dir string) ([]string, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("locale overrides: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	builtIn, err := loadLocales(nil)
+	if err != nil {
+		return nil, err
+	}
+	over := map[string]map[string]json.RawMessage{}
+	for _, name := range names {
+		lang := strings.TrimSuffix(filepath.Base(name), ".json")
+		tag, err := language.Parse(lang)
+		if err != nil || builtIn.byTag[tag] == nil || tag.String() != lang {
+			return nil, fmt.Errorf("locale overrides: %s: no built-in catalog is called %q (there are %s)", name, lang,
+				strings.Join(tagNames(builtIn.tags), ", "))
+		}
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("locale overrides: %w", err)
+		}
+		var msgs map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &msgs); err != nil {
+			return nil, fmt.Errorf("locale overrides: %s is not a JSON object of messages: %w", name, err)
+		}
+		own, err := catalogFile(lang)
+		if err != nil {
+			return nil, err
+		}
+		for _, key := range slices.Sorted(maps.Keys(msgs)) {
+			want, ok := own[key]
+			if !ok {
+				return nil, fmt.Errorf("locale overrides: %s: %q is not a message of Reserva's catalogs", name, key)
+			}
+			got := msgs[key]
+			if err := sameShape(got, want); err != nil {
+				return nil, fmt.Errorf("locale overrides: %s: %q: %w", name, key, err)
+			}
+		}
+		over[lang] = msgs
+	}
+	set, err := loadLocales(over)
+	if err != nil {
+		return nil, fmt.Errorf("locale overrides: %w", err)
+	}
+	localesMu.Lock()
+	locales.Store(set)
+	localesMu.Unlock()
+	return names, nil
+}
+
+// catalogFile is the built-in catalog of language lang, key by key.
+func catalogFile(lang string) (map[string]json.RawMessage, error) {
+	raw, err := localeFiles.ReadFile("locales/" + lang + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("locale: %s: %w", lang, err)
+	}
+	var msgs map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &msgs); err != nil {
+		return nil, fmt.Errorf("locale: parse %s: %w", lang, err)
+	}
+	return msgs, nil
+}
+
+// sameShape reports how message got differs from want in kind (text or plural cases) or in the
+// format verbs it fills in; nil when it may stand in for it.
+func sameShape(got, want json.RawMessage) error {
+	gotText, gotErr := messageText(got)
+	wantText, wantErr := messageText(want)
+	switch {
+	case gotErr != nil:
+		return gotErr
+	case wantErr != nil:
+		return wantErr
+	case isPlural(got) != isPlural(want) && isPlural(want):
+		return fmt.Errorf("want plural cases (an object with at least \"other\"), as the built-in message has")
+	case isPlural(got) != isPlural(want):
+		return fmt.Errorf("want a text, as the built-in message is")
+	}
+	if g, w := Verbs(gotText), Verbs(wantText); g != w {
+		return fmt.Errorf("fills in %q, the built-in message %q: keep the same %%-verbs", g, w)
+	}
+	return nil
+}
+
+func isPlural(raw json.RawMessage) bool {
+	t := strings.TrimSpace(string(raw))
+	return strings.HasPrefix(t, "{")
+}
+
+// messageText is a message's text: itself, or its "other" case.
+func messageText(raw json.RawMessage) (string, error) {
+	var text string
+	if err := json.Unmarshal(raw, &text); err == nil {
+		return text, nil
+	}
+	var cases map[string]string
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		return "", fmt.Errorf("want a text or an object of plural cases")
+	}
+	other, ok := cases["other"]
+	if !ok {
+		return "", fmt.Errorf("plural cases without \"other\"")
+	}
+	return other, nil
+}
+
+// fmtVerb is a formatting verb of a message: %s, %d, %[2]s, %02[1]d.
+var (
+	fmtVerb  = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*[a-zA-Z%]`)
+	verbArgN = regexp.MustCompile(`\[(\d+)\]`)
+)
+
+// Verbs lists the format verbs of a message text by argument, sorted ("%[1]s %[2]d"): a
+// translation may place them in another order, but must fill in the same ones.
+func Verbs(text string) string {
+	verbs := fmtVerb.FindAllString(text, -1)
+	next := 1
+	out := verbs[:0]
+	for _, v := range verbs {
+		if v == "%%" {
+			continue
+		}
+		if !strings.Contains(v, "[") { // an implicit argument: the next one
+			v = v[:1] + "[" + strconv.Itoa(next) + "]" + v[1:]
+		}
+		if m := verbArgN.FindStringSubmatch(v); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			next = n + 1
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+func tagNames(tags []language.Tag) []string {
+	out := make([]string, len(tags))
+	for i, t := range tags {
 		out[i] = t.String()
 	}
 	return out
 }
 
-func mustLocales() *localeSet {
-	localesOnce.Do(func() { locales, localesErr = loadLocales() })
-	if localesErr != nil {
-		// The catalogs are embedded in the binary and checked by tests: failing here is a build defect.
-		panic(localesErr)
+// MatchLanguage is the catalog that best serves an Accept-Language header ("de" for
+// "de-AT,de;q=0.9,en;q=0.5"), or "" when none of its languages has one.
+func MatchLanguage(accept string) string {
+	tags, _, err := language.ParseAcceptLanguage(accept)
+	if err != nil || len(tags) == 0 {
+		return ""
 	}
-	return locales
+	set := mustLocales()
+	_, i, conf := set.matcher.Match(tags...)
+	if conf < language.High {
+		return ""
+	}
+	return set.tags[i].String()
+}
+
+// HasLanguage reports whether code is the name of a catalog ("de"; not "de-AT", not "xx").
+func HasLanguage(code string) bool {
+	for _, t := range mustLocales().tags {
+		if t.String() == code {
+			return true
+		}
+	}
+	return false
 }
 
 // NewLocale returns the catalog that best matches a BCP 47 language name such as "en-GB";
 // an unknown or empty name gets the default language.
 func NewLocale(name string) *Locale {
 	set := mustLocales()
+	if l, ok := set.byName.Load(name); ok {
+		return l.(*Locale)
+	}
+	l := set.byTag[set.tags[0]]
 	if tag, err := language.Parse(name); err == nil {
-		_, i, conf := set.matcher.Match(tag)
-		if conf != language.No {
-			return set.byTag[set.tags[i]]
+		if _, i, conf := set.matcher.Match(tag); conf != language.No {
+			l = set.byTag[set.tags[i]]
 		}
 	}
-	return set.byTag[set.tags[0]]
+	if len(name) <= 35 { // names come from settings and headers: keep only those that can be stored
+		set.byName.Store(name, l)
+	}
+	return l
 }
 
 // LanguageName is how the language of catalog code names itself ("English", "Deutsch"): each
@@ -219,8 +414,8 @@ func (l *Locale) Date(t time.Time) string {
 
 // ShortDate renders the local date of t without the year, e.g. "Tue 24 Nov".
 func (l *Locale) ShortDate(t time.Time) string {
-	return l.T("format.date_short", l.T(fmt.Sprintf("weekday_short.%d", t.Weekday())), t.Day(),
-		l.T(fmt.Sprintf("month_short.%d", t.Month())))
+	return l.T("format.date_short", l.T(weekdayShortKeys[t.Weekday()]), t.Day(),
+		l.T(monthShortKeys[t.Month()-1]))
 }
 
 // Time renders the local wall-clock time of t, e.g. "19:30" or "7:30 PM".
@@ -274,5 +469,5 @@ func (l *Locale) Size(n int) string {
 	return l.T("format.megabytes", math.Round(float64(n)/(1<<20)*10)/10)
 }
 
-func (l *Locale) weekday(d time.Weekday) string { return l.T(fmt.Sprintf("weekday.%d", d)) }
-func (l *Locale) month(m time.Month) string     { return l.T(fmt.Sprintf("month.%d", m)) }
+func (l *Locale) weekday(d time.Weekday) string { return l.T(weekdayKeys[d]) }
+func (l *Locale) month(m time.Month) string     { return l.T(monthKeys[m-1]) }

@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -104,34 +101,14 @@ func TestCatalogsAgree(t *testing.T) {
 	}
 }
 
-// fmtVerb is a formatting verb of a message: %s, %d, %[2]s, %02[1]d.
-var fmtVerb = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*\d*[a-zA-Z%]`)
-
-// verbsOf lists the verbs of a message (its "other" case when it has plural cases), by argument
-// and sorted, so that a translation may order them differently but must use the same ones.
+// verbsOf lists the verbs of a message (its "other" case when it has plural cases).
 func verbsOf(t *testing.T, raw json.RawMessage) string {
 	t.Helper()
-	var text string
-	if err := json.Unmarshal(raw, &text); err != nil {
-		var cases map[string]string
-		if err := json.Unmarshal(raw, &cases); err != nil {
-			t.Fatalf("not a message: %s", raw)
-		}
-		text = cases["other"]
+	text, err := messageText(raw)
+	if err != nil {
+		t.Fatalf("not a message: %s", raw)
 	}
-	verbs := fmtVerb.FindAllString(text, -1)
-	next := 1
-	for i, v := range verbs {
-		if !strings.Contains(v, "[") && v != "%%" { // an implicit argument: the next one
-			verbs[i] = v[:1] + "[" + strconv.Itoa(next) + "]" + v[1:]
-		}
-		if m := regexp.MustCompile(`\[(\d+)\]`).FindStringSubmatch(verbs[i]); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			next = n + 1
-		}
-	}
-	slices.Sort(verbs)
-	return strings.Join(verbs, " ")
+	return Verbs(text)
 }
 
 func TestTelURL(t *testing.T) {

@@ -51,8 +51,12 @@ func MailSubject(d MailData) string {
 		return d.L.T("mail.subject.reminder", d.Booking.Offering, when, d.Venue.Name)
 	case MailFeedback:
 		return d.L.T("mail.subject.feedback", d.Venue.Name)
-	case MailVenueNotice, MailVenueChange, MailVenueCancellation:
-		return d.L.T("mail.subject."+d.Kind, d.Booking.Reference, d.Booking.Offering, when, d.L.T("party.count", d.Booking.Party))
+	case MailVenueNotice:
+		return d.L.T("mail.subject.venue_notice", d.Booking.Reference, d.Booking.Offering, when, d.L.T("party.count", d.Booking.Party))
+	case MailVenueChange:
+		return d.L.T("mail.subject.venue_change", d.Booking.Reference, d.Booking.Offering, when, d.L.T("party.count", d.Booking.Party))
+	case MailVenueCancellation:
+		return d.L.T("mail.subject.venue_cancellation", d.Booking.Reference, d.Booking.Offering, when, d.L.T("party.count", d.Booking.Party))
 	}
 	return d.L.T("mail.subject.confirmation", d.Booking.Offering, when, d.Venue.Name)
 }
@@ -78,8 +82,10 @@ func mailIntro(d MailData) Msg {
 		return M("mail.intro.reminder", d.Venue.Name)
 	case MailFeedback:
 		return M("mail.intro.feedback", d.Venue.Name)
-	case MailVenueNotice, MailVenueChange:
-		return M("mail.intro." + d.Kind)
+	case MailVenueNotice:
+		return M("mail.intro.venue_notice")
+	case MailVenueChange:
+		return M("mail.intro.venue_change")
 	case MailVenueCancellation:
 		if d.ByVenue {
 			return M("mail.intro.venue_cancellation_by_venue")

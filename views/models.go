@@ -18,6 +18,17 @@ type Page struct {
 	Venue Venue
 	// Title is a catalog key; the layout appends the venue's name.
 	Title Msg
+	// Languages are the links to this page in each language, for the header's switch (none
+	// when there is one language).
+	Languages []LanguageLink
+}
+
+// LanguageLink is this page in one language.
+type LanguageLink struct {
+	Code    string // "de"
+	Name    string // in its own language: "Deutsch"
+	URL     string // this page with ?lang=
+	Current bool
 }
 
 // Venue is the venue as visitors see it.

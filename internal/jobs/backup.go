@@ -299,6 +299,17 @@ func (j *Jobs) BackupFailing() bool {
 	return j.bk.failing
 }
 
+// alertTask is the catalog key that names a task of recordFailure to people.
+func alertTask(what string) string {
+	switch what {
+	case "drill":
+		return "alert.task.drill"
+	case "offsite":
+		return "alert.task.offsite"
+	}
+	return "alert.task.backup"
+}
+
 // alertVenue queues a mail to the venue's contact address about a failed backup, drill or
 // off-site copy.
 func (j *Jobs) alertVenue(what string, cause error) {
@@ -313,7 +324,7 @@ func (j *Jobs) alertVenue(what string, cause error) {
 		return store.QueueMail(tx, store.NewMail{
 			Kind: store.MailAlert, To: v.Email, ToName: v.Name,
 			Subject: l.T("alert.backup_subject", v.Name),
-			Text:    l.T("alert.backup_body", what, cause.Error(), now.In(v.Loc).Format(time.RFC1123)),
+			Text:    l.T("alert.backup_body", l.T(alertTask(what)), cause.Error(), l.Date(now.In(v.Loc))+" "+l.TimeZone(now.In(v.Loc))),
 		}, now)
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"reserva/internal/booking"
@@ -11,19 +10,17 @@ import (
 	"reserva/views"
 )
 
-// locales keeps the catalogs by the venue's language name (matching a name costs more than a
-// page's other work).
-var locales sync.Map
+// GuestLocale is the language of a guest's mails: the one they booked in (lang), or the
+// venue's when they booked in none we still have.
+func GuestLocale(v *store.Venue, lang string) *views.Locale {
+	if views.HasLanguage(lang) {
+		return views.NewLocale(lang)
+	}
+	return Locale(v)
+}
 
 // Locale is the venue's language for what people read.
-func Locale(v *store.Venue) *views.Locale {
-	if l, ok := locales.Load(v.Locale); ok {
-		return l.(*views.Locale)
-	}
-	l := views.NewLocale(v.Locale)
-	locales.Store(v.Locale, l)
-	return l
-}
+func Locale(v *store.Venue) *views.Locale { return views.NewLocale(v.Locale) }
 
 // VenueView is the venue as pages and mails show it.
 func VenueView(v *store.Venue) views.Venue {
@@ -61,7 +58,7 @@ func Ambiguous(t time.Time, loc *time.Location) bool {
 // cancelled).
 func CalendarFile(v *store.Venue, o *store.Offering, b *store.Booking) ([]byte, error) {
 	bv := BookingView(v, o, b)
-	l := Locale(v)
+	l := GuestLocale(v, b.Locale)
 	ics, err := mail.Calendar(mail.Event{
 		UID:            b.ID + "@reserva",
 		Sequence:       b.Sequence,

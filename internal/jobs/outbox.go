@@ -159,7 +159,12 @@ func (j *Jobs) renderBookingMail(m *store.Mail, now time.Time) (rendered, error)
 	if err != nil {
 		return rendered{}, fmt.Errorf("outbox: the link of %s: %w", m.ID, err)
 	}
-	d := views.MailData{L: Locale(v), Kind: string(m.Kind), Venue: VenueView(v), Booking: BookingView(v, o, b)}
+	// The guest's mails are in the language they booked in; the venue's notices in its own.
+	l := GuestLocale(v, b.Locale)
+	if m.Kind.ToVenue() {
+		l = Locale(v)
+	}
+	d := views.MailData{L: l, Kind: string(m.Kind), Venue: VenueView(v), Booking: BookingView(v, o, b)}
 	if m.Kind == store.MailCancellation || m.Kind == store.MailVenueCancellation {
 		d.Reason, d.ByVenue = b.CancelReason, b.ByVenue()
 	}

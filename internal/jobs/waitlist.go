@@ -118,7 +118,7 @@ func (j *Jobs) offer(tx *store.Tx, v *store.Venue, o *store.Offering, w *store.W
 	}
 	hold, err := store.InsertBooking(tx.App, store.NewBooking{Offering: o.ID, Slot: slot, Party: w.Party, Status: booking.StatusHeld,
 		Name: w.Name, Email: w.Email, Phone: w.Phone, Source: store.SourceWeb, ConsentAt: w.ConsentAt.Time(),
-		NoticeVersion: w.NoticeVersion, Now: now})
+		NoticeVersion: w.NoticeVersion, Locale: w.Locale, Now: now})
 	if err != nil {
 		return false, err
 	}
@@ -127,7 +127,7 @@ func (j *Jobs) offer(tx *store.Tx, v *store.Venue, o *store.Offering, w *store.W
 	if err != nil {
 		return false, err
 	}
-	l := Locale(v)
+	l := GuestLocale(v, w.Locale)
 	start := slot.Start.In(v.Loc)
 	when := l.Date(start) + " " + l.Time(start)
 	if err := store.QueueMail(tx.App, store.NewMail{Kind: store.MailWaitlistOffer, To: w.Email, ToName: w.Name,

@@ -42,6 +42,7 @@ type Booking struct {
 	FeedbackAt     types.DateTime `db:"feedback_at"`
 	CheckedInAt    types.DateTime `db:"checked_in_at"`
 	Anonymised     bool           `db:"anonymised"`
+	Locale         string         `db:"locale"` // the guest's language: its mails are in it ("": the venue's)
 	Created        types.DateTime `db:"created"`
 	Updated        types.DateTime `db:"updated"`
 }
@@ -117,7 +118,10 @@ type NewBooking struct {
 	RemindedAt                time.Time
 	// Token asks for a manage token ("web"): the link the visitor is sent to.
 	Token bool
-	Now   time.Time
+	// Locale is the language the guest booked in, which every mail about the booking is
+	// written in ("" for the venue's).
+	Locale string
+	Now    time.Time
 }
 
 // Inserted is what InsertBooking wrote.
@@ -156,11 +160,11 @@ func InsertBooking(tx core.App, nb NewBooking) (Inserted, error) {
 	params := dbx.Params{"id": in.ID, "offering": nb.Offering, "session": nb.Slot.Session, "start": DBTime(nb.Slot.Start),
 		"end": DBTime(nb.Slot.End), "party": nb.Party, "status": string(nb.Status), "name": nb.Name, "email": nb.Email,
 		"phone": nb.Phone, "notes": nb.Notes, "sensitive": sealed, "source": string(nb.Source), "consent": DBTime(nb.ConsentAt),
-		"notice": nb.NoticeVersion, "customer": customer, "reminded": DBTime(nb.RemindedAt), "override": nb.Override, "now": now}
+		"notice": nb.NoticeVersion, "customer": customer, "reminded": DBTime(nb.RemindedAt), "override": nb.Override, "locale": nb.Locale, "now": now}
 	insert := db.NewQuery(`INSERT INTO bookings (id, reference, offering, session, start, "end", party, status, name, email,
-		phone, notes, sensitive_notes, source, consent_at, notice_version, customer, reminded_at, override_reason, created, updated)
+		phone, notes, sensitive_notes, source, consent_at, notice_version, customer, reminded_at, override_reason, locale, created, updated)
 		VALUES ({:id}, {:ref}, {:offering}, {:session}, {:start}, {:end}, {:party}, {:status}, {:name}, {:email},
-		{:phone}, {:notes}, {:sensitive}, {:source}, {:consent}, {:notice}, {:customer}, {:reminded}, {:override}, {:now}, {:now})`)
+		{:phone}, {:notes}, {:sensitive}, {:source}, {:consent}, {:notice}, {:customer}, {:reminded}, {:override}, {:locale}, {:now}, {:now})`)
 	for try := 0; ; try++ {
 		in.Reference = newReference()
 		params["ref"] = in.Reference

@@ -27,11 +27,12 @@ type WaitEntry struct {
 	OfferedAt     types.DateTime `db:"offered_at"`
 	OfferExpires  types.DateTime `db:"offer_expires"`
 	ClosedAt      types.DateTime `db:"closed_at"`
+	Locale        string         `db:"locale"` // the guest's language ("": the venue's)
 	Created       types.DateTime `db:"created"`
 }
 
 const waitColumns = `id, offering, session, start_value, start, party, name, email, phone, consent_at, notice_version, status,
-	booking, offered_at, offer_expires, closed_at, created`
+	booking, offered_at, offer_expires, closed_at, locale, created`
 
 // NewWaitEntry is a visitor joining a waitlist.
 type NewWaitEntry struct {
@@ -41,6 +42,7 @@ type NewWaitEntry struct {
 	Name, Email, Phone            string
 	ConsentAt                     time.Time
 	NoticeVersion                 int
+	Locale                        string // the guest's language
 }
 
 // JoinWaitlist writes the entry and returns its id and the token of its private page.
@@ -48,11 +50,11 @@ func JoinWaitlist(tx core.App, w NewWaitEntry) (id, token string, err error) {
 	token, hash := NewToken()
 	id = newID()
 	_, err = tx.DB().NewQuery(`INSERT INTO waitlist (id, offering, session, start_value, start, party, name, email, phone, consent_at,
-		notice_version, status, token_hash, created)
-		VALUES ({:id}, {:o}, {:s}, {:sv}, {:start}, {:party}, {:name}, {:email}, {:phone}, {:consent}, {:v}, {:waiting}, {:h}, {:now})`).
+		notice_version, status, token_hash, locale, created)
+		VALUES ({:id}, {:o}, {:s}, {:sv}, {:start}, {:party}, {:name}, {:email}, {:phone}, {:consent}, {:v}, {:waiting}, {:h}, {:locale}, {:now})`).
 		Bind(dbx.Params{"id": id, "o": w.Offering, "s": w.Session, "sv": w.StartValue, "start": DBTime(w.Start), "party": w.Party,
 			"name": w.Name, "email": w.Email, "phone": w.Phone, "consent": DBTime(w.ConsentAt), "v": w.NoticeVersion,
-			"waiting": string(WaitWaiting), "h": hash, "now": stamp()}).Execute()
+			"waiting": string(WaitWaiting), "h": hash, "locale": w.Locale, "now": stamp()}).Execute()
 	if err != nil {
 		return "", "", fmt.Errorf("waitlist: join: %w", err)
 	}
