@@ -3,6 +3,7 @@ package hooks
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -53,6 +54,11 @@ func languageLinks(r *http.Request, current string) []views.LanguageLink {
 	if len(langs) < 2 {
 		return nil
 	}
+	// The page's own path, never another site's: "//host" would be read as an address elsewhere.
+	path := r.URL.EscapedPath()
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
+		path = "/"
+	}
 	out := make([]views.LanguageLink, 0, len(langs))
 	for _, code := range langs {
 		q := url.Values{}
@@ -60,7 +66,7 @@ func languageLinks(r *http.Request, current string) []views.LanguageLink {
 			q[k] = v
 		}
 		q.Set("lang", code)
-		out = append(out, views.LanguageLink{Code: code, Name: views.LanguageName(code), URL: r.URL.Path + "?" + q.Encode(),
+		out = append(out, views.LanguageLink{Code: code, Name: views.LanguageName(code), URL: path + "?" + q.Encode(),
 			Current: code == current})
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -206,4 +207,30 @@ func TestVenueLanguageSetting(t *testing.T) {
 	mustContain(t, "the dashboard", s.as(t, cookie, http.MethodGet, "/admin/", nil).body, `<html lang="de">`,
 		views.NewLocale("de").T("admin.nav.today"))
 	mustContain(t, "a visitor without a choice", s.get(t, "/").body, `<html lang="de">`)
+}
+
+// The language links lead to the same page on this site, whatever path was asked for.
+func TestLanguageLinksStayOnTheSite(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	for _, target := range []string{"//evil.example/x", "/%2F%2Fevil.example", "/book/dinner?date=2026-11-27&x=%22%3E"} {
+		res := s.get(t, target)
+		for _, bad := range []string{`href="//evil`, `href="/\`} {
+			if i := strings.Index(res.body, `data-testid="languages"`); i >= 0 && strings.Contains(res.body[i:i+min(2000, len(res.body)-i)], bad) {
+				t.Errorf("%s: a language link holds %q", target, bad)
+			}
+		}
+	}
+	// However a request reaches the handler, the links keep to this site's paths.
+	for _, raw := range []string{"http://booking.test//evil.example/a", "http://booking.test/\\evil.example"} {
+		r := httptest.NewRequest(http.MethodGet, raw, nil)
+		for _, l := range languageLinks(r, "en") {
+			if !strings.HasPrefix(l.URL, "/") || strings.HasPrefix(l.URL, "//") || strings.HasPrefix(l.URL, "/\\") {
+				t.Errorf("%s: the %s link is %q, which a browser may read as another site", raw, l.Code, l.URL)
+			}
+		}
+	}
+	mustContain(t, "a booking page's links", s.get(t, "/book/dinner?date=2026-11-27").body, `href="/book/dinner?date=2026-11-27&amp;lang=de"`)
+	// A query value is carried encoded, never as markup.
+	mustContain(t, "a page with an odd query", s.get(t, "/book/dinner?date=2026-11-27&x=%22%3E").body, `x=%22%3E`)
 }
