@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,10 +63,18 @@ func TestBookingHistoryInWords(t *testing.T) {
 	id := s.bookingByToken(t, token).ID
 	cookie, staff := s.signedIn(t, "frontdesk")
 	s.as(t, cookie, http.MethodGet, "/admin/bookings/"+id, nil)
+	if res := s.as(t, cookie, http.MethodPost, "/admin/bookings/"+id+"/checkin", url.Values{}); res.status != http.StatusSeeOther {
+		t.Fatalf("check-in = %d", res.status)
+	}
+	edit := url.Values{"name": {"Ada King"}, "email": {"ada@example.com"}, "phone": {"+44 20 7946 0000"}, "notes": {"Window seat, please"}}
+	if res := s.as(t, cookie, http.MethodPost, "/admin/bookings/"+id, edit); res.status != http.StatusSeeOther {
+		t.Fatalf("edit = %d\n%s", res.status, snippet(res.body))
+	}
 	page := s.as(t, cookie, http.MethodGet, "/admin/bookings/"+id, nil)
 	hist := page.body[strings.Index(page.body, `data-testid="history"`):]
-	mustContain(t, "history", hist, "The guest · Booking made", staff.Name()+" · Booking viewed")
-	mustNotContain(t, "history", hist, "booking.viewed", "booking.create", "staff:", "visitor")
+	mustContain(t, "history", hist, "The guest · Booking made", staff.Name()+" · Booking viewed",
+		staff.Name()+" · Booking status changed Confirmed → Checked in", staff.Name()+" · Booking details edited Name")
+	mustNotContain(t, "history", hist, "booking.viewed", "booking.create", "staff:", "visitor", "checked_in", "confirmed →")
 
 	owner, _ := s.signedIn(t, "owner")
 	audit := s.as(t, owner, http.MethodGet, "/admin/audit?action=booking.viewed", nil)

@@ -101,3 +101,42 @@ func AuditActor(l *Locale, actor string, staff map[string]string) string {
 	}
 	return actor
 }
+
+// bookingFields name the fields of a booking that a "booking.edited" entry lists.
+var bookingFields = Names{
+	"email":          "form.email",
+	"internal_notes": "admin.booking.internal",
+	"name":           "form.name",
+	"notes":          "form.notes",
+	"phone":          "form.phone",
+}
+
+// AuditDetail is how the detail of an entry of a booking's history reads: its statuses, fields
+// and who booked in words ("Confirmed → Checked in", "Name, Phone"); other details (times, a
+// stated reason) as recorded.
+func AuditDetail(l *Locale, action, detail string) string {
+	switch action {
+	case "booking.status":
+		if from, to, ok := strings.Cut(detail, " → "); ok {
+			return l.Name(StatusNames, from) + " → " + l.Name(StatusNames, to)
+		}
+	case "booking.edited":
+		fields := strings.Split(detail, ", ")
+		for i, f := range fields {
+			fields[i] = l.Name(bookingFields, f)
+		}
+		return strings.Join(fields, ", ")
+	case "booking.cancel":
+		if detail == "by the venue" {
+			return l.T("audit.detail.by_venue")
+		}
+	case "booking.create":
+		if detail == "by staff" {
+			return l.T("audit.detail.by_staff")
+		}
+		if reason, ok := strings.CutPrefix(detail, "over capacity: "); ok {
+			return l.T("audit.detail.over_capacity", reason)
+		}
+	}
+	return detail
+}

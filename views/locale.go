@@ -58,6 +58,9 @@ type localeSet struct {
 	matcher language.Matcher
 	tags    []language.Tag
 	byName  sync.Map // NewLocale's answers by the name asked for: matching a name costs more than a page's other work
+	// MatchLanguage's answers by Accept-Language header, and how many were kept.
+	byAccept sync.Map
+	accepted atomic.Int64
 }
 
 var (
@@ -340,16 +343,25 @@ func tagNames(tags []language.Tag) []string {
 // MatchLanguage is the catalog that best serves an Accept-Language header ("de" for
 // "de-AT,de;q=0.9,en;q=0.5"), or "" when none of its languages has one.
 func MatchLanguage(accept string) string {
-	tags, _, err := language.ParseAcceptLanguage(accept)
-	if err != nil || len(tags) == 0 {
+	if accept == "" {
 		return ""
 	}
 	set := mustLocales()
-	_, i, conf := set.matcher.Match(tags...)
-	if conf < language.High {
-		return ""
+	if l, ok := set.byAccept.Load(accept); ok {
+		return l.(string)
 	}
-	return set.tags[i].String()
+	lang := ""
+	if tags, _, err := language.ParseAcceptLanguage(accept); err == nil && len(tags) > 0 {
+		if _, i, conf := set.matcher.Match(tags...); conf >= language.High {
+			lang = set.tags[i].String()
+		}
+	}
+	// Browsers send few distinct headers: the answers are kept, up to a bound (the header is the
+	// client's to choose).
+	if len(accept) <= 200 && set.accepted.Add(1) <= 4096 {
+		set.byAccept.Store(accept, lang)
+	}
+	return lang
 }
 
 // HasLanguage reports whether code is the name of a catalog ("de"; not "de-AT", not "xx").
