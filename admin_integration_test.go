@@ -42,25 +42,8 @@ func TestStaffDashboardInChromium(t *testing.T) {
 	createStaff(t, inst.Dir, "desk@example.com", "frontdesk", deskPW)
 
 	ctx := realtest.NewBrowser(t, 3*time.Minute)
-	step := func(name string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		step("read "+sel, err)
-		return s
-	}
-	// submit clicks a button or link and waits for the page it leads to, returning its status.
-	submit := func(sel string) int64 {
-		t.Helper()
-		res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
-		step("click "+sel, err)
-		return res.Status
-	}
+	b := tab{t, ctx}
+	step, text, submit := b.step, b.text, b.submit
 	signIn := func(email, password string) {
 		t.Helper()
 		step("open sign-in", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/")))

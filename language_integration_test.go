@@ -44,26 +44,8 @@ func TestGermanGuestInChromium(t *testing.T) {
 	date := nextOpenDate(t)
 	de := func(key string) string { return catalogText(t, "de", key) }
 
-	step := func(name string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		step("read "+sel, err)
-		return s
-	}
-	click := func(sel string) {
-		t.Helper()
-		res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
-		step("click "+sel, err)
-		if res.Status != 200 {
-			t.Fatalf("click %s: page answered %d", sel, res.Status)
-		}
-	}
+	b := tab{t, ctx}
+	step, text, click := b.step, b.text, b.click
 	lang := func() string {
 		t.Helper()
 		l, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))

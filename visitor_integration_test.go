@@ -39,27 +39,8 @@ func TestVisitorBooksInChromium(t *testing.T) {
 	ctx := realtest.NewBrowser(t, 2*time.Minute)
 	date := nextOpenDate(t)
 
-	step := func(name string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		step("read "+sel, err)
-		return s
-	}
-	// click follows a link or submits a form and waits for the next page.
-	click := func(sel string) {
-		t.Helper()
-		res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
-		step("click "+sel, err)
-		if res.Status != 200 {
-			t.Fatalf("click %s: page answered %d", sel, res.Status)
-		}
-	}
+	b := tab{t, ctx}
+	step, text, click := b.step, b.text, b.click
 
 	step("open home", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/")))
 	if h := text("h1"); h != "Demo Bistro & Pottery" {
