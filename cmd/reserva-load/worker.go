@@ -49,8 +49,8 @@ type reqSpec struct {
 	Weight int    `json:"weight"`
 	Method string `json:"method"`
 	URL    string `json:"url"`
-	// Book, when set, makes the request a booking form posted to URL: a start drawn from
-	// Starts, a party from PartyMin to PartyMax, a new e-mail address each time.
+	// Book, when set, makes the request a booking posted to URL: a start drawn from Starts, a
+	// party from PartyMin to PartyMax, a new e-mail address each time.
 	Book *bookSpec `json:"book,omitempty"`
 }
 
@@ -58,6 +58,9 @@ type bookSpec struct {
 	Starts   []string `json:"starts"`
 	PartyMin int      `json:"party_min"`
 	PartyMax int      `json:"party_max"`
+	// JSON posts the booking as a JSON record (name, email, start, party), as PocketBase's
+	// records API takes it, instead of Reserva's booking form.
+	JSON bool `json:"json,omitempty"`
 }
 
 // workResult is what a worker measured: each request's latency in microseconds (the
@@ -120,18 +123,29 @@ func send(spec workSpec, stop <-chan struct{}) workResult {
 					}
 				}
 				r := pick(spec.Mix, total, rnd)
-				var form url.Values
+				var (
+					body  []byte
+					ctype string
+				)
 				if r.Book != nil {
 					mu.Lock()
 					seq++
 					n := seq
 					mu.Unlock()
-					form = url.Values{"start": {r.Book.Starts[rnd.IntN(len(r.Book.Starts))]},
-						"party": {strconv.Itoa(r.Book.PartyMin + rnd.IntN(r.Book.PartyMax-r.Book.PartyMin+1))},
-						"name":  {"Load Guest"}, "email": {fmt.Sprintf("load%d-%d@example.invalid", spec.Worker, n)}, "consent": {"yes"}}
+					start := r.Book.Starts[rnd.IntN(len(r.Book.Starts))]
+					party := r.Book.PartyMin + rnd.IntN(r.Book.PartyMax-r.Book.PartyMin+1)
+					email := fmt.Sprintf("load%d-%d@example.invalid", spec.Worker, n)
+					if r.Book.JSON {
+						body, _ = json.Marshal(map[string]any{"name": "Load Guest", "email": email, "start": start, "party": party})
+						ctype = "application/json"
+					} else {
+						body = []byte(url.Values{"start": {start}, "party": {strconv.Itoa(party)}, "name": {"Load Guest"},
+							"email": {email}, "consent": {"yes"}}.Encode())
+						ctype = "application/x-www-form-urlencoded"
+					}
 				}
 				s := time.Now()
-				st, err := do(c, r.Method, r.URL, form)
+				st, err := doBody(c, r.Method, r.URL, ctype, body)
 				us := time.Since(s).Microseconds()
 				lat = append(lat, us)
 				if r.Book != nil {
