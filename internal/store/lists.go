@@ -45,7 +45,7 @@ type Filter struct {
 func (f Filter) where() dbx.Expression {
 	exps := []dbx.Expression{dbx.NewExp("1=1")}
 	if f.Q != "" {
-		exps = append(exps, containsAny(f.Q, "reference", "name", "email", "phone"))
+		exps = append(exps, searchMatch(f.Q))
 	}
 	if !f.From.IsZero() {
 		exps = append(exps, dbx.NewExp("start >= {:from}", dbx.Params{"from": DBTime(f.From)}))

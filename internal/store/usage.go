@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
 
@@ -65,24 +66,48 @@ WHERE status IN ` + placeStatuses + ` GROUP BY offering, start, "end", session;
 // usageTriggers are the triggers that keep booking_usage.
 var usageTriggers = []string{"booking_usage_insert", "booking_usage_delete", "booking_usage_update"}
 
+// bookingUsage is booking_usage as EnsureBookingUsage keeps it.
+var bookingUsage = derivedObjects{label: "booking_usage", create: usageSQL, rebuild: usageRebuildSQL, triggers: usageTriggers}
+
 // EnsureBookingUsage runs when the server starts. The capacity check trusts booking_usage, so
 // if anything dropped or changed one of its objects (a schema change that rebuilt the bookings
 // table, a hand-edited database), it makes them again and rebuilds the table from the bookings
 // in one transaction before the first request is served. It reports whether it had to.
-func EnsureBookingUsage(app core.App) (bool, error) {
+func EnsureBookingUsage(app core.App) (bool, error) { return bookingUsage.ensure(app) }
+
+// UsageObjects are booking_usage's table and triggers as SQLite keeps them (sqlite_master.sql,
+// whitespace normalised), by name: what the migrations must have made.
+func UsageObjects() map[string]string { return bookingUsage.objects() }
+
+// derivedObjects are tables that triggers keep from the bookings: made by the migrations, and
+// made again (and filled anew) by ensure when anything dropped or changed one of them.
+type derivedObjects struct {
+	label    string   // for the log
+	create   string   // the CREATE statements: tables IF NOT EXISTS, then triggers
+	rebuild  string   // fills the tables from the bookings
+	triggers []string // the triggers' names, dropped before create runs again
+}
+
+// ensure checks d's objects against sqlite_master and, when one is missing or differs, makes
+// them again and rebuilds the tables in one transaction. It reports whether it had to.
+func (d derivedObjects) ensure(app core.App) (bool, error) {
+	want := d.objects()
+	names := make([]any, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
 	var rows []struct {
 		Name string `db:"name"`
 		SQL  string `db:"sql"`
 	}
-	err := app.DB().NewQuery("SELECT name, coalesce(sql, '') AS sql FROM sqlite_master WHERE name IN ('booking_usage', 'booking_usage_insert', 'booking_usage_delete', 'booking_usage_update')").All(&rows)
+	err := app.DB().Select("name", "coalesce(sql, '') AS sql").From("sqlite_master").Where(dbx.In("name", names...)).All(&rows)
 	if err != nil {
-		return false, fmt.Errorf("look for booking_usage: %w", err)
+		return false, fmt.Errorf("look for %s: %w", d.label, err)
 	}
 	found := map[string]string{}
 	for _, r := range rows {
 		found[r.Name] = normalizeSQL(r.SQL)
 	}
-	want := UsageObjects()
 	intact := len(found) == len(want)
 	for name, sql := range want {
 		if found[name] != sql {
@@ -93,33 +118,35 @@ func EnsureBookingUsage(app core.App) (bool, error) {
 		return false, nil
 	}
 	err = app.RunInTransaction(func(tx core.App) error {
-		drop := "DROP TRIGGER IF EXISTS " + strings.Join(usageTriggers, "; DROP TRIGGER IF EXISTS ") + ";"
+		drop := "DROP TRIGGER IF EXISTS " + strings.Join(d.triggers, "; DROP TRIGGER IF EXISTS ") + ";"
 		if _, err := tx.DB().NewQuery(drop).Execute(); err != nil {
 			return err
 		}
-		if _, err := tx.DB().NewQuery(usageSQL).Execute(); err != nil {
+		if _, err := tx.DB().NewQuery(d.create).Execute(); err != nil {
 			return err
 		}
-		_, err := tx.DB().NewQuery(usageRebuildSQL).Execute()
+		_, err := tx.DB().NewQuery(d.rebuild).Execute()
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("rebuild booking_usage: %w", err)
+		return false, fmt.Errorf("rebuild %s: %w", d.label, err)
 	}
-	app.Logger().Warn("booking_usage was incomplete and has been rebuilt from the bookings", "found", len(found), "want", len(want))
+	app.Logger().Warn(d.label+" was incomplete and has been rebuilt from the bookings", "found", len(found), "want", len(want))
 	return true, nil
 }
 
-// UsageObjects are booking_usage's table and triggers as SQLite keeps them (sqlite_master.sql,
-// whitespace normalised), by name: what the migrations must have made.
-func UsageObjects() map[string]string {
+// objects are d's tables and triggers as SQLite keeps them (sqlite_master.sql, whitespace
+// normalised), by name.
+func (d derivedObjects) objects() map[string]string {
 	out := map[string]string{}
-	for _, stmt := range splitStatements(usageSQL) {
+	for _, stmt := range splitStatements(d.create) {
 		fields := strings.Fields(stmt)
 		name := ""
 		switch {
 		case len(fields) > 5 && fields[1] == "TABLE":
 			name = fields[5] // CREATE TABLE IF NOT EXISTS name
+		case len(fields) > 6 && fields[1] == "VIRTUAL":
+			name = fields[6] // CREATE VIRTUAL TABLE IF NOT EXISTS name
 		case len(fields) > 2 && fields[1] == "TRIGGER":
 			name = fields[2]
 		}
