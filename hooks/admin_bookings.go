@@ -209,6 +209,10 @@ func storeFilter(f views.BookingFilter, v *store.Venue) store.Filter {
 	return sf
 }
 
+// bookingsCountLimit is as far as the bookings list counts: beyond it the page says "more than"
+// and offers the first pages (a search narrows it).
+const bookingsCountLimit = 1000
+
 // bookingsList searches bookings. Searching shows personal data: audited (without the query).
 func (h *handlers) bookingsList(e *core.RequestEvent) error {
 	v, err := h.venueOrUnavailable(e.App)
@@ -217,7 +221,7 @@ func (h *handlers) bookingsList(e *core.RequestEvent) error {
 	}
 	f := bookingFilter(e.Request.URL.Query())
 	sf := storeFilter(f, v)
-	total, err := store.CountBookings(e.App, sf)
+	total, more, err := store.CountBookingsUpTo(e.App, sf, bookingsCountLimit)
 	if err != nil {
 		return err
 	}
@@ -225,7 +229,7 @@ func (h *handlers) bookingsList(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	d := views.BookingsData{AdminPage: h.adminPage(e, views.M("admin.bookings.title")), Filter: f, Total: total,
+	d := views.BookingsData{AdminPage: h.adminPage(e, views.M("admin.bookings.title")), Filter: f, Total: total, More: more,
 		Pages: (total + bookingsPageSize - 1) / bookingsPageSize, CanExport: roleOf(e) >= store.RoleManager.Rank()}
 	offs, err := store.Offerings(e.App, false)
 	if err != nil {

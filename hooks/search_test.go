@@ -113,3 +113,22 @@ func TestSearchFindsPartsOfEveryField(t *testing.T) {
 	}
 	countsAgree("after a delete")
 }
+
+// The list counts no further than it must: past the limit it says "more than".
+func TestCountBookingsUpTo(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	for _, at := range []string{"17:00", "17:30", "18:00", "18:30", "19:00"} {
+		s.book(t, "2026-11-27T"+at, "2")
+	}
+	all, err := store.CountBookings(s.app, store.Filter{})
+	if err != nil || all < 5 {
+		t.Fatalf("CountBookings = %d, %v; want the 5 bookings made", all, err)
+	}
+	if n, more, err := store.CountBookingsUpTo(s.app, store.Filter{}, 3); err != nil || n != 3 || !more {
+		t.Errorf("CountBookingsUpTo(3) of %d = %d, %v, %v; want 3, more", all, n, more, err)
+	}
+	if n, more, err := store.CountBookingsUpTo(s.app, store.Filter{}, all); err != nil || n != all || more {
+		t.Errorf("CountBookingsUpTo(%d) = %d, %v, %v; want all, no more", all, n, more, err)
+	}
+}

@@ -147,6 +147,7 @@ type BookingsData struct {
 	Offerings []Option
 	Rows      []BookingRow
 	Total     int
+	More      bool // there are more than Total (the list counts no further)
 	Pages     int
 	CanExport bool
 }

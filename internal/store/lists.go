@@ -69,6 +69,18 @@ func CountBookings(app core.App, f Filter) (int, error) {
 	return n, err
 }
 
+// CountBookingsUpTo counts the bookings f selects, stopping past limit: it returns limit and
+// true when there are more. Counting a million bookings to print a number takes a second; no
+// one pages through more than a few thousand.
+func CountBookingsUpTo(app core.App, f Filter, limit int) (n int, more bool, err error) {
+	var ids []string
+	err = app.DB().Select("id").From(colBookings).Where(f.where()).Limit(int64(limit) + 1).Column(&ids)
+	if n = len(ids); n > limit {
+		return limit, true, err
+	}
+	return n, false, err
+}
+
 // ListBookings returns one page of the bookings f selects, the latest start first.
 func ListBookings(app core.App, f Filter, offset, limit int) ([]*Booking, error) {
 	var out []*Booking

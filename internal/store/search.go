@@ -100,7 +100,7 @@ func searchMatch(text string) dbx.Expression {
 	match := trigramQuery(text)
 	check := containsAny(text, "reference", "name", "email", "phone")
 	digits := digitsOf(text)
-	if len(digits) >= minSearch {
+	if len(digits) >= minSearch && phoneLike(text) {
 		match = "(" + match + ") OR (" + trigramQuery(digits) + ")"
 		check = dbx.Or(check, dbx.NewExp(digitsSQL("[[phone]]")+" LIKE {:digits} ESCAPE '\\'",
 			dbx.Params{"digits": "%" + likeEscaper.Replace(digits) + "%"}))
@@ -135,4 +135,10 @@ func digitsOf(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// phoneLike reports whether text is written as a phone number: digits, spaces and the
+// punctuation people put in them, nothing else (a reference such as "G09FBF0" is not).
+func phoneLike(text string) bool {
+	return strings.Trim(text, "0123456789 -()+./") == ""
 }
