@@ -688,32 +688,31 @@ func methodCall(t *testing.T, fset *token.FileSet, call *ast.CallExpr, method st
 }
 
 // accountLink reads the newest sign-in link from the outbox (no relay is configured here).
-// resetLink is the path of the newest staff password-reset link, read from its mail in the
-// outbox (no relay is set up in the page test).
-func resetLink(t *testing.T, dir string) string {
-	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(dir, "data.db")+"?_pragma=busy_timeout(10000)")
-	must(t, err)
-	defer db.Close()
-	var text string
-	must(t, db.QueryRow(`SELECT text FROM outbox WHERE kind = 'staff_reset' ORDER BY created DESC LIMIT 1`).Scan(&text))
-	link := regexp.MustCompile(`/admin/reset/[A-Za-z0-9_-]{20,}`).FindString(text)
-	if link == "" {
-		t.Fatalf("the reset mail holds no link:\n%s", text)
-	}
-	return link
-}
-
 func accountLink(t *testing.T, dir string) string {
 	t.Helper()
+	return mailedLink(t, dir, "signin", accountLinkInMail)
+}
+
+// resetLink is the path of the newest staff password-reset link, read from its mail in the
+// outbox.
+func resetLink(t *testing.T, dir string) string {
+	t.Helper()
+	return mailedLink(t, dir, "staff_reset", resetLinkInMail)
+}
+
+var resetLinkInMail = regexp.MustCompile(`/admin/reset/[A-Za-z0-9_-]{20,}`)
+
+// mailedLink is what link finds in the newest queued mail of kind.
+func mailedLink(t *testing.T, dir, kind string, link *regexp.Regexp) string {
+	t.Helper()
 	db, err := sql.Open("sqlite", filepath.Join(dir, "data.db")+"?_pragma=busy_timeout(10000)")
 	must(t, err)
 	defer db.Close()
 	var text string
-	must(t, db.QueryRow(`SELECT text FROM outbox WHERE kind = 'signin' ORDER BY created DESC LIMIT 1`).Scan(&text))
-	link := accountLinkInMail.FindString(text)
-	if link == "" {
-		t.Fatalf("the sign-in mail holds no link:\n%s", text)
+	must(t, db.QueryRow(`SELECT text FROM outbox WHERE kind = ? ORDER BY created DESC LIMIT 1`, kind).Scan(&text))
+	found := link.FindString(text)
+	if found == "" {
+		t.Fatalf("the %s mail holds no link:\n%s", kind, text)
 	}
-	return link
+	return found
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pocketbase/pocketbase/core"
 
@@ -176,7 +177,14 @@ const bookingsPageSize = 50
 
 // bookingFilter reads the list's filter from the query; bad dates and statuses are ignored.
 func bookingFilter(q url.Values) views.BookingFilter {
-	f := views.BookingFilter{Q: strings.TrimSpace(q.Get("q")), From: q.Get("from"), To: q.Get("to"),
+	// Control characters (a NUL, say) cannot be in what is searched for: they are left out.
+	text := strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, q.Get("q")))
+	f := views.BookingFilter{Q: text, From: q.Get("from"), To: q.Get("to"),
 		Offering: q.Get("offering"), Status: booking.Status(q.Get("status"))}
 	if _, err := booking.ParseDate(f.From); err != nil {
 		f.From = ""

@@ -132,3 +132,15 @@ func TestCountBookingsUpTo(t *testing.T) {
 		t.Errorf("CountBookingsUpTo(%d) = %d, %v, %v; want all, no more", all, n, more, err)
 	}
 }
+
+// Odd search text (quotes, FTS5 syntax, a NUL, very long) is searched for as text: no error.
+func TestSearchOddText(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	cookie, _ := s.signedIn(t, "frontdesk")
+	for _, q := range []string{`"ab"c`, `a AND b OR NEAR(x)`, `*:^-`, "ab\x00cd", strings.Repeat("xyz", 300), `{reference}: 1`} {
+		if res := s.as(t, cookie, http.MethodGet, "/admin/bookings?"+url.Values{"q": {q}}.Encode(), nil); res.status != http.StatusOK {
+			t.Errorf("search %q = %d", q, res.status)
+		}
+	}
+}
