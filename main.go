@@ -50,9 +50,9 @@ func main() {
 	// The read pool keeps every connection it opens: PocketBase's default keeps 15 of up to 120,
 	// so a burst of requests opened and closed connections, each parsing the whole schema again
 	// (a quarter of a booking's time at 64 connections). Sixteen are plenty on a small VPS and
-	// bound the memory of their page caches.
+	// bound the memory of their page caches, which store.DBConnect keeps small.
 	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDev: false, DefaultEncryptionEnv: store.EncryptionKeyEnv,
-		DataMaxOpenConns: store.ReadConns, DataMaxIdleConns: store.ReadConns})
+		DataMaxOpenConns: store.ReadConns, DataMaxIdleConns: store.ReadConns, DBConnect: store.DBConnect()})
 	app.RootCmd.Version = appVersion()
 
 	// Schema changes are written by hand as Go migrations; nothing is generated from the UI.
