@@ -73,8 +73,12 @@ func CountBookings(app core.App, f Filter) (int, error) {
 // true when there are more. Counting a million bookings to print a number takes a second; no
 // one pages through more than a few thousand.
 func CountBookingsUpTo(app core.App, f Filter, limit int) (n int, more bool, err error) {
+	q, ok := searchedBookings(app, f, "b.id")
+	if !ok {
+		q = app.DB().Select("id").From(colBookings).Where(f.where())
+	}
 	var ids []string
-	err = app.DB().Select("id").From(colBookings).Where(f.where()).Limit(int64(limit) + 1).Column(&ids)
+	err = q.Limit(int64(limit) + 1).Column(&ids)
 	if n = len(ids); n > limit {
 		return limit, true, err
 	}
@@ -83,9 +87,12 @@ func CountBookingsUpTo(app core.App, f Filter, limit int) (n int, more bool, err
 
 // ListBookings returns one page of the bookings f selects, the latest start first.
 func ListBookings(app core.App, f Filter, offset, limit int) ([]*Booking, error) {
+	q, ok := searchedBookings(app, f, "b.*")
+	if !ok {
+		q = app.DB().Select("*").From(colBookings).Where(f.where()).OrderBy("start DESC")
+	}
 	var out []*Booking
-	err := app.DB().Select("*").From(colBookings).Where(f.where()).OrderBy("start DESC").
-		Limit(int64(limit)).Offset(int64(offset)).All(&out)
+	err := q.Limit(int64(limit)).Offset(int64(offset)).All(&out)
 	return out, err
 }
 

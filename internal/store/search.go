@@ -1,7 +1,9 @@
 package store
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -10,11 +12,14 @@ import (
 // searchSQL keeps the staff's search index of the bookings: an FTS5 trigram index of each
 // booking's reference, name, e-mail and phone (as typed and as digits only), so that a search
 // for any part of them reads the index instead of every booking. The index holds no text of
-// its own (contentless): only which rows hold which three-character pieces. It is
-// keyed by booking_search_rows, whose INTEGER PRIMARY KEY survives VACUUM and table rebuilds
-// (the bookings' own rowids may not). Triggers keep it in the same transaction as any change
-// to bookings, whatever writes it. Migration 1795640000 made the same objects;
-// EnsureBookingSearch puts them back if anything dropped them.
+// its own (contentless): only which rows hold which three-character pieces. It is keyed by
+// booking_search_rows, whose INTEGER PRIMARY KEY survives VACUUM and table rebuilds (the
+// bookings' own rowids may not), and whose keys follow the bookings' starts (searchKey): the
+// index gives its rows in the order of their keys, so a search lists the latest bookings first
+// by reading the index from its end and stops at a page, however many bookings match.
+// Triggers keep it in the same transaction as any change to bookings, whatever writes it.
+// Migrations 1795640000 and 1795660000 made the same objects; EnsureBookingSearch puts them
+// back if anything dropped them.
 var searchSQL = `
 CREATE TABLE IF NOT EXISTS booking_search_rows (
 	rowid   INTEGER PRIMARY KEY,
@@ -25,15 +30,16 @@ CREATE VIRTUAL TABLE IF NOT EXISTS bookings_search USING fts5(text, content='', 
 
 CREATE TRIGGER booking_search_insert AFTER INSERT ON bookings
 BEGIN
-	INSERT INTO booking_search_rows (booking) VALUES (NEW.id);
+	INSERT INTO booking_search_rows (rowid, booking) VALUES (` + nextSearchKey("NEW.start") + `, NEW.id);
 	INSERT INTO bookings_search (rowid, text) VALUES (last_insert_rowid(), ` + searchText("NEW") + `);
 END;
 
-CREATE TRIGGER booking_search_update AFTER UPDATE OF id, reference, name, email, phone ON bookings
+CREATE TRIGGER booking_search_update AFTER UPDATE OF id, reference, name, email, phone, start ON bookings
 BEGIN
 	DELETE FROM bookings_search WHERE rowid = (SELECT rowid FROM booking_search_rows WHERE booking = OLD.id);
-	UPDATE booking_search_rows SET booking = NEW.id WHERE booking = OLD.id;
-	INSERT INTO bookings_search (rowid, text) SELECT rowid, ` + searchText("NEW") + ` FROM booking_search_rows WHERE booking = NEW.id;
+	DELETE FROM booking_search_rows WHERE booking = OLD.id;
+	INSERT INTO booking_search_rows (rowid, booking) VALUES (` + nextSearchKey("NEW.start") + `, NEW.id);
+	INSERT INTO bookings_search (rowid, text) VALUES (last_insert_rowid(), ` + searchText("NEW") + `);
 END;
 
 CREATE TRIGGER booking_search_delete AFTER DELETE ON bookings
@@ -50,11 +56,34 @@ var searchRebuildSQL = `
 INSERT INTO bookings_search (bookings_search, rank) VALUES ('secure-delete', 1);
 INSERT INTO bookings_search (bookings_search) VALUES ('delete-all');
 DELETE FROM booking_search_rows;
-INSERT INTO booking_search_rows (booking) SELECT id FROM bookings ORDER BY rowid;
+INSERT INTO booking_search_rows (rowid, booking)
+	SELECT ` + searchKeySQL("start") + ` + row_number() OVER (PARTITION BY ` + searchKeySQL("start") + ` ORDER BY rowid) - 1, id FROM bookings;
 INSERT INTO bookings_search (rowid, text) SELECT r.rowid, ` + searchText("b") + `
 	FROM booking_search_rows r JOIN bookings b ON b.id = r.booking;
 INSERT INTO bookings_search (bookings_search) VALUES ('optimize');
 `
+
+// searchKeyBits: a booking's key in the search index is its start in Unix seconds shifted left
+// by searchKeyBits, plus its place among the bookings starting in the same second (2^30 of
+// them; the keys last until the year 2242).
+const searchKeyBits = 30
+
+// searchKeySQL is the SQL of the first search key of the second in which expr (a stored
+// start) falls.
+func searchKeySQL(expr string) string {
+	return fmt.Sprintf("(coalesce(unixepoch(%s), 0) * %d)", expr, int64(1)<<searchKeyBits)
+}
+
+// nextSearchKey is the SQL of the key of a booking starting at expr: the next free key of its
+// second (one index seek of booking_search_rows).
+func nextSearchKey(expr string) string {
+	k := searchKeySQL(expr)
+	return fmt.Sprintf("coalesce((SELECT rowid FROM booking_search_rows WHERE rowid >= %s AND rowid < %s + %d ORDER BY rowid DESC LIMIT 1) + 1, %s)",
+		k, k, int64(1)<<searchKeyBits, k)
+}
+
+// searchKey is the first search key of the second in which t falls.
+func searchKey(t time.Time) int64 { return t.Unix() << searchKeyBits }
 
 // searchText is the SQL of what the index holds of the booking row named row.
 func searchText(row string) string {
@@ -92,23 +121,59 @@ const minSearch = 3
 // searchMatch selects the bookings whose reference, name, e-mail or phone contains text (case
 // aside for ASCII, as LIKE compares), and a phone whose digits contain text's digits when it
 // holds minSearch digits or more ("030 5550" finds "+49 30 5550 0003"). Searches shorter than
-// minSearch read every booking.
+// minSearch read every booking. (The list reads the index in order instead: searchedBookings.)
 func searchMatch(text string) dbx.Expression {
-	if len([]rune(text)) < minSearch {
-		return containsAny(text, "reference", "name", "email", "phone")
+	match, check := searchTerms(text)
+	if match == "" {
+		return check
 	}
-	match := trigramQuery(text)
-	check := containsAny(text, "reference", "name", "email", "phone")
+	return dbx.And(dbx.NewExp(`[[id]] IN (SELECT r.booking FROM booking_search_rows r WHERE r.rowid IN
+		(SELECT rowid FROM bookings_search WHERE bookings_search MATCH {:match}))`, dbx.Params{"match": match}), check)
+}
+
+// searchTerms are the FTS5 query of the candidates for text ("" when text is too short for
+// the index) and the check on a booking's own columns that keeps those that hold text itself
+// (the index finds every row holding each piece, in any order).
+func searchTerms(text string) (match string, check dbx.Expression) {
+	check = containsAny(text, "reference", "name", "email", "phone")
+	if len([]rune(text)) < minSearch {
+		return "", check
+	}
+	match = trigramQuery(text)
 	digits := digitsOf(text)
 	if len(digits) >= minSearch && phoneLike(text) {
 		match = "(" + match + ") OR (" + trigramQuery(digits) + ")"
 		check = dbx.Or(check, dbx.NewExp(digitsSQL("[[phone]]")+" LIKE {:digits} ESCAPE '\\'",
 			dbx.Params{"digits": "%" + likeEscaper.Replace(digits) + "%"}))
 	}
-	// The index gives the candidates (every row holding each piece); LIKE keeps those that
-	// hold the text itself.
-	return dbx.And(dbx.NewExp(`[[id]] IN (SELECT r.booking FROM booking_search_rows r WHERE r.rowid IN
-		(SELECT rowid FROM bookings_search WHERE bookings_search MATCH {:match}))`, dbx.Params{"match": match}), check)
+	return match, check
+}
+
+// searchedBookings is the query of the bookings f selects, f.Q searched in the index, the
+// latest start first (then the later booked): the index's rows are read from the end of the
+// keys (the starts, within f's dates) and each candidate's booking checked, so a page of a
+// search that a hundred thousand bookings match reads about a page of them. ok is false when
+// f.Q is too short for the index.
+func searchedBookings(app core.App, f Filter, cols ...string) (q *dbx.SelectQuery, ok bool) {
+	match, check := searchTerms(f.Q)
+	if match == "" {
+		return nil, false
+	}
+	rest := f
+	rest.Q = ""
+	exps := []dbx.Expression{dbx.NewExp("s.bookings_search MATCH {:match}", dbx.Params{"match": match})}
+	if !f.From.IsZero() {
+		exps = append(exps, dbx.NewExp("s.rowid >= {:kfrom}", dbx.Params{"kfrom": searchKey(f.From)}))
+	}
+	if !f.To.IsZero() {
+		exps = append(exps, dbx.NewExp("s.rowid < {:kto}", dbx.Params{"kto": searchKey(f.To.Add(time.Second - 1))}))
+	}
+	exps = append(exps, check, rest.where())
+	// CROSS JOIN keeps the index the outer loop, read in the order of its keys.
+	return app.DB().Select(cols...).From("bookings_search s").
+		Join("CROSS JOIN", "booking_search_rows r", dbx.NewExp("r.rowid = s.rowid")).
+		Join("CROSS JOIN", colBookings+" b", dbx.NewExp("b.id = r.booking")).
+		Where(dbx.And(exps...)).OrderBy("s.rowid DESC"), true
 }
 
 // trigramQuery is the FTS5 query of the rows holding every three-character piece of text.

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/tests"
+
+	_ "reserva/migrations"
+)
+
+// A search lists the latest start first, straight from the index's keys: many bookings of one
+// second, a booking moved to another time, the dates of the filter; the query reads the index
+// in its order (no sort of every match), and a count stops at its limit.
+func TestSearchReadsTheIndexInStartOrder(t *testing.T) {
+	app, err := tests.NewTestApp(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Cleanup)
+	day := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
+	var want []string // ids, the latest start first (then the later written)
+	insert := func(id string, start time.Time, name string) {
+		t.Helper()
+		_, err := app.DB().NewQuery(`INSERT INTO bookings (id, reference, name, email, phone, start, "end", party, status)
+			VALUES ({:id}, {:ref}, {:name}, '', '', {:start}, {:start}, 2, 'confirmed')`).
+			Bind(dbx.Params{"id": id, "ref": "R" + id, "name": name, "start": DBTime(start)}).Execute()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 {
+		at := day.Add(time.Duration(i%3) * time.Hour) // two bookings at each of three times
+		insert(fmt.Sprintf("ada%02d", i), at, "Ada Lovelace")
+		insert(fmt.Sprintf("bob%02d", i), at, "Bob Other")
+	}
+	for _, i := range []int{5, 2, 4, 1, 3, 0} {
+		want = append(want, fmt.Sprintf("ada%02d", i))
+	}
+	list := func(f Filter) []string {
+		t.Helper()
+		rows, err := ListBookings(app, f, 0, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, b := range rows {
+			ids = append(ids, b.ID)
+		}
+		return ids
+	}
+	if got := list(Filter{Q: "lovelace"}); !slices.Equal(got, want) {
+		t.Errorf("search = %v, want %v", got, want)
+	}
+	// Moved to the next day: first; back to the first time: after the other two of that time.
+	move := func(id string, to time.Time) {
+		t.Helper()
+		if _, err := app.DB().NewQuery(`UPDATE bookings SET start = {:s} WHERE id = {:id}`).
+			Bind(dbx.Params{"s": DBTime(to), "id": id}).Execute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	move("ada01", day.Add(24*time.Hour))
+	want = []string{"ada01", "ada05", "ada02", "ada04", "ada03", "ada00"}
+	if got := list(Filter{Q: "lovelace"}); !slices.Equal(got, want) {
+		t.Errorf("after a move: search = %v, want %v", got, want)
+	}
+	move("ada02", day.Add(2*time.Hour)) // the same time: now the later written of it
+	want = []string{"ada01", "ada02", "ada05", "ada04", "ada03", "ada00"}
+	if got := list(Filter{Q: "lovelace"}); !slices.Equal(got, want) {
+		t.Errorf("after a move to the same time: search = %v, want %v", got, want)
+	}
+	// The filter's dates, a start exactly on the end excluded, a part of a second included.
+	f := Filter{Q: "lovelace", From: day.Add(time.Hour), To: day.Add(2 * time.Hour)}
+	if got := list(f); !slices.Equal(got, []string{"ada04"}) {
+		t.Errorf("search from 19:00 to 20:00 = %v, want ada04", got)
+	}
+	f.To = f.To.Add(time.Millisecond)
+	if got := list(f); !slices.Equal(got, []string{"ada02", "ada05", "ada04"}) {
+		t.Errorf("search from 19:00 to 20:00.001 = %v", got)
+	}
+	// The list without a search gives the same bookings.
+	var plain []string
+	for _, id := range list(Filter{}) {
+		if strings.HasPrefix(id, "ada") {
+			plain = append(plain, id)
+		}
+	}
+	if !sameSet(plain, want) {
+		t.Errorf("the list without a search holds %v, the search %v", plain, want)
+	}
+	if n, more, err := CountBookingsUpTo(app, Filter{Q: "lovelace"}, 4); err != nil || n != 4 || !more {
+		t.Errorf("CountBookingsUpTo(4) = %d, %v, %v; want 4, more", n, more, err)
+	}
+	if n, more, err := CountBookingsUpTo(app, Filter{Q: "lovelace"}, 6); err != nil || n != 6 || more {
+		t.Errorf("CountBookingsUpTo(6) = %d, %v, %v; want 6, no more", n, more, err)
+	}
+
+	// The plan: the index is the outer loop and gives the order; nothing sorts the matches.
+	q, ok := searchedBookings(app, Filter{Q: "lovelace", Status: "confirmed"}, "b.id")
+	if !ok {
+		t.Fatal("searchedBookings does not search a name of 8 letters")
+	}
+	qb := q.Limit(50).Build()
+	var plan []struct {
+		ID     int    `db:"id"`
+		Parent int    `db:"parent"`
+		NotU   int    `db:"notused"`
+		Detail string `db:"detail"`
+	}
+	if err := app.DB().NewQuery("EXPLAIN QUERY PLAN " + qb.SQL()).Bind(qb.Params()).All(&plan); err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, p := range plan {
+		steps = append(steps, p.Detail)
+	}
+	if len(steps) == 0 || !strings.HasPrefix(steps[0], "SCAN s VIRTUAL TABLE") || strings.Contains(strings.Join(steps, "\n"), "TEMP B-TREE") {
+		t.Errorf("the search's plan does not read the index in order:\n%s", strings.Join(steps, "\n"))
+	}
+	if _, ok := searchedBookings(app, Filter{Q: "ad"}, "b.id"); ok {
+		t.Errorf("a search of two letters reads the index of three-letter pieces")
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
