@@ -659,15 +659,24 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 	_ = w.Write([]string{l.T("csv.reference"), l.T("csv.offering"), l.T("csv.start"), l.T("csv.end"), l.T("csv.party"),
 		l.T("csv.status"), l.T("csv.name"), l.T("csv.email"), l.T("csv.phone"), l.T("csv.notes"), l.T("csv.source"), l.T("csv.booked")})
 	// Streamed in pages of 1000 by (start, id) after the last row sent: memory stays flat, and a
-	// booking made meanwhile neither shifts nor repeats a row.
+	// booking made meanwhile neither shifts nor repeats a row. The server's write timeout would
+	// cut a long download (a million bookings take about a minute): each page gets exportStall
+	// to reach the client instead, however long the whole takes.
 	const pageSize = 1000
+	rc := http.NewResponseController(e.Response)
 	var after *store.ExportRow
+	sent := 0
 	for {
+		if err := rc.SetWriteDeadline(time.Now().Add(exportStall)); err != nil {
+			e.App.Logger().Warn("export: the write deadline cannot be moved", "error", err.Error())
+		}
 		rows, err := store.ExportPage(e.App, sf, after, pageSize)
 		if err != nil {
-			// The header is sent: the CSV ends short and the log says why.
-			e.App.Logger().Error("export: read bookings", "error", err.Error())
-			return nil
+			// The header is sent, so the status cannot say it: the response is broken off
+			// instead of ended, and the browser or curl reports a failed download, not a
+			// complete file that lacks rows.
+			e.App.Logger().Error("export: read bookings; the download was broken off", "error", err.Error(), "rows_sent", sent, "rows", total)
+			panic(http.ErrAbortHandler)
 		}
 		for _, r := range rows {
 			if err := w.Write([]string{r.Reference, names[r.Offering], r.Start.Time().In(v.Loc).Format(localLayout),
@@ -677,6 +686,7 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 				return nil // the client went away
 			}
 		}
+		sent += len(rows)
 		w.Flush()
 		if len(rows) < pageSize || w.Error() != nil {
 			return nil // done, or the client went away
@@ -684,6 +694,9 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 		after = &rows[len(rows)-1]
 	}
 }
+
+// exportStall is the longest the export waits for the client to take one page of rows.
+const exportStall = time.Minute
 
 // csvSafe defuses spreadsheet formulas in a value a guest typed (=, +, -, @ at the start).
 func csvSafe(s string) string {
