@@ -45,6 +45,9 @@ func Unzip(r io.ReaderAt, size int64, dir string) error {
 // unzip is Unzip with the size cap as an argument, for tests.
 func unzip(r io.ReaderAt, size int64, dir string, limit uint64) (err error) {
 	zr, err := zip.NewReader(r, size)
+	if zr != nil {
+		zr.RegisterDecompressor(ZstdMethod, zstdReader)
+	}
 	if errors.Is(err, zip.ErrInsecurePath) {
 		return fmt.Errorf("%w: %v", ErrUnsafeArchive, err)
 	}

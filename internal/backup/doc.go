@@ -2,7 +2,8 @@
 // age encryption and decryption, atomic file writes, manifests, key files,
 // retention and safe extraction for restores.
 //
-// It imports the standard library and filippo.io/age only. It never reads the
+// It imports the standard library, filippo.io/age and klauspost/compress's zstd
+// only. It never reads the
 // environment, never touches PocketBase or SQLite, and takes the current
 // instant (now) as an argument where time matters; Keygen alone reads the
 // clock, for the comment it writes into a new key file.
@@ -11,9 +12,11 @@
 //
 // A backup is two files side by side in the backup directory:
 //
-//   - reserva-20261124T020500Z.age (FileName): the consistent snapshot that
-//     PocketBase produces (a zip holding data.db, auxiliary.db and the
-//     storage files) as one standard age v1 file (age-encryption.org/v1),
+//   - reserva-20261124T020500Z.age (FileName): a consistent snapshot (a zip
+//     holding data.db, auxiliary.db and the other files of pb_data, its
+//     entries compressed with zstd by WriteArchive; earlier versions wrote
+//     PocketBase's Deflate zips, which Unzip reads too) as one standard age v1
+//     file (age-encryption.org/v1),
 //     encrypted to one or more X25519 (or post-quantum hybrid) recipients.
 //     The age CLI can decrypt it:
 //     age -d -i key.txt reserva-....age > snapshot.zip.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"text/tabwriter"
 	"time"
 
@@ -74,6 +75,8 @@ that the backups restore).
 		Short: "Take an encrypted backup now",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// No bookings wait on this process: the backup may compress on every core.
+			d.Jobs.SetBackupProcs(runtime.GOMAXPROCS(0))
 			snap, err := d.Jobs.TakeBackupFresh()
 			if err != nil {
 				return err

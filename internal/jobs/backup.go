@@ -1,18 +1,19 @@
 package jobs
 
 import (
-	"archive/zip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -29,8 +30,9 @@ var ErrBackupsOff = errors.New("backup: off (set RESERVA_BACKUP_RECIPIENTS; `res
 type backups struct {
 	// writeFile writes a backup file atomically; tests replace it to inject a full disk.
 	writeFile func(dir, name string, mode os.FileMode, write func(io.Writer) error) error
-	mu        sync.Mutex // one snapshot at a time
-	uploadMu  sync.Mutex // one off-site upload run at a time
+	mu        sync.Mutex   // one snapshot at a time
+	procs     atomic.Int32 // goroutines compressing a backup (SetBackupProcs)
+	uploadMu  sync.Mutex   // one off-site upload run at a time
 	stateMu   sync.Mutex
 	failing   bool // the last snapshot, drill or upload failed (alert once per streak)
 	// offsiteFailures counts upload runs in a row with a failure.
@@ -122,56 +124,68 @@ func (j *Jobs) takeBackup(now time.Time, fresh bool) (Snapshot, error) {
 	return Snapshot{Manifest: m}, nil
 }
 
-// WriteSnapshot makes the files of one backup of app's data and returns its manifest.
+// WriteSnapshot makes the files of one backup of app's data and returns its manifest: a
+// snapshot of each database (store.Snapshot: one read transaction, writers go on) whose rows
+// are counted and whose pages are streamed, with the rest of pb_data, as a zip of zstd entries
+// (backup.WriteArchive) through age into the backup file. No plaintext copy touches the disk,
+// and each database is read once.
 func (j *Jobs) WriteSnapshot(app core.App, now time.Time, fp string) (backup.Manifest, error) {
 	b := &j.bk
 	dir := j.cfg.Backup.Directory(app.DataDir())
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return backup.Manifest{}, fmt.Errorf("backup: directory: %w", err)
 	}
-	name := "reserva-snapshot-" + randomHex(6) + ".zip"
-	zipPath := filepath.Join(app.DataDir(), core.LocalBackupsDirName, name)
-	// NB! The zip is plaintext: it is removed on every path out of here (and any left by a
-	// crash is removed at start, see removeStrayZips), with the attributes file PocketBase's
-	// local storage keeps beside it.
-	defer os.Remove(zipPath)
-	defer os.Remove(zipPath + ".attrs")
-	if err := app.CreateBackup(context.Background(), name); err != nil {
-		return backup.Manifest{}, fmt.Errorf("backup: snapshot: %w", err)
+	ctx := context.Background()
+	data, logs, err := store.OpenSnapshots(ctx, app)
+	if err != nil {
+		return backup.Manifest{}, fmt.Errorf("backup: %w", err)
 	}
-	rows, err := countZipRows(app, zipPath)
+	defer data.Close()
+	defer logs.Close()
+	rows, err := data.CountRows(ctx)
 	if err != nil {
 		return backup.Manifest{}, err
 	}
+	files, err := dataFiles(app.DataDir(), dir)
+	if err != nil {
+		return backup.Manifest{}, err
+	}
+	pages := func(s *store.Snapshot) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := s.WriteTo(w); return err }
+	}
+	files = append([]backup.ArchiveFile{{Name: "data.db", Write: pages(data)}, {Name: "auxiliary.db", Write: pages(logs)}}, files...)
 	m := backup.Manifest{File: backup.FileName(now), Created: now.UTC(), Rows: rows, AppVersion: j.cfg.Version, DataHash: fp}
 	if m.AppVersion == "" {
 		m.AppVersion = "devel"
 	}
-	zf, err := os.Open(zipPath)
-	if err != nil {
-		return m, fmt.Errorf("backup: %w", err)
-	}
-	defer zf.Close()
 	write := b.writeFile
 	if write == nil {
 		write = backup.WriteAtomic
 	}
 	var sums backup.Sums
 	err = write(dir, m.File, 0o600, func(w io.Writer) error {
+		pr, pw := io.Pipe()
+		archived := make(chan struct{})
+		go func() {
+			defer close(archived)
+			pw.CloseWithError(backup.WriteArchive(pw, files, j.backupProcs()))
+		}()
 		var err error
-		sums, err = backup.Encrypt(w, zf, j.cfg.Backup.Recipients...)
+		sums, err = backup.Encrypt(w, pr, j.cfg.Backup.Recipients...)
+		pr.CloseWithError(err) // a failed write stops the archive too
+		<-archived
 		return err
 	})
 	if err != nil {
 		return m, fmt.Errorf("backup: write %s: %w", m.File, err)
 	}
 	m.PlainSize, m.PlainSHA256, m.CipherSize, m.CipherSHA256 = sums.PlainSize, sums.PlainSHA256, sums.CipherSize, sums.CipherSHA256
-	data, err := m.Encode()
+	manifest, err := m.Encode()
 	if err != nil {
 		return m, err
 	}
 	if err := write(dir, backup.ManifestName(m.File), 0o600, func(w io.Writer) error {
-		_, err := w.Write(data)
+		_, err := w.Write(manifest)
 		return err
 	}); err != nil {
 		// A backup without its manifest is not a backup: remove the file.
@@ -181,47 +195,62 @@ func (j *Jobs) WriteSnapshot(app core.App, now time.Time, fp string) (backup.Man
 	return m, nil
 }
 
-// RemoveStrayZips deletes plaintext snapshot zips a crash may have left in pb_data/backups.
+// SetBackupProcs sets how many goroutines compress a backup: 1 (the default) in the server,
+// where bookings need the CPU; `reserva backup create` gives it the machine's.
+func (j *Jobs) SetBackupProcs(n int) { j.bk.procs.Store(int32(n)) }
+
+func (j *Jobs) backupProcs() int { return max(int(j.bk.procs.Load()), 1) }
+
+// dataFiles lists every regular file of pb_data (root) that a backup holds besides the two
+// databases (the storage files, the language overrides): it leaves out the live databases and
+// their logs, the backups (backupDir too, when it is inside pb_data), temporary files,
+// PocketBase's notification files and the certificates' cache (autocert fetches them again).
+func dataFiles(root, backupDir string) ([]backup.ArchiveFile, error) {
+	skip := map[string]bool{core.LocalBackupsDirName: true, core.LocalTempDirName: true, core.LocalNotifyDirName: true,
+		core.LocalAutocertCacheDirName: true, "lost+found": true}
+	if rel, err := filepath.Rel(root, backupDir); err == nil && !strings.HasPrefix(rel, "..") {
+		skip[filepath.ToSlash(rel)] = true
+	}
+	var files []backup.ArchiveFile
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		name := filepath.ToSlash(rel)
+		if skip[name] {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !d.Type().IsRegular() {
+			return nil
+		}
+		for _, db := range []string{"data.db", "auxiliary.db"} {
+			if name == db || strings.HasPrefix(name, db+"-") {
+				return nil
+			}
+		}
+		files = append(files, backup.ArchiveFile{Name: name, Path: p})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backup: list pb_data: %w", err)
+	}
+	return files, nil
+}
+
+// RemoveStrayZips deletes the plaintext snapshot zips a crash may have left in pb_data/backups
+// (versions before backups streamed took them through PocketBase's zips).
 func RemoveStrayZips(app core.App) {
 	matches, _ := filepath.Glob(filepath.Join(app.DataDir(), core.LocalBackupsDirName, "reserva-snapshot-*.zip*"))
 	for _, m := range matches {
 		_ = os.Remove(m)
 	}
-}
-
-// countZipRows counts the rows of every collection in the database inside a snapshot zip, so
-// the manifest matches the snapshot exactly (the live database moves on meanwhile). The copy
-// is extracted into pb_data's temp directory and removed.
-func countZipRows(app core.App, zipPath string) (map[string]int64, error) {
-	tmp, err := os.MkdirTemp(ensureDir(filepath.Join(app.DataDir(), core.LocalTempDirName)), "count-")
-	if err != nil {
-		return nil, fmt.Errorf("backup: count rows: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		return nil, fmt.Errorf("backup: count rows: %w", err)
-	}
-	defer zr.Close()
-	f, err := zr.Open("data.db")
-	if err != nil {
-		return nil, fmt.Errorf("backup: count rows: the snapshot has no data.db: %w", err)
-	}
-	dbPath := filepath.Join(tmp, "data.db")
-	out, err := os.OpenFile(dbPath, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("backup: count rows: %w", err)
-	}
-	_, err = io.Copy(out, f)
-	f.Close()
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("backup: count rows: %w", err)
-	}
-	return store.CountRows(dbPath)
 }
 
 // ApplyRetention deletes the backups the policy lets go (files, manifests, off-site copies)

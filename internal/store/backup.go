@@ -184,14 +184,24 @@ func CountRows(path string) (map[string]int64, error) {
 		return nil, fmt.Errorf("backup: open %s: %w", filepath.Base(path), err)
 	}
 	defer db.Close()
-	var names []string
-	if err := db.NewQuery("SELECT name FROM _collections WHERE type != 'view' ORDER BY name").Column(&names); err != nil {
+	return countRows(func(q string, dst ...any) error { return db.NewQuery(q).Row(dst...) },
+		func(q string) ([]string, error) {
+			var out []string
+			err := db.NewQuery(q).Column(&out)
+			return out, err
+		})
+}
+
+// countRows counts the rows of each collection, reading through row (one row) and column.
+func countRows(row func(q string, dst ...any) error, column func(q string) ([]string, error)) (map[string]int64, error) {
+	names, err := column("SELECT name FROM _collections WHERE type != 'view' ORDER BY name")
+	if err != nil {
 		return nil, fmt.Errorf("backup: list collections: %w", err)
 	}
 	rows := make(map[string]int64, len(names))
 	for _, n := range names {
 		var c int64
-		if err := db.NewQuery("SELECT count(*) FROM " + quoteIdent(n)).Row(&c); err != nil {
+		if err := row("SELECT count(*) FROM "+quoteIdent(n), &c); err != nil {
 			return nil, fmt.Errorf("backup: count %s: %w", n, err)
 		}
 		rows[n] = c

@@ -1,0 +1,165 @@
+package backup
+
+import (
+	"archive/zip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// ZstdMethod is the zip compression method of zstd (APPNOTE 6.3.7, method 93): the entries of
+// the archives WriteArchive writes. Unzip reads it and PocketBase's own Deflate alike.
+const ZstdMethod = 93
+
+// ArchiveFile is one file of a snapshot: its name in the archive (a slash path) and either
+// where it is on disk (Path) or what writes its content (Write).
+type ArchiveFile struct {
+	Name, Path string
+	Write      func(io.Writer) error
+}
+
+// WriteArchive streams files as one zip archive to w, each entry compressed with zstd at its
+// fastest level on procs goroutines (1 in the server, whose bookings share the CPU). It reads
+// each file once, writes nothing else, and does not close w.
+func WriteArchive(w io.Writer, files []ArchiveFile, procs int) error {
+	zw := zip.NewWriter(w)
+	procs = max(procs, 1)
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(procs))
+	if err != nil {
+		return fmt.Errorf("backup: archive: %w", err)
+	}
+	defer enc.Close()
+	zw.RegisterCompressor(ZstdMethod, func(out io.Writer) (io.WriteCloser, error) {
+		return newFrameWriter(out, enc, procs), nil
+	})
+	for _, f := range files {
+		if err := addFile(zw, f); err != nil {
+			return fmt.Errorf("backup: archive %s: %w", f.Name, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("backup: archive: %w", err)
+	}
+	return nil
+}
+
+func addFile(zw *zip.Writer, f ArchiveFile) error {
+	if f.Write != nil {
+		out, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: ZstdMethod, Modified: time.Now()})
+		if err != nil {
+			return err
+		}
+		return f.Write(out)
+	}
+	in, err := os.Open(f.Path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: ZstdMethod, Modified: st.ModTime()})
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	return err
+}
+
+// frameChunk is how much of an entry one zstd frame holds.
+const frameChunk = 4 << 20
+
+// frameWriter compresses what is written to it as a sequence of independent zstd frames of
+// frameChunk each (a valid zstd stream: decoders read concatenated frames as one), up to procs
+// of them at once, and writes them to out in order. One zstd stream, even with the encoder's
+// own concurrency, kept one core busy: a million bookings (1.2 GB) took 5 s to compress.
+type frameWriter struct {
+	out     io.Writer
+	enc     *zstd.Encoder
+	buf     []byte
+	pending chan chan frameResult // the frames being compressed, in order
+	done    chan error            // the writer goroutine's first error, at its end
+	err     error
+}
+
+type frameResult struct {
+	frame []byte
+}
+
+func newFrameWriter(out io.Writer, enc *zstd.Encoder, procs int) *frameWriter {
+	f := &frameWriter{out: out, enc: enc, pending: make(chan chan frameResult, procs), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for r := range f.pending {
+			res := <-r
+			if err == nil {
+				_, err = out.Write(res.frame)
+			}
+		}
+		f.done <- err
+	}()
+	return f
+}
+
+func (f *frameWriter) Write(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	n := len(p)
+	for len(p) > 0 {
+		if f.buf == nil {
+			f.buf = make([]byte, 0, frameChunk)
+		}
+		take := min(len(p), frameChunk-len(f.buf))
+		f.buf = append(f.buf, p[:take]...)
+		p = p[take:]
+		if len(f.buf) == frameChunk {
+			f.flush()
+		}
+	}
+	return n, nil
+}
+
+// flush sends the buffered chunk to be compressed (waiting while procs frames are).
+func (f *frameWriter) flush() {
+	chunk := f.buf
+	f.buf = nil
+	r := make(chan frameResult, 1)
+	f.pending <- r
+	go func() { r <- frameResult{frame: f.enc.EncodeAll(chunk, make([]byte, 0, len(chunk)/2))} }()
+}
+
+// Close compresses what is left and waits until every frame is written.
+func (f *frameWriter) Close() error {
+	if len(f.buf) > 0 {
+		f.flush()
+	}
+	close(f.pending)
+	f.err = <-f.done
+	if f.err == nil {
+		f.err = errors.New("backup: archive entry closed")
+		return nil
+	}
+	return f.err
+}
+
+// zstdReader is the zip decompressor of ZstdMethod.
+func zstdReader(r io.Reader) io.ReadCloser {
+	d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return errReader{err}
+	}
+	return d.IOReadCloser()
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+func (e errReader) Close() error             { return nil }
