@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,7 +125,7 @@ const minSearch = 3
 // holds minSearch digits or more ("030 5550" finds "+49 30 5550 0003"). Searches shorter than
 // minSearch read every booking. (The list reads the index in order instead: searchedBookings.)
 func searchMatch(text string) dbx.Expression {
-	match, check := searchTerms(text)
+	match, check := searchTerms(text, nil)
 	if match == "" {
 		return check
 	}
@@ -133,16 +135,17 @@ func searchMatch(text string) dbx.Expression {
 
 // searchTerms are the FTS5 query of the candidates for text ("" when text is too short for
 // the index) and the check on a booking's own columns that keeps those that hold text itself
-// (the index finds every row holding each piece, in any order).
-func searchTerms(text string) (match string, check dbx.Expression) {
+// (the index finds every row holding each piece, in any order). pick, when set, chooses the
+// pieces the query asks for (the check stays the whole text).
+func searchTerms(text string, pick func([]string) []string) (match string, check dbx.Expression) {
 	check = containsAny(text, "reference", "name", "email", "phone")
 	if len([]rune(text)) < minSearch {
 		return "", check
 	}
-	match = trigramQuery(text)
+	match = trigramQuery(text, pick)
 	digits := digitsOf(text)
 	if len(digits) >= minSearch && phoneLike(text) {
-		match = "(" + match + ") OR (" + trigramQuery(digits) + ")"
+		match = "(" + match + ") OR (" + trigramQuery(digits, pick) + ")"
 		check = dbx.Or(check, dbx.NewExp(digitsSQL("[[phone]]")+" LIKE {:digits} ESCAPE '\\'",
 			dbx.Params{"digits": "%" + likeEscaper.Replace(digits) + "%"}))
 	}
@@ -155,7 +158,7 @@ func searchTerms(text string) (match string, check dbx.Expression) {
 // search that a hundred thousand bookings match reads about a page of them. ok is false when
 // f.Q is too short for the index.
 func searchedBookings(app core.App, f Filter, cols ...string) (q *dbx.SelectQuery, ok bool) {
-	match, check := searchTerms(f.Q)
+	match, check := searchTerms(f.Q, rarePieces(app))
 	if match == "" {
 		return nil, false
 	}
@@ -176,8 +179,59 @@ func searchedBookings(app core.App, f Filter, cols ...string) (q *dbx.SelectQuer
 		Where(dbx.And(exps...)).OrderBy("s.rowid DESC"), true
 }
 
-// trigramQuery is the FTS5 query of the rows holding every three-character piece of text.
-func trigramQuery(text string) string {
+// A search asks the index for a few rare pieces, not for every piece of its text. Each piece
+// that most bookings hold costs the index a walk of its whole list: asking for every piece of
+// a full e-mail address ("exa", "com", "mai" …) took 836 ms at a million bookings for eleven
+// matches; its rare pieces alone take a few. The check on the booking's own columns keeps
+// exactly the bookings that hold the whole text, whichever pieces found them.
+const (
+	// commonPiece: a piece more bookings than this hold is common.
+	commonPiece = 20_000
+	// rareEnough: this many rare pieces make a query (their lists' intersection is small).
+	rareEnough = 3
+	// commonProbes: after this many common pieces and no rare one, the text is a common one
+	// ("Müller"): it is searched for by all its pieces.
+	commonProbes = 4
+)
+
+// rarePieces picks, of a search's pieces, up to rareEnough that at most commonPiece bookings
+// hold, counting each piece's list only up to commonPiece and trying pieces with digits first
+// (numbers are rarer than letters in names and addresses); all of them when none is rare
+// among the first commonProbes.
+func rarePieces(app core.App) func([]string) []string {
+	return func(pieces []string) []string {
+		order := slices.Clone(pieces)
+		slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(digitsIn(b), digitsIn(a)) })
+		var rare []string
+		for i, p := range order {
+			if i == commonProbes && len(rare) == 0 {
+				break
+			}
+			var n int
+			err := app.DB().NewQuery("SELECT count(*) FROM (SELECT rowid FROM bookings_search WHERE bookings_search MATCH {:p} LIMIT {:n})").
+				Bind(dbx.Params{"p": p, "n": commonPiece + 1}).Row(&n)
+			if err != nil {
+				return pieces
+			}
+			if n <= commonPiece {
+				if rare = append(rare, p); len(rare) == rareEnough {
+					break
+				}
+			}
+		}
+		if len(rare) == 0 {
+			return pieces
+		}
+		return rare
+	}
+}
+
+// digitsIn counts the digits of s.
+func digitsIn(s string) int { return len(digitsOf(s)) }
+
+// trigramQuery is the FTS5 query of the rows holding every three-character piece of text (or
+// those of them pick chooses).
+func trigramQuery(text string, pick func([]string) []string) string {
 	r := []rune(strings.ToLower(text))
 	seen := map[string]bool{}
 	var terms []string
@@ -188,6 +242,9 @@ func trigramQuery(text string) string {
 		}
 		seen[piece] = true
 		terms = append(terms, `"`+strings.ReplaceAll(piece, `"`, `""`)+`"`)
+	}
+	if pick != nil {
+		terms = pick(terms)
 	}
 	return strings.Join(terms, " AND ")
 }

@@ -164,3 +164,36 @@ func TestExportPageSeeksTheIndex(t *testing.T) {
 		}
 	}
 }
+
+// A search asks the index for a few rare pieces: the pieces that more than commonPiece bookings
+// hold ("exa", "inv" of every address) are left out when rarer ones remain, and the bookings
+// found are still exactly those holding the whole text.
+func TestSearchAsksForRarePieces(t *testing.T) {
+	app, err := tests.NewTestApp(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Cleanup)
+	_, err = app.DB().NewQuery(`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < {:n})
+		INSERT INTO bookings (id, reference, name, email, start, "end", party, status)
+		SELECT printf('rare%010d', i), printf('R%06d', i), 'Guest', 'guest' || i || '@example.invalid',
+			'2026-12-04 18:00:00.000Z', '2026-12-04 20:00:00.000Z', 2, 'confirmed' FROM seq`).
+		Bind(dbx.Params{"n": commonPiece + 200}).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := trigramQuery("guest1077@example.invalid", rarePieces(app))
+	if strings.Contains(q, `"exa"`) || strings.Contains(q, `"inv"`) || !strings.Contains(q, `"077"`) {
+		t.Errorf("the query asks for %s; want the pieces of the number, not those of every address", q)
+	}
+	if all := trigramQuery("example.invalid", rarePieces(app)); !strings.Contains(all, `"exa"`) || !strings.Contains(all, `"lid"`) {
+		t.Errorf("a text of common pieces only asks for %s; want them all", all)
+	}
+	rows, err := ListBookings(app, Filter{Q: "guest1077@example.invalid"}, 0, 50)
+	if err != nil || len(rows) != 1 || rows[0].ID != "rare0000001077" {
+		t.Errorf("the search of an address finds %d bookings (%v); want rare0000001077 alone", len(rows), err)
+	}
+	if n, _, err := CountBookingsUpTo(app, Filter{Q: "@example.inv"}, commonPiece+1000); err != nil || n != commonPiece+200 {
+		t.Errorf("the search of the common part counts %d (%v); want all %d", n, err, commonPiece+200)
+	}
+}
