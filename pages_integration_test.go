@@ -169,6 +169,30 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("an offering", "/admin/offerings/{id}", offeringURL, http.StatusOK)
 	pc.open("a new offering", "/admin/offerings/{id}", "/admin/offerings/new", http.StatusOK)
 	pc.open("closures", "/admin/closures", "/admin/closures", http.StatusOK)
+	// Special hours for the dinner's next open date: first with the closing time before the
+	// opening (refused beside the field, the browser's own checks off), then right; the
+	// booking page of that date tells them and offers their times.
+	pc.must("fill special hours with an error", chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("special_from"), date), chromedp.SetValue(chromedp.ID("special_to"), date),
+		chromedp.SetValue(chromedp.ID("opens_1"), "12:00"), chromedp.SetValue(chromedp.ID("closes_1"), "11:00"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="special-form"]').noValidate = true`)))
+	pc.submit("closures: special hours with an error (POST, 422)", `[data-testid="special-form"] button[type="submit"]`, http.StatusUnprocessableEntity)
+	if msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="span_1-error"]`))); err != nil || !strings.Contains(msg, "later closing time") {
+		t.Errorf("special hours with the closing time first: the message beside the times is %q (%v)", msg, err)
+	}
+	pc.must("correct the special hours", chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("closes_1"), "16:00"),
+		chromedp.SendKeys(chromedp.ID("special_reason"), "Long lunch")))
+	pc.submit("closures: special hours set (POST, then the page)", `[data-testid="special-form"] button[type="submit"]`, http.StatusOK)
+	if list, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="special-hours"]`))); err != nil || !strings.Contains(list, "12:00–16:00") {
+		t.Errorf("the special hours set are not listed: %q (%v)", list, err)
+	}
+	pc.open("dinner: a date with special hours", "/book/{slug}", "/book/dinner?date="+date+"&party=2", http.StatusOK)
+	if note, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="special-hours"]`))); err != nil || !strings.Contains(note, "12:00–16:00") {
+		t.Errorf("the booking page does not tell the special hours: %q (%v)", note, err)
+	}
+	if first := pc.attr(`button[data-testid="time"]`, "value"); first != date+"T12:00" {
+		t.Errorf("the first time offered on the special date is %q, want %sT12:00", first, date)
+	}
 	pc.open("outbox", "/admin/outbox", "/admin/outbox", http.StatusOK)
 	pc.open("privacy requests", "/admin/privacy", "/admin/privacy", http.StatusOK)
 	pc.open("settings", "/admin/settings", "/admin/settings", http.StatusOK)

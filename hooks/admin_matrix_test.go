@@ -142,6 +142,8 @@ var adminMatrix = map[string]matrixCase{
 	"GET /admin/closures":                              {mgrGET, get("/admin/closures")},
 	"POST /admin/closures":                             {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/closures", f.closureForm() }},
 	"POST /admin/closures/{id}/delete":                 {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.closureDelete() }},
+	"POST /admin/special-hours":                        {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/special-hours", f.specialForm() }},
+	"POST /admin/special-hours/{id}/delete":            {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.specialDelete() }},
 	"GET /admin/export":                                {mgrGET, get("/admin/export?from=2026-11-01&to=2026-12-31")},
 	"GET /admin/outbox":                                {mgrGET, get("/admin/outbox")},
 	"POST /admin/outbox/{id}/retry": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
@@ -401,6 +403,20 @@ func (f *matrixFixtures) closureDelete() (string, url.Values) {
 		f.t.Fatal(err)
 	}
 	return "/admin/closures/" + id + "/delete", url.Values{}
+}
+
+func (f *matrixFixtures) specialForm() url.Values {
+	return url.Values{"special_from": {"2026-12-24"}, "special_to": {"2026-12-24"}, "opens_1": {"12:00"}, "closes_1": {"15:00"}}
+}
+
+func (f *matrixFixtures) specialDelete() (string, url.Values) {
+	f.t.Helper()
+	day, _ := booking.ParseDate("2026-12-31")
+	id, err := store.AddSpecialHours(f.s.app, "", day, day, []booking.Span{{Open: 18 * 60, Close: 26 * 60}}, "New Year's Eve")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return "/admin/special-hours/" + id + "/delete", url.Values{}
 }
 
 // outboxRow is the confirmation mail of a new booking.

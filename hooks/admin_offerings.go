@@ -293,17 +293,17 @@ func (h *handlers) sessionCancel(e *core.RequestEvent) error {
 	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+offID+"?done=saved")
 }
 
-// closuresPage lists the closures from a week ago on.
+// closuresPage lists the closures and special hours from a week ago on.
 func (h *handlers) closuresPage(e *core.RequestEvent) error {
-	return h.renderClosures(e, http.StatusOK, nil, views.ClosureRow{})
+	return h.renderClosures(e, http.StatusOK, nil, views.ClosureRow{}, views.SpecialHoursRow{})
 }
 
-func (h *handlers) renderClosures(e *core.RequestEvent, status int, errs map[string]views.Msg, form views.ClosureRow) error {
+func (h *handlers) renderClosures(e *core.RequestEvent, status int, errs map[string]views.Msg, form views.ClosureRow, special views.SpecialHoursRow) error {
 	v, err := h.venueOrUnavailable(e.App)
 	if err != nil {
 		return err
 	}
-	d := views.ClosuresData{AdminPage: h.adminPage(e, views.M("admin.nav.closures")), Errors: errs, Form: form}
+	d := views.ClosuresData{AdminPage: h.adminPage(e, views.M("admin.nav.closures")), Errors: errs, Form: form, SpecialForm: special}
 	offs, err := store.Offerings(e.App, false)
 	if err != nil {
 		return err
@@ -318,9 +318,39 @@ func (h *handlers) renderClosures(e *core.RequestEvent, status int, errs map[str
 		return err
 	}
 	for _, c := range closures {
-		d.Closures = append(d.Closures, views.ClosureRow{ID: c.ID, From: c.StartDate, To: c.EndDate, Offering: names[c.Offering], Reason: c.Reason})
+		d.Closures = append(d.Closures, views.ClosureRow{ID: c.ID, From: c.StartDate, To: c.EndDate, Offering: names[c.Offering],
+			Reason: c.Reason, Opens: c.Opens, Closes: c.Closes})
+	}
+	specials, err := store.SpecialHoursFrom(e.App, v.Today(h.now()).AddDays(-7))
+	if err != nil {
+		return err
+	}
+	for _, sh := range specials {
+		spans, err := store.ParseSpans(sh.Spans)
+		if err != nil {
+			e.App.Logger().Warn("closures: malformed special hours", "id", sh.ID)
+		}
+		d.Special = append(d.Special, views.SpecialHoursRow{ID: sh.ID, From: sh.StartDate, To: sh.EndDate, Offering: names[sh.Offering],
+			Reason: sh.Reason, Spans: spans})
 	}
 	return render(e, status, views.ClosuresPage(d))
+}
+
+// parseSpan reads an opening (or closed-from) and a closing time as typed: HH:MM, the opening
+// before 24:00, the closing after it and at most 47:59 (past midnight: 25:30). ok is false
+// otherwise.
+func parseSpan(opens, closes string) (booking.Span, bool) {
+	o, err1 := booking.ParseClock(strings.TrimSpace(opens))
+	c, err2 := booking.ParseClock(strings.TrimSpace(closes))
+	sp := booking.Span{Open: o, Close: c}
+	return sp, err1 == nil && err2 == nil && sp.Valid()
+}
+
+// validDates reads a From..To range of venue-local dates, To not before From.
+func validDates(from, to string) (booking.Date, booking.Date, bool) {
+	f, ferr := booking.ParseDate(strings.TrimSpace(from))
+	t, terr := booking.ParseDate(strings.TrimSpace(to))
+	return f, t, ferr == nil && terr == nil && t.Compare(f) >= 0
 }
 
 // closureAdd closes dates (venue-wide or one offering); bookings already made stay, and the
@@ -330,12 +360,20 @@ func (h *handlers) closureAdd(e *core.RequestEvent) error {
 		return formError(err)
 	}
 	f := e.Request.PostForm
-	form := views.ClosureRow{From: f.Get("from"), To: f.Get("to"), Offering: f.Get("offering"), Reason: strings.TrimSpace(f.Get("reason"))}
-	from, ferr := booking.ParseDate(form.From)
-	to, terr := booking.ParseDate(form.To)
+	form := views.ClosureRow{From: f.Get("from"), To: f.Get("to"), Offering: f.Get("offering"), Reason: strings.TrimSpace(f.Get("reason")),
+		Opens: strings.TrimSpace(f.Get("opens")), Closes: strings.TrimSpace(f.Get("closes"))}
+	from, to, ok := validDates(form.From, form.To)
 	errs := map[string]views.Msg{}
-	if ferr != nil || terr != nil || to.Compare(from) < 0 {
+	if !ok {
 		errs["dates"] = views.M("admin.closures.bad_dates")
+	}
+	// Both times empty: the whole dates; otherwise the part of each date between them.
+	var span booking.Span
+	partDay := form.Opens != "" || form.Closes != ""
+	if partDay {
+		if span, ok = parseSpan(form.Opens, form.Closes); !ok {
+			errs["times"] = views.M("admin.closures.bad_times")
+		}
 	}
 	if len(form.Reason) > 500 || !cleanText(form.Reason, false) {
 		errs["reason"] = views.M("err.text_invalid")
@@ -346,9 +384,17 @@ func (h *handlers) closureAdd(e *core.RequestEvent) error {
 		}
 	}
 	if len(errs) > 0 {
-		return h.renderClosures(e, http.StatusUnprocessableEntity, errs, form)
+		return h.renderClosures(e, http.StatusUnprocessableEntity, errs, form, views.SpecialHoursRow{})
 	}
 	err := e.App.RunInTransaction(func(tx core.App) error {
+		if partDay {
+			id, err := store.AddPartClosure(tx, form.Offering, from, to, span, form.Reason)
+			if err != nil {
+				return err
+			}
+			return h.staffAudit(tx, e, "closure.added", "closures/"+id,
+				from.String()+" – "+to.String()+", "+span.Open.String()+"–"+span.Close.String())
+		}
 		id, err := store.AddClosure(tx, form.Offering, from, to, form.Reason)
 		if err != nil {
 			return err
@@ -369,6 +415,96 @@ func (h *handlers) closureDelete(e *core.RequestEvent) error {
 			return err
 		}
 		return h.staffAudit(tx, e, "closure.deleted", "closures/"+c.ID, "")
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(err)
+	}
+	if err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/closures?done=saved")
+}
+
+// specialHoursAdd sets special opening hours for dates (venue-wide or one offering): one to
+// views.SpanRows spans that do not overlap. Bookings already made stay, as with closures.
+func (h *handlers) specialHoursAdd(e *core.RequestEvent) error {
+	if err := e.Request.ParseForm(); err != nil {
+		return formError(err)
+	}
+	f := e.Request.PostForm
+	form := views.SpecialHoursRow{From: f.Get("special_from"), To: f.Get("special_to"), Offering: f.Get("special_offering"),
+		Reason: strings.TrimSpace(f.Get("special_reason"))}
+	errs := map[string]views.Msg{}
+	from, to, ok := validDates(form.From, form.To)
+	if !ok {
+		errs["special_dates"] = views.M("admin.closures.bad_dates")
+	}
+	var spans []booking.Span
+	badRow := false
+	for i := 1; i <= views.SpanRows; i++ {
+		opens, closes := strings.TrimSpace(f.Get(fmt.Sprintf("opens_%d", i))), strings.TrimSpace(f.Get(fmt.Sprintf("closes_%d", i)))
+		form.Opens, form.Closes = append(form.Opens, opens), append(form.Closes, closes)
+		if opens == "" && closes == "" {
+			continue
+		}
+		sp, ok := parseSpan(opens, closes)
+		if !ok {
+			errs[fmt.Sprintf("span_%d", i)] = views.M("admin.special.bad_span")
+			badRow = true
+			continue
+		}
+		spans = append(spans, sp)
+	}
+	switch {
+	case len(spans) == 0 && !badRow:
+		errs["spans"] = views.M("admin.special.no_spans")
+	case spansOverlap(spans):
+		errs["spans"] = views.M("admin.special.overlap")
+	}
+	if len(form.Reason) > 500 || !cleanText(form.Reason, false) {
+		errs["special_reason"] = views.M("err.text_invalid")
+	}
+	if form.Offering != "" {
+		if _, err := store.OfferingByID(e.App, form.Offering); err != nil {
+			errs["special_dates"] = views.M("admin.required")
+		}
+	}
+	if len(errs) > 0 {
+		return h.renderClosures(e, http.StatusUnprocessableEntity, errs, views.ClosureRow{}, form)
+	}
+	err := e.App.RunInTransaction(func(tx core.App) error {
+		id, err := store.AddSpecialHours(tx, form.Offering, from, to, spans, form.Reason)
+		if err != nil {
+			return err
+		}
+		return h.staffAudit(tx, e, "special_hours.added", "special_hours/"+id, from.String()+" – "+to.String()+", "+store.FormatSpans(spans))
+	})
+	if err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/admin/closures?done=saved")
+}
+
+// spansOverlap reports whether two of spans share a minute (touching ends do not).
+func spansOverlap(spans []booking.Span) bool {
+	for i := range spans {
+		for j := i + 1; j < len(spans); j++ {
+			if spans[i].Open < spans[j].Close && spans[j].Open < spans[i].Close {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// specialHoursDelete gives dates their weekly hours back.
+func (h *handlers) specialHoursDelete(e *core.RequestEvent) error {
+	err := e.App.RunInTransaction(func(tx core.App) error {
+		sh, err := store.DeleteSpecialHours(tx, e.Request.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		return h.staffAudit(tx, e, "special_hours.deleted", "special_hours/"+sh.ID, "")
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound(err)

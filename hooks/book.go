@@ -433,7 +433,7 @@ func formError(err error) error {
 }
 
 func isStartError(err error) bool {
-	for _, target := range []error{booking.ErrInvalidStart, booking.ErrClosed, booking.ErrTooSoon, booking.ErrTooFarAhead} {
+	for _, target := range []error{booking.ErrInvalidStart, booking.ErrClosed, booking.ErrClosedTime, booking.ErrTooSoon, booking.ErrTooFarAhead} {
 		if errors.Is(err, target) {
 			return true
 		}
@@ -446,6 +446,8 @@ func startMsg(err error) views.Msg {
 	switch {
 	case errors.Is(err, booking.ErrClosed):
 		return views.M("err.closed")
+	case errors.Is(err, booking.ErrClosedTime):
+		return views.M("err.closed_time")
 	case errors.Is(err, booking.ErrTooSoon):
 		return views.M("err.too_soon")
 	case errors.Is(err, booking.ErrTooFarAhead):

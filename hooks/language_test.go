@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"reserva/internal/booking"
 	"reserva/internal/store"
 	"reserva/views"
 )
@@ -78,10 +79,18 @@ func TestPagesInGermanHoldNoEnglish(t *testing.T) {
 	s := newServerOpts(t, func(o *options) { o.transport = nil })
 	s.setVenue(t, func(f *store.VenueFields) { f.Locale = "de" })
 	token := s.book(t, "2026-11-27T19:00", "2")
+	// Special hours and a part-day closure, told on the booking page and the home page.
+	sat, _ := booking.ParseDate("2026-11-28")
+	if _, err := store.AddSpecialHours(s.app, "", sat, sat, []booking.Span{{Open: 12 * 60, Close: 15 * 60}, {Open: 18 * 60, Close: 25 * 60}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AddPartClosure(s.app, "", sat, sat.AddDays(1), booking.Span{Open: 13 * 60, Close: 14 * 60}, ""); err != nil {
+		t.Fatal(err)
+	}
 
 	pages := map[string]response{}
 	for _, target := range []string{"/", "/book/dinner?date=2026-11-27&party=2", "/book/dinner?date=2026-11-27&party=2&start=2026-11-27T19:00",
-		"/book/pottery", "/b/" + token, "/b/" + token + "/change", "/b/" + token + "/change?party=3&start=2026-11-27T20:00",
+		"/book/pottery", "/book/dinner?date=2026-11-28&party=2", "/b/" + token, "/b/" + token + "/change", "/b/" + token + "/change?party=3&start=2026-11-27T20:00",
 		"/privacy", "/account", "/no-such-page", "/book/dinner?date=not-a-date", "/waitlist/dinner?party=2&start=2026-11-27T21:00",
 		"/api/reserva/availability?offering=dinner&date=x"} {
 		pages["GET "+target] = s.get(t, target)
@@ -106,6 +115,20 @@ func TestPagesInGermanHoldNoEnglish(t *testing.T) {
 		pages[key+" ("+target+")"] = s.as(t, f.cookie, http.MethodGet, target, nil)
 	}
 
+	pages["POST /admin/special-hours (errors)"] = s.as(t, f.cookie, http.MethodPost, "/admin/special-hours",
+		url.Values{"special_from": {"2026-12-24"}, "special_to": {"2026-12-23"}, "opens_1": {"12:00"}, "closes_1": {"11:00"}})
+	pages["POST /admin/closures (errors)"] = s.as(t, f.cookie, http.MethodPost, "/admin/closures",
+		url.Values{"from": {"2026-12-24"}, "to": {"2026-12-24"}, "opens": {"12:00"}})
+	for _, want := range []struct{ page, text string }{
+		{"GET /", "Sonderöffnungszeiten und Schließtage"},
+		{"GET /book/dinner?date=2026-11-28&party=2", "Sonderöffnungszeiten am"},
+		{"GET /book/dinner?date=2026-11-28&party=2", "geschlossen"},
+		{"POST /admin/special-hours (errors)", "Bitte geben Sie eine Öffnungszeit vor 24:00"},
+	} {
+		if !strings.Contains(pages[want.page].body, want.text) {
+			t.Errorf("%s: missing %q", want.page, want.text)
+		}
+	}
 	for name, res := range pages {
 		if res.status >= 500 {
 			t.Errorf("%s: %d", name, res.status)

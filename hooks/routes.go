@@ -201,7 +201,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	desk.POST("/account/recovery", h.newRecoveryCodesAction)
 	desk.POST("/sessions/{id}/revoke", h.revokeOwnSession)
 
-	// Managers: plus moving bookings, offerings, hours, sessions, closures, export, outbox.
+	// Managers: plus moving bookings, offerings, hours, sessions, closures and special hours, export, outbox.
 	mgr := r.Group("/admin")
 	mgr.Bind(append(common, h.staffGuard(store.RoleManager))...)
 	mgr.POST("/bookings/{id}/move", h.bookingMove)
@@ -216,6 +216,8 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	mgr.GET("/closures", h.closuresPage)
 	mgr.POST("/closures", h.closureAdd)
 	mgr.POST("/closures/{id}/delete", h.closureDelete)
+	mgr.POST("/special-hours", h.specialHoursAdd)
+	mgr.POST("/special-hours/{id}/delete", h.specialHoursDelete)
 	mgr.GET("/export", h.exportCSV)
 	mgr.GET("/outbox", h.outboxPage)
 	mgr.POST("/outbox/{id}/retry", h.outboxRetry)

@@ -102,6 +102,8 @@ func (h *handlers) bookData(e *core.RequestEvent, v *store.Venue, off *store.Off
 		Picker:        picker,
 		Times:         timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
 		Closed:        closedMsg(cal, off, sel.date),
+		Special:       specialView(cal, off, sel.date),
+		PartClosed:    partClosedView(cal, sel.date),
 		Policy:        policyOf(v, off),
 		NoticeVersion: v.NoticeVersion(),
 		Stamp:         h.stamps.stamp(now),
@@ -141,6 +143,34 @@ func closedMsg(cal store.DayCalendar, off *store.Offering, d booking.Date) views
 		return views.M("book.closed_reason", c.Reason)
 	}
 	return views.M("book.closed_day")
+}
+
+// specialView is the special hours that replace the weekly ones on d (slot offerings only:
+// sessions keep their own times), for the booking page; nil when the weekly hours apply.
+func specialView(cal store.DayCalendar, off *store.Offering, d booking.Date) *views.SpecialNote {
+	if off.IsSession() || !cal.Calendar.SpecialOn(d) {
+		return nil
+	}
+	note := &views.SpecialNote{Spans: cal.HoursOn(d)}
+	for _, sh := range cal.SpecialOn(d) {
+		if sh.Reason != "" {
+			note.Reasons = append(note.Reasons, sh.Reason)
+		}
+	}
+	return note
+}
+
+// partClosedView is the closed parts of date d, for the booking page.
+func partClosedView(cal store.DayCalendar, d booking.Date) []views.ClosedSpan {
+	var out []views.ClosedSpan
+	for _, c := range cal.PartClosedOn(d) {
+		open, err1 := booking.ParseClock(c.Opens)
+		shut, err2 := booking.ParseClock(c.Closes)
+		if err1 == nil && err2 == nil {
+			out = append(out, views.ClosedSpan{Span: booking.Span{Open: open, Close: shut}, Reason: c.Reason})
+		}
+	}
+	return out
 }
 
 // picker builds the date and party control for action (a booking or change page).

@@ -306,18 +306,45 @@ type OfferingData struct {
 	Sessions []SessionAdminRow
 }
 
-// ClosureRow is one closure.
+// ClosureRow is one closure: whole dates, or with Opens and Closes ("14:00", "17:00") that part
+// of each date.
 type ClosureRow struct {
 	ID, From, To, Offering, Reason string
+	Opens, Closes                  string
 }
 
-// ClosuresData is the view model of ClosuresPage.
+// SpecialHoursRow is one entry of special hours. Listed, Spans holds its times; as a form,
+// Opens and Closes hold the rows as typed (SpanRows of them).
+type SpecialHoursRow struct {
+	ID, From, To, Offering, Reason string
+	Spans                          []booking.Span
+	Opens, Closes                  []string
+}
+
+// SpanRows is how many rows of times the special hours form offers.
+const SpanRows = 4
+
+// Row returns the i-th typed opening and closing time of the form ("" past the end).
+func (r SpecialHoursRow) Row(i int) (opens, closes string) {
+	if i < len(r.Opens) {
+		opens = r.Opens[i]
+	}
+	if i < len(r.Closes) {
+		closes = r.Closes[i]
+	}
+	return opens, closes
+}
+
+// ClosuresData is the view model of ClosuresPage: closures (whole-day and part-day) and
+// special hours, each with its form. Errors holds the messages of both forms, by field.
 type ClosuresData struct {
 	AdminPage
-	Closures  []ClosureRow
-	Offerings []Option
-	Errors    map[string]Msg
-	Form      ClosureRow
+	Closures    []ClosureRow
+	Special     []SpecialHoursRow
+	Offerings   []Option
+	Errors      map[string]Msg
+	Form        ClosureRow
+	SpecialForm SpecialHoursRow
 }
 
 // SettingsForm is the venue's settings as the owner edits them.

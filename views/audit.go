@@ -19,6 +19,8 @@ var auditActions = map[string]string{
 	"booking.viewed":                  "audit.booking.viewed",
 	"closure.added":                   "audit.closure.added",
 	"closure.deleted":                 "audit.closure.deleted",
+	"special_hours.added":             "audit.special_hours.added",
+	"special_hours.deleted":           "audit.special_hours.deleted",
 	"gdpr.erase":                      "audit.gdpr.erase",
 	"gdpr.export":                     "audit.gdpr.export",
 	"gdpr.purge":                      "audit.gdpr.purge",

@@ -459,6 +459,16 @@ func (l *Locale) Clock(c booking.Clock) string {
 	return l.Time(time.Date(2000, 1, 1, m/60, m%60, 0, 0, time.UTC))
 }
 
+// Spans renders opening or closed spans as "12:00–15:00, 18:00–01:00" (a time after midnight
+// as the next day's clock).
+func (l *Locale) Spans(spans []booking.Span) string {
+	parts := make([]string, len(spans))
+	for i, s := range spans {
+		parts[i] = l.T("home.hours_span", l.Clock(s.Open), l.Clock(s.Close))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Weekdays are the days of the week in the locale's order: from the first day of its week
 // ("format.week_start", 0 for Sunday, 1 for Monday).
 func (l *Locale) Weekdays() []time.Weekday {

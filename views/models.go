@@ -96,8 +96,26 @@ type HomeData struct {
 	Photo Image // the venue's cover photo; zero: none
 	// Hours are the venue's opening times, the offerings' weekly hours together, one entry per
 	// weekday in the order of the locale's week; empty when no offering has weekly hours.
-	Hours     []DayHours
+	Hours []DayHours
+	// Ahead are the special hours and closures of the coming days (AheadDays), by first date.
+	Ahead     []AheadItem
 	Offerings []Offering
+}
+
+// AheadDays is how many days ahead, today included, the home page tells special hours and
+// closures.
+const AheadDays = 14
+
+// AheadItem is special hours or a closure of the coming days, as the home page tells it.
+type AheadItem struct {
+	From, To time.Time // the first and last date (local midnights)
+	// Offering is the offering's name when the item is its own ("" for the whole venue).
+	Offering string
+	// Special holds the special opening times; Closed a part-day closure's span (Open < Close)
+	// or, zero, a closure of the whole dates.
+	Special []booking.Span
+	Closed  booking.Span
+	Reason  string
 }
 
 // TimeOption is one start time a visitor can pick.
@@ -185,11 +203,27 @@ type BookData struct {
 	Errors   map[string]Msg
 	Notice   Msg
 	// Closed says why the date has no times (a closure's reason, or closed that weekday).
-	Closed        Msg
+	Closed Msg
+	// Special is the date's special hours when they replace the weekly ones (nil otherwise).
+	Special *SpecialNote
+	// PartClosed are the closed parts of the date.
+	PartClosed    []ClosedSpan
 	Policy        string
 	NoticeVersion int
 	// Stamp is the signed moment the form was shown (hidden field "t"), against bots.
 	Stamp string
+}
+
+// SpecialNote is a date's special opening hours, with the reasons staff gave.
+type SpecialNote struct {
+	Spans   []booking.Span
+	Reasons []string
+}
+
+// ClosedSpan is a closed part of a date, with the reason staff gave ("" for none).
+type ClosedSpan struct {
+	booking.Span
+	Reason string
 }
 
 // HasErrors reports whether any field has a message.

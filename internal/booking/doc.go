@@ -22,13 +22,23 @@
 //
 // # Opening hours and business dates
 //
-// Hours are weekly rules. A rule may close after midnight (Close up to 47:59),
-// and the starts it produces after midnight belong to the date the rule opens
-// on: a Friday 18:00–26:00 rule lists its 00:30 start among Friday's slots,
+// Hours are weekly rules; SpecialHours replace them on the dates they cover
+// (Calendar.HoursOn: an offering's own over the venue's), with the same
+// limits. A rule may close after midnight (Close up to 47:59), and the starts
+// it produces after midnight belong to the date the rule opens on: a Friday 18:00–26:00 rule lists its 00:30 start among Friday's slots,
 // and a Closure of that Friday closes it. Check therefore accepts a start on
 // date D from D's own rules or from D-1's rules that run past midnight.
 // Calendar.OpeningDay and Calendar.DayStart tell which opening day a start
 // belongs to, for pages that group bookings by day.
+//
+// # Closures
+//
+// A Closure closes whole opening days: the starts that belong to them, a
+// Friday night's 00:30 included, while a booking of an open evening may run
+// on into a closed date. A PartClosure closes instants instead, the span of
+// each of its dates resolved like opening times: no booking may take place in
+// it, so a slot whose [Start, End) overlaps it is not offered and Check
+// answers ErrClosedTime (sessions alike; buffers may reach into it).
 //
 // # Capacity
 //

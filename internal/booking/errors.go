@@ -9,6 +9,9 @@ var (
 	// ErrClosed means the date is closed: no opening hours on that weekday, the
 	// date lies in a Closure, or (sessions) the session's date lies in a Closure.
 	ErrClosed = errors.New("booking: closed on that date")
+	// ErrClosedTime means the date is open but the booking would take place, at least in
+	// part, in a closed part of it (a PartClosure).
+	ErrClosedTime = errors.New("booking: closed at that time")
 	// ErrTooSoon means the start is before now + LeadTime, including the past.
 	ErrTooSoon = errors.New("booking: too soon to book")
 	// ErrTooFarAhead means Horizon > 0 and the start is after now + Horizon.

@@ -16,7 +16,12 @@ import (
 //     seats of each session);
 //   - an accepted slot-kind start is inside an opening rule of its date (or of
 //     the day before, past midnight), on its grid, on a date not closed,
-//     not before the opening time, and ends by the closing time;
+//     not before the opening time, and ends by the closing time; on a date
+//     with special hours the rules are those special hours (the offering's
+//     own over the venue's), never the weekly ones unless they coincide;
+//   - no accepted or listed booking (slot or session) overlaps the closed time
+//     of a part-day closure, and Check answers ErrClosedTime exactly when the
+//     booking it would make without the part-day closures overlaps one;
 //   - it is not before now+LeadTime nor, with a Horizon, after now+Horizon;
 //   - its local wall time is the requested one, as its first occurrence;
 //   - Check and Slots agree both ways, Remaining matches a brute-force count,
@@ -61,6 +66,8 @@ type fuzzSpec struct {
 	hours              []fuzzHours
 	closures           []fuzzClosure
 	sessions           []fuzzSession
+	special            []fuzzSpecial
+	parts              []fuzzPart
 	requests           []fuzzRequest
 }
 
@@ -70,6 +77,18 @@ type fuzzHours struct {
 }
 
 type fuzzClosure struct{ from, length int } // from: days from the day (-2..2); length -1..2 days more
+
+// fuzzSpecial is special hours from..from+length days from the day (as fuzzClosure), the
+// offering's own or the venue's, with 0..2 spans (open 0..95 quarter hours, span 1..80).
+type fuzzSpecial struct {
+	from, length int
+	own          bool
+	spans        []fuzzHours // weekday unused
+}
+
+// fuzzPart is a part-day closure from..from+length days from the day, closed from open for
+// span quarter hours (open 0..95, span 1..80).
+type fuzzPart struct{ from, length, open, span int }
 
 type fuzzSession struct {
 	shift, quarter int // days from the day (-1..1), start in quarter hours (0..95)
@@ -109,6 +128,21 @@ func (s fuzzSpec) bytes() []byte {
 	b = append(b, byte(len(s.sessions)))
 	for _, ss := range s.sessions {
 		b = append(b, byte(ss.shift+1), byte(ss.quarter), byte(ss.quarters-1+8*ss.seats))
+	}
+	b = append(b, byte(len(s.special)))
+	for _, sh := range s.special {
+		flags := len(sh.spans) << 1
+		if sh.own {
+			flags |= 1
+		}
+		b = append(b, byte(sh.from+2), byte(sh.length+1), byte(flags))
+		for _, sp := range sh.spans {
+			b = append(b, byte(sp.open), byte(sp.span-1))
+		}
+	}
+	b = append(b, byte(len(s.parts)))
+	for _, pc := range s.parts {
+		b = append(b, byte(pc.from+2), byte(pc.length+1), byte(pc.open), byte(pc.span-1))
 	}
 	for _, r := range s.requests {
 		clock := r.quarter
@@ -188,6 +222,24 @@ func decodeFuzz(tb testing.TB, data []byte) fuzzScenario {
 			ID: fmt.Sprintf("s%d", i), Start: start, End: start.Add(time.Duration(1+v%8) * 15 * time.Minute), Seats: v / 8 % 7,
 		})
 	}
+	for n := in.next() % 3; n > 0; n-- {
+		from := sc.day.AddDays(in.next()%5 - 2)
+		sh := SpecialHours{From: from, To: from.AddDays(in.next()%4 - 1)}
+		flags := in.next()
+		sh.Own = flags&1 != 0
+		for k := flags >> 1 % 3; k > 0; k-- {
+			open := Clock(in.next()%96) * 15
+			sh.Spans = append(sh.Spans, Span{Open: open, Close: open + Clock(1+in.next()%80)*15})
+		}
+		sc.cal.Special = append(sc.cal.Special, sh)
+	}
+	for n := in.next() % 3; n > 0; n-- {
+		from := sc.day.AddDays(in.next()%5 - 2)
+		pc := PartClosure{From: from, To: from.AddDays(in.next()%4 - 1)}
+		pc.Open = Clock(in.next()%96) * 15
+		pc.Close = pc.Open + Clock(1+in.next()%80)*15
+		sc.cal.PartClosures = append(sc.cal.PartClosures, pc)
+	}
 	for len(in) > 0 && len(sc.requests) < 24 {
 		a, c, p := in.next(), in.next(), in.next()
 		r := Request{Party: p % 7}
@@ -215,7 +267,8 @@ func decodeFuzz(tb testing.TB, data []byte) fuzzScenario {
 }
 
 func runFuzz(t *testing.T, sc fuzzScenario) {
-	walls := scanWalls(sc.loc, sc.day.AddDays(-3), sc.day.AddDays(3))
+	// Part-day closures reach 5 days on: their dates run up to 4 days after the day, past midnight.
+	walls := scanWalls(sc.loc, sc.day.AddDays(-3), sc.day.AddDays(5))
 	var made []Reservation
 	checkListing(t, sc, made, walls)
 	checkOpeningDay(t, sc)
@@ -226,7 +279,7 @@ func runFuzz(t *testing.T, sc fuzzScenario) {
 			r.Ignore = made[ig].ID
 		}
 		slot, err := sc.o.Check(cal, r, sc.now, sc.loc)
-		checkAgreement(t, sc, cal, r, slot, err)
+		checkAgreement(t, sc, cal, r, slot, err, walls)
 		if err != nil {
 			continue
 		}
@@ -395,6 +448,9 @@ func checkAccepted(t *testing.T, sc fuzzScenario, r Request, slot Slot, walls wa
 		if d := DateOf(slot.Start, sc.loc); fuzzClosed(sc.cal, d) {
 			t.Fatalf("Check(%q) booked a session on closed %s", r.Start, d)
 		}
+		if fuzzPartClosed(t, sc, slot.Start, slot.End, walls) {
+			t.Fatalf("Check(%q) booked a session %v-%v in a part-day closure %+v", r.Start, slot.Start.In(sc.loc), slot.End.In(sc.loc), sc.cal.PartClosures)
+		}
 		return
 	}
 	local := slot.Start.In(sc.loc)
@@ -411,8 +467,66 @@ func checkAccepted(t *testing.T, sc fuzzScenario, r Request, slot Slot, walls wa
 		t.Fatalf("Check(%q) booked %v long, want %v", r.Start, got, sc.o.Duration)
 	}
 	if !insideRule(t, sc, slot, walls) {
-		t.Fatalf("Check(%q) booked %v-%v outside every open rule %+v (closures %+v)", r.Start, slot.Start.In(sc.loc), slot.End.In(sc.loc), sc.cal.Hours, sc.cal.Closures)
+		t.Fatalf("Check(%q) booked %v-%v outside every open rule %+v (special %+v, closures %+v)", r.Start, slot.Start.In(sc.loc), slot.End.In(sc.loc), sc.cal.Hours, sc.cal.Special, sc.cal.Closures)
 	}
+	if fuzzPartClosed(t, sc, slot.Start, slot.End, walls) {
+		t.Fatalf("Check(%q) booked %v-%v in a part-day closure %+v", r.Start, slot.Start.In(sc.loc), slot.End.In(sc.loc), sc.cal.PartClosures)
+	}
+}
+
+// fuzzRules returns the opening rules of date d, written again: the spans of the offering's own
+// special hours that cover d if there are any, else those of the venue's, else the weekly rules
+// of d's weekday.
+func fuzzRules(cal Calendar, d Date) []Span {
+	valid := func(sp Span) bool { return sp.Open >= 0 && sp.Open < 24*60 && sp.Open < sp.Close && sp.Close < 48*60 }
+	for _, own := range []bool{true, false} {
+		var out []Span
+		found := false
+		for _, s := range cal.Special {
+			if s.Own != own || s.From.String() > d.String() || d.String() > s.To.String() {
+				continue
+			}
+			found = true
+			for _, sp := range s.Spans {
+				if valid(sp) {
+					out = append(out, sp)
+				}
+			}
+		}
+		if found {
+			return out
+		}
+	}
+	var out []Span
+	wd := time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Weekday()
+	for _, h := range cal.Hours {
+		if h.Weekday == wd && valid(Span{h.Open, h.Close}) {
+			out = append(out, Span{h.Open, h.Close})
+		}
+	}
+	return out
+}
+
+// fuzzPartClosed reports whether [start, end) (the instant start when end is not after it)
+// overlaps the closed time of a part-day closure, each resolved with the oracles.
+func fuzzPartClosed(t *testing.T, sc fuzzScenario, start, end time.Time, walls wallTimes) bool {
+	t.Helper()
+	for _, pc := range sc.cal.PartClosures {
+		if !(pc.Open >= 0 && pc.Open < 24*60 && pc.Open < pc.Close && pc.Close < 48*60) {
+			continue
+		}
+		for d := pc.From; d.String() <= pc.To.String(); d = d.AddDays(1) {
+			from := fuzzInstant(t, d, pc.Open, sc.loc, walls)
+			to := fuzzInstant(t, d.AddDays(int(pc.Close)/minutesPerDay), pc.Close%minutesPerDay, sc.loc, walls)
+			if end.After(start) && start.Before(to) && from.Before(end) {
+				return true
+			}
+			if !end.After(start) && !start.Before(from) && start.Before(to) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // insideRule reports whether a slot-kind slot lies on the grid of an opening
@@ -432,9 +546,8 @@ func insideRule(t *testing.T, sc fuzzScenario, slot Slot, walls wallTimes) bool 
 		if fuzzClosed(sc.cal, owner) {
 			continue
 		}
-		for _, h := range sc.cal.Hours {
-			if h.Weekday != time.Date(owner.Year, owner.Month, owner.Day, 12, 0, 0, 0, time.UTC).Weekday() ||
-				cc < int(h.Open) || cc >= int(h.Close) || (cc-int(h.Open))%step != 0 {
+		for _, h := range fuzzRules(sc.cal, owner) {
+			if cc < int(h.Open) || cc >= int(h.Close) || (cc-int(h.Open))%step != 0 {
 				continue
 			}
 			openAt := fuzzInstant(t, owner, h.Open, sc.loc, walls)
@@ -487,7 +600,7 @@ func listedAt(sc fuzzScenario, cal Calendar, start string) (Slot, bool) {
 
 // checkAgreement checks Check's answer to r against Slots and against Check
 // with only the rows in Window.
-func checkAgreement(t *testing.T, sc fuzzScenario, cal Calendar, r Request, slot Slot, err error) {
+func checkAgreement(t *testing.T, sc fuzzScenario, cal Calendar, r Request, slot Slot, err error, walls wallTimes) {
 	t.Helper()
 	switch {
 	case r.Party < max(sc.o.MinParty, 1):
@@ -514,12 +627,28 @@ func checkAgreement(t *testing.T, sc fuzzScenario, cal Calendar, r Request, slot
 		if !ok || listed.Fits(sc.o, r.Party) {
 			t.Fatalf("Check(%+v) = ErrFull, but Slots lists %+v (listed %v)", r, listed, ok)
 		}
-	case ErrClosed, ErrInvalidStart, ErrTooSoon, ErrTooFarAhead:
+	case ErrClosed, ErrClosedTime, ErrInvalidStart, ErrTooSoon, ErrTooFarAhead:
 		if ok {
 			t.Fatalf("Check(%+v) = %v, but Slots lists %+v", r, err, listed)
 		}
 	default:
 		t.Fatalf("Check(%+v) = %v, not one of the package's errors", r, err)
+	}
+	// Without the part-day closures: ErrClosedTime stands for a start that is otherwise one of
+	// the date's, and an accepted booking that overlaps a closed time must have been refused.
+	open := cal
+	open.PartClosures = nil
+	oslot, oerr := sc.o.Check(open, r, sc.now, sc.loc)
+	switch {
+	case err == ErrClosedTime && (oerr == ErrClosed || oerr == ErrInvalidStart):
+		t.Fatalf("Check(%+v) = ErrClosedTime, but without part-day closures %v", r, oerr)
+	case err != ErrClosedTime && (oerr != err || oslot != slot):
+		t.Fatalf("Check(%+v) = %+v, %v, but without part-day closures %+v, %v", r, slot, err, oslot, oerr)
+	case oerr == nil:
+		if closed := fuzzPartClosed(t, sc, oslot.Start, oslot.End, walls); closed != (err == ErrClosedTime) {
+			t.Fatalf("Check(%+v) = %v; without part-day closures it books %v-%v, which overlaps one: %v (%+v)",
+				r, err, oslot.Start.In(sc.loc), oslot.End.In(sc.loc), closed, sc.cal.PartClosures)
+		}
 	}
 	if sc.o.Kind == KindSession {
 		return
@@ -576,6 +705,9 @@ func checkListing(t *testing.T, sc fuzzScenario, made []Reservation, walls wallT
 				if si < 0 || DateOf(cal.Sessions[si].Start, sc.loc) != d || s.Remaining != max(cal.Sessions[si].Seats-used, 0) {
 					t.Fatalf("Slots(%s) lists %+v; sessions %+v, %d used", d, s, cal.Sessions, used)
 				}
+				if fuzzPartClosed(t, sc, s.Start, s.End, walls) {
+					t.Fatalf("Slots(%s) lists session %+v in a part-day closure %+v", d, s, cal.PartClosures)
+				}
 			} else {
 				start = s.Start.In(sc.loc).Format("2006-01-02T15:04")
 				first, count := walls.lookup(t, DateOf(s.Start, sc.loc), clockOf(s.Start, sc.loc))
@@ -584,6 +716,9 @@ func checkListing(t *testing.T, sc fuzzScenario, made []Reservation, walls wallT
 				}
 				if !insideRule(t, sc, s, walls) {
 					t.Fatalf("Slots(%s) lists %s outside every open rule", d, start)
+				}
+				if fuzzPartClosed(t, sc, s.Start, s.End, walls) {
+					t.Fatalf("Slots(%s) lists %s-%s in a part-day closure %+v", d, start, s.End.In(sc.loc).Format("15:04"), cal.PartClosures)
 				}
 				from, to := s.Start.Add(-sc.o.BufferBefore), s.End.Add(sc.o.BufferAfter)
 				if want := max(sc.o.Capacity-brutePeak(sc.o, made, from, to), 0); s.Remaining != want {
@@ -600,7 +735,7 @@ func checkListing(t *testing.T, sc fuzzScenario, made []Reservation, walls wallT
 		}
 		// Loading only the rows in Window changes nothing.
 		from, to := sc.o.Window(d, sc.loc)
-		windowed := Calendar{Hours: cal.Hours, Closures: cal.Closures}
+		windowed := Calendar{Hours: cal.Hours, Special: cal.Special, Closures: cal.Closures, PartClosures: cal.PartClosures}
 		for _, s := range cal.Sessions {
 			if !s.Start.Before(from) && s.Start.Before(to) {
 				windowed.Sessions = append(windowed.Sessions, s)
@@ -672,6 +807,39 @@ var fuzzSeeds = []fuzzSpec{
 		day: 8, session: true, units: true, closures: []fuzzClosure{{1, 0}},
 		sessions: []fuzzSession{{0, 6, 4, 2}, {1, 40, 2, 2}, {0, 7, 2, 0}},
 		requests: []fuzzRequest{{quarter: 0, party: 6}, {quarter: 0, party: 1}, {quarter: 0, party: 1}, {quarter: 1, party: 1}, {quarter: 2, party: 1}},
+	},
+	{ // Berlin spring forward: the venue's special hours across the gap, the offering's own the day after, a part-day closure past midnight.
+		day: 0, interval: 4, duration: 4, capacity: 4, hours: []fuzzHours{{0, 68, 24}, {2, 68, 24}},
+		special: []fuzzSpecial{{from: 0, length: 0, spans: []fuzzHours{{open: 4, span: 16}}},
+			{from: 1, length: 0, own: true, spans: []fuzzHours{{open: 80, span: 24}}}, {from: 1, length: 1, spans: []fuzzHours{{open: 40, span: 8}}}},
+		parts: []fuzzPart{{from: 0, length: 0, open: 10, span: 2}, {from: 1, length: 0, open: 92, span: 8}},
+		requests: []fuzzRequest{{quarter: 4, party: 1}, {quarter: 8, party: 1}, {quarter: 10, party: 2}, {quarter: 12, party: 1}, {quarter: 68, party: 1},
+			{shift: 1, quarter: 80, party: 1}, {shift: 1, quarter: 88, party: 1}, {shift: 1, quarter: 92, party: 1}, {shift: 1, quarter: 40, party: 1}},
+	},
+	{ // Berlin fall back: a part-day closure of the repeated hour, special hours with none of its spans valid the day before.
+		day: 1, interval: 2, duration: 2, capacity: 2, hours: []fuzzHours{{0, 0, 24}, {1, 80, 30}},
+		special: []fuzzSpecial{{from: -1, length: 0}},
+		parts:   []fuzzPart{{from: 0, length: 0, open: 8, span: 4}},
+		requests: []fuzzRequest{{quarter: 6, party: 1}, {quarter: 7, party: 1}, {quarter: 8, party: 1}, {quarter: 10, party: 1}, {quarter: 12, party: 1},
+			{shift: -1, quarter: 84, party: 1}},
+	},
+	{ // New York fall back: special hours after midnight of the day before own the early starts.
+		day: 5, interval: 2, duration: 2, capacity: 3, hours: []fuzzHours{{0, 40, 20}},
+		special: []fuzzSpecial{{from: -1, length: 0, spans: []fuzzHours{{open: 84, span: 24}}}},
+		parts:   []fuzzPart{{from: 0, length: 0, open: 5, span: 2}},
+		requests: []fuzzRequest{{quarter: 0, party: 1}, {quarter: 4, party: 1}, {quarter: 5, party: 1}, {quarter: 6, party: 2}, {quarter: 8, party: 1},
+			{quarter: 40, party: 1}, {shift: -1, quarter: 88, party: 1}},
+	},
+	{ // Lord Howe spring forward: a part-day closure inside the half-hour gap and one across it.
+		day: 7, interval: 2, duration: 2, capacity: 2, hours: []fuzzHours{{0, 0, 24}},
+		parts:    []fuzzPart{{from: 0, length: 0, open: 8, span: 2}, {from: 0, length: 1, open: 14, span: 2}},
+		requests: []fuzzRequest{{quarter: 6, party: 1}, {quarter: 7, party: 1}, {quarter: 10, party: 1}, {quarter: 14, party: 1}, {quarter: 16, party: 1}},
+	},
+	{ // Sessions in Berlin's summer with part-day closures over some of them.
+		day: 11, session: true, nowHours: 20,
+		sessions: []fuzzSession{{0, 56, 8, 4}, {0, 64, 4, 4}, {0, 72, 4, 4}, {1, 4, 4, 2}},
+		parts:    []fuzzPart{{from: 0, length: 0, open: 64, span: 4}, {from: 0, length: 0, open: 95, span: 6}},
+		requests: []fuzzRequest{{quarter: 0, party: 1}, {quarter: 1, party: 1}, {quarter: 2, party: 1}, {quarter: 3, party: 1}},
 	},
 	{ // A plain UTC day: two rules, min and max party, buffers, moves.
 		day: 6, interval: 1, duration: 3, capacity: 7, minParty: 2, maxParty: 5, before: 2, after: 3,

@@ -43,14 +43,18 @@ func ParseStart(s string) (Date, Clock, error) {
 //     cal.Sessions (session kind);
 //   - ErrClosed: the date is closed (see below);
 //   - ErrInvalidStart: the start is not one Slots would list for an open date,
-//     leaving lead time, horizon and capacity aside (a local time that does
-//     not exist, off the grid, outside the hours, or running past closing);
+//     leaving lead time, horizon, capacity and part-day closures aside (a local
+//     time that does not exist, off the grid, outside the hours, or running
+//     past closing);
+//   - ErrClosedTime: the booking [start, end) overlaps a PartClosure (session
+//     kind: the session does);
 //   - ErrTooSoon, ErrTooFarAhead: see Offering.LeadTime and Offering.Horizon;
 //   - ErrFull: Need(r.Party) is more than the capacity left, not counting the
 //     reservation whose ID is r.Ignore.
 //
 // Slot kind: a start on date D belongs to D's own opening hours or to a rule
-// of D-1 that runs past midnight over it. The start is closed when every rule
+// of D-1 that runs past midnight over it; a date's opening hours are its
+// special hours where they cover it, else its weekday's (Calendar.HoursOn). The start is closed when every rule
 // that spans its clock belongs to a date in a Closure, or, when no rule spans
 // it, when D is in a Closure or has no rules at all; a start outside the hours
 // of an open date is ErrInvalidStart. An ambiguous local time books its first
@@ -109,9 +113,8 @@ func (o Offering) gridStart(cal Calendar, start string, loc *time.Location) (Slo
 	spanned, open := false, false
 	for i := range owners {
 		ow := &owners[i]
-		wd := ow.date.Weekday()
-		for _, h := range cal.Hours {
-			if h.Weekday == wd && h.Valid() && h.Open <= ow.clock && ow.clock < h.Close {
+		for h := range cal.hoursOn(ow.date) {
+			if h.Open <= ow.clock && ow.clock < h.Close {
 				spanned = true
 				ow.open = !cal.closedOn(ow.date)
 				open = open || ow.open
@@ -122,7 +125,7 @@ func (o Offering) gridStart(cal Calendar, start string, loc *time.Location) (Slo
 	switch {
 	case spanned && !open:
 		return Slot{}, ErrClosed
-	case !spanned && (cal.closedOn(d) || !cal.hasHours(d.Weekday())):
+	case !spanned && (cal.closedOn(d) || !cal.hasHours(d)):
 		return Slot{}, ErrClosed
 	case !spanned:
 		return Slot{}, ErrInvalidStart // outside the hours of an open date
@@ -140,12 +143,14 @@ func (o Offering) gridStart(cal Calendar, start string, loc *time.Location) (Slo
 		if !ow.open {
 			continue
 		}
-		wd := ow.date.Weekday()
-		for _, h := range cal.Hours {
-			if h.Weekday != wd || !h.Valid() || ow.clock < h.Open || ow.clock >= h.Close || (ow.clock-h.Open)%step != 0 {
+		for h := range cal.hoursOn(ow.date) {
+			if ow.clock < h.Open || ow.clock >= h.Close || (ow.clock-h.Open)%step != 0 {
 				continue
 			}
 			if openAt, closeAt := h.instants(ow.date, loc); !at.Before(openAt) && !end.After(closeAt) {
+				if cal.closedAt(at, end, loc) {
+					return Slot{}, ErrClosedTime
+				}
 				return Slot{Start: at, End: end, Ambiguous: ambiguous}, nil
 			}
 		}
@@ -162,6 +167,9 @@ func (o Offering) sessionStart(cal Calendar, id string, loc *time.Location) (Slo
 	s := cal.Sessions[i]
 	if cal.closedOn(DateOf(s.Start, loc)) {
 		return Slot{}, ErrClosed
+	}
+	if cal.closedAt(s.Start, s.End, loc) {
+		return Slot{}, ErrClosedTime
 	}
 	return sessionSlot(s, loc), nil
 }

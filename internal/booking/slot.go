@@ -32,7 +32,9 @@ func (s Slot) Fits(o Offering, party int) bool {
 // Remaining 0. It returns nil when nothing is bookable, including when d is
 // not a real date or is in a Closure.
 //
-// Slot kind: the starts of every valid Hours rule of d's weekday are the
+// Slot kind: the starts of every opening span of d (Calendar.HoursOn: its
+// special hours where they cover it, else the valid Hours rules of its
+// weekday) are the
 // wall-clock times Open, Open+Interval, ... whose booking [start,
 // start+Duration) lies between the rule's Open and Close instants (see
 // Resolve: a nonexistent Open or Close is shifted forward, an ambiguous one is
@@ -40,6 +42,9 @@ func (s Slot) Fits(o Offering, party int) bool {
 // d. Starts that do not exist locally are skipped and a start that occurs
 // twice is listed once, as its first occurrence. Starts produced by two rules
 // are listed once.
+//
+// Neither kind lists a booking that overlaps a PartClosure (a slot's
+// [Start, End), a session's own times).
 //
 // Session kind: the sessions whose Start falls on local date d; opening hours
 // do not apply.
@@ -58,22 +63,16 @@ func (o Offering) Slots(cal Calendar, d Date, now time.Time, loc *time.Location)
 	if step <= 0 || o.Duration < time.Minute {
 		return nil
 	}
-	wd := d.Weekday()
 	n, rules := 0, 0
-	for _, h := range cal.Hours {
-		if h.Weekday == wd && h.Valid() {
-			n += int((h.Close-h.Open+step-1)/step) + 1
-			rules++
-		}
+	for h := range cal.hoursOn(d) {
+		n += int((h.Close-h.Open+step-1)/step) + 1
+		rules++
 	}
 	if n == 0 {
 		return nil
 	}
 	out := make([]Slot, 0, n)
-	for _, h := range cal.Hours {
-		if h.Weekday != wd || !h.Valid() {
-			continue
-		}
+	for h := range cal.hoursOn(d) {
 		openAt, closeAt := h.instants(d, loc)
 		for c := h.Open; c < h.Close; c += step {
 			start, exists, ambiguous := Resolve(d, c, loc)
@@ -81,7 +80,7 @@ func (o Offering) Slots(cal Calendar, d Date, now time.Time, loc *time.Location)
 				continue
 			}
 			end := start.Add(o.Duration)
-			if start.Before(openAt) || end.After(closeAt) || !o.inReach(start, now) {
+			if start.Before(openAt) || end.After(closeAt) || !o.inReach(start, now) || cal.closedAt(start, end, loc) {
 				continue
 			}
 			out = append(out, Slot{Start: start, End: end, Ambiguous: ambiguous})
@@ -112,7 +111,7 @@ func (o Offering) Slots(cal Calendar, d Date, now time.Time, loc *time.Location)
 func (o Offering) sessionSlots(cal Calendar, d Date, now time.Time, loc *time.Location) []Slot {
 	var out []Slot
 	for _, s := range cal.Sessions {
-		if s.ID == "" || DateOf(s.Start, loc) != d || !o.inReach(s.Start, now) {
+		if s.ID == "" || DateOf(s.Start, loc) != d || !o.inReach(s.Start, now) || cal.closedAt(s.Start, s.End, loc) {
 			continue
 		}
 		slot := sessionSlot(s, loc)

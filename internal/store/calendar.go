@@ -18,31 +18,61 @@ import (
 const maxBookingLength = 48 * time.Hour
 
 // DayCalendar is what the booking rules need for one offering on one local date, plus the
-// closures found (their reasons are shown to visitors).
+// closures (whole-day and part-day) and special hours found (their reasons and times are shown
+// to visitors).
 type DayCalendar struct {
 	booking.Calendar
 	Closures []Closure
+	Special  []SpecialHours
 }
 
-// ClosedMessage says why date d has no times: the closure that covers it (its reason may be
-// empty), or closed with no closure when a slot offering has no opening hours that weekday.
-// ok is false when the date is open.
+// ClosedMessage says why date d has no times: the whole-day closure that covers it (its reason
+// may be empty), or closed with no closure when a slot offering has no opening hours that day
+// (no weekly hours that weekday, or special hours without any). closed is false when the date
+// is open; part-day closures leave it open.
 func (c DayCalendar) ClosedMessage(o *Offering, d booking.Date) (closure *Closure, closed bool) {
 	day := d.String()
 	for i := range c.Closures {
-		if c.Closures[i].StartDate <= day && day <= c.Closures[i].EndDate {
+		if !c.Closures[i].PartDay() && c.Closures[i].StartDate <= day && day <= c.Closures[i].EndDate {
 			return &c.Closures[i], true
 		}
 	}
 	if o.IsSession() {
 		return nil, false
 	}
-	for _, hr := range c.Hours {
-		if hr.Weekday == d.Weekday() {
-			return nil, false
+	return nil, len(c.HoursOn(d)) == 0
+}
+
+// SpecialOn returns the special hours that apply to date d (the offering's own over the
+// venue's, as booking.Calendar.HoursOn reads them), nil when the weekly hours apply.
+func (c DayCalendar) SpecialOn(d booking.Date) []SpecialHours {
+	day := d.String()
+	var own, venue []SpecialHours
+	for _, s := range c.Special {
+		if s.StartDate <= day && day <= s.EndDate {
+			if s.Offering != "" {
+				own = append(own, s)
+			} else {
+				venue = append(venue, s)
+			}
 		}
 	}
-	return nil, true
+	if len(own) > 0 {
+		return own
+	}
+	return venue
+}
+
+// PartClosedOn returns the part-day closures of date d.
+func (c DayCalendar) PartClosedOn(d booking.Date) []Closure {
+	day := d.String()
+	var out []Closure
+	for _, cl := range c.Closures {
+		if cl.PartDay() && cl.StartDate <= day && day <= cl.EndDate {
+			out = append(out, cl)
+		}
+	}
+	return out
 }
 
 // LoadCalendar reads the opening hours, closures, sessions and active bookings that can affect
@@ -106,18 +136,26 @@ func loadCalendar(app core.App, s *Store, o *Offering, d booking.Date, loc *time
 				cal.Closures = append(cal.Closures, c)
 			}
 		}
+		for _, sh := range kept.special {
+			if (sh.Offering == "" || sh.Offering == o.ID) && sh.StartDate <= lastDay && sh.EndDate >= firstDay {
+				cal.Special = append(cal.Special, sh)
+			}
+		}
 	} else {
 		err := db.NewQuery("SELECT id, offering, weekday, opens, closes FROM opening_hours WHERE offering = CAST({:o} AS TEXT)").
 			Bind(dbx.Params{"o": o.ID}).All(&hours)
 		if err != nil {
 			return cal, fmt.Errorf("calendar: opening hours: %w", err)
 		}
-		err = db.NewQuery(`SELECT id, offering, start_date, end_date, reason FROM closures
+		err = db.NewQuery(`SELECT ` + closureColumns + ` FROM closures
 			WHERE (offering = '' OR offering = CAST({:o} AS TEXT)) AND start_date <= CAST({:last} AS TEXT) AND end_date >= CAST({:first} AS TEXT)
 			ORDER BY start_date`).
 			Bind(dbx.Params{"o": o.ID, "first": firstDay, "last": lastDay}).All(&cal.Closures)
 		if err != nil {
 			return cal, fmt.Errorf("calendar: closures: %w", err)
+		}
+		if cal.Special, err = specialHoursOf(db, o.ID, firstDay, lastDay); err != nil {
+			return cal, err
 		}
 	}
 	cal.Hours = bookingHours(app, hours)
@@ -129,7 +167,28 @@ func loadCalendar(app core.App, s *Store, o *Offering, d booking.Date, loc *time
 			app.Logger().Warn("calendar: skipping malformed closure", "id", c.ID)
 			continue
 		}
-		cal.Calendar.Closures = append(cal.Calendar.Closures, booking.Closure{From: f, To: t})
+		if !c.PartDay() {
+			cal.Calendar.Closures = append(cal.Calendar.Closures, booking.Closure{From: f, To: t})
+			continue
+		}
+		open, err1 := booking.ParseClock(c.Opens)
+		shut, err2 := booking.ParseClock(c.Closes)
+		if err1 != nil || err2 != nil || !(booking.Span{Open: open, Close: shut}).Valid() {
+			// The schema's patterns keep the clocks readable; an unusable span closes the whole
+			// dates rather than none of them.
+			app.Logger().Warn("calendar: malformed part-day closure closes its whole dates", "id", c.ID)
+			cal.Calendar.Closures = append(cal.Calendar.Closures, booking.Closure{From: f, To: t})
+			continue
+		}
+		cal.Calendar.PartClosures = append(cal.Calendar.PartClosures, booking.PartClosure{From: f, To: t, Open: open, Close: shut})
+	}
+	for _, sh := range cal.Special {
+		rules, ok := sh.Rules()
+		if !ok {
+			app.Logger().Warn("calendar: skipping malformed special hours", "id", sh.ID)
+			continue
+		}
+		cal.Calendar.Special = append(cal.Calendar.Special, rules)
 	}
 
 	if r.Kind == booking.KindSession {
@@ -208,7 +267,8 @@ func bookingHours(app core.App, rules []HoursRule) []booking.Hours {
 	return out
 }
 
-// rulesCache is every offering's opening hours and the closures that end on or after a date, as
+// rulesCache is every offering's opening hours and the closures and special hours that end on or
+// after a date, as
 // read at a moment: every booking and every page needs them, and they change when staff edit
 // them. Changes through PocketBase's records drop them at once (Store.bind), and they are read
 // again after a second at most (changes by another process).
@@ -219,9 +279,10 @@ func bookingHours(app core.App, rules []HoursRule) []booking.Hours {
 // transaction.
 type rulesCache struct {
 	at       time.Time
-	from     string                 // closures ending before this local date are not kept
+	from     string                 // closures and special hours ending before this local date are not kept
 	hours    map[string][]HoursRule // by offering id
 	closures []Closure              // by start date
+	special  []SpecialHours         // by start date
 }
 
 // rulesFresh bounds how long kept rules are used.
@@ -248,12 +309,18 @@ func (s *Store) keptRules(app core.App, firstDay string) (*rulesCache, error) {
 		if err := db.NewQuery("SELECT id, offering, weekday, opens, closes FROM opening_hours").All(&hours); err != nil {
 			return nil, fmt.Errorf("calendar: opening hours: %w", err)
 		}
-		err := db.NewQuery("SELECT id, offering, start_date, end_date, reason FROM closures WHERE end_date >= {:from} ORDER BY start_date").
+		err := db.NewQuery("SELECT " + closureColumns + " FROM closures WHERE end_date >= {:from} ORDER BY start_date").
 			Bind(dbx.Params{"from": from}).All(&closures)
 		if err != nil {
 			return nil, fmt.Errorf("calendar: closures: %w", err)
 		}
-		c = &rulesCache{at: at, from: from, hours: map[string][]HoursRule{}, closures: closures}
+		var special []SpecialHours
+		err = db.NewQuery("SELECT " + specialColumns + " FROM special_hours WHERE end_date >= {:from} ORDER BY start_date").
+			Bind(dbx.Params{"from": from}).All(&special)
+		if err != nil {
+			return nil, fmt.Errorf("calendar: special hours: %w", err)
+		}
+		c = &rulesCache{at: at, from: from, hours: map[string][]HoursRule{}, closures: closures, special: special}
 		for _, h := range hours {
 			c.hours[h.Offering] = append(c.hours[h.Offering], h)
 		}
@@ -266,7 +333,7 @@ func (s *Store) keptRules(app core.App, firstDay string) (*rulesCache, error) {
 	return c, nil
 }
 
-// dropRules forgets the kept rules (after a change to opening hours or closures).
+// dropRules forgets the kept rules (after a change to opening hours, special hours or closures).
 func (s *Store) dropRules() {
 	s.rulesMu.Lock()
 	s.rulesGen.Add(1)

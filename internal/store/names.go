@@ -16,6 +16,7 @@ const (
 	colOfferings       = "offerings"
 	colOpeningHours    = "opening_hours"
 	colClosures        = "closures"
+	colSpecialHours    = "special_hours"
 	colSessions        = "sessions"
 	colCustomers       = "customers"
 	colBookings        = "bookings"

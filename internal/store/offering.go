@@ -292,19 +292,30 @@ func SessionDays(app core.App, offering string, after time.Time, loc *time.Locat
 	return days, nil
 }
 
-// Closure closes dates of the venue (Offering "") or of one offering.
+// Closure closes dates of the venue (Offering "") or of one offering: the whole dates, or with
+// Opens and Closes ("14:00", "17:00"; Closes up to "47:59") that part of each (a part-day
+// closure, booking.PartClosure).
 type Closure struct {
 	ID        string `db:"id"`
 	Offering  string `db:"offering"`
 	StartDate string `db:"start_date"`
 	EndDate   string `db:"end_date"`
 	Reason    string `db:"reason"`
+	Opens     string `db:"opens"`
+	Closes    string `db:"closes"`
 }
 
-// ClosuresFrom lists the closures that end on or after date, by start date.
+// PartDay reports whether c closes part of its dates rather than the whole dates.
+func (c Closure) PartDay() bool { return c.Opens != "" || c.Closes != "" }
+
+// closureColumns are the columns a Closure is read from.
+const closureColumns = "id, offering, start_date, end_date, reason, opens, closes"
+
+// ClosuresFrom lists the closures (whole-day and part-day) that end on or after date, by start
+// date and then opening time.
 func ClosuresFrom(app core.App, date booking.Date) ([]Closure, error) {
 	var out []Closure
-	err := app.DB().NewQuery("SELECT id, offering, start_date, end_date, reason FROM closures WHERE end_date >= {:d} ORDER BY start_date").
+	err := app.DB().NewQuery("SELECT " + closureColumns + " FROM closures WHERE end_date >= {:d} ORDER BY start_date, opens").
 		Bind(dbx.Params{"d": date.String()}).All(&out)
 	return out, err
 }
@@ -319,6 +330,17 @@ func AddClosure(app core.App, offering string, from, to booking.Date, reason str
 	return rec.Id, nil
 }
 
+// AddPartClosure closes the time span of every date from to to (venue-wide when offering is
+// ""): span.Open to span.Close, Close past midnight as in opening hours. It returns its id.
+func AddPartClosure(app core.App, offering string, from, to booking.Date, span booking.Span, reason string) (string, error) {
+	rec, err := createRecord(app, colClosures, map[string]any{"offering": offering, "start_date": from.String(),
+		"end_date": to.String(), "reason": reason, "opens": span.Open.String(), "closes": span.Close.String()})
+	if err != nil {
+		return "", err
+	}
+	return rec.Id, nil
+}
+
 // DeleteClosure removes a closure; sql.ErrNoRows when there is none such.
 func DeleteClosure(app core.App, id string) (*Closure, error) {
 	rec, err := app.FindRecordById(colClosures, id)
@@ -326,7 +348,7 @@ func DeleteClosure(app core.App, id string) (*Closure, error) {
 		return nil, sql.ErrNoRows
 	}
 	c := &Closure{ID: rec.Id, Offering: rec.GetString("offering"), StartDate: rec.GetString("start_date"),
-		EndDate: rec.GetString("end_date"), Reason: rec.GetString("reason")}
+		EndDate: rec.GetString("end_date"), Reason: rec.GetString("reason"), Opens: rec.GetString("opens"), Closes: rec.GetString("closes")}
 	if err := app.Delete(rec); err != nil {
 		return nil, err
 	}

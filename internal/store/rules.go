@@ -29,7 +29,8 @@ func (b *Booking) Changeable(o *Offering, now time.Time) error {
 }
 
 // StartDate finds the opening day a requested start belongs to: for a slot time, its local date,
-// or the day before when that day's hours run past midnight over it (booking.Calendar.OpeningDay);
+// or the day before when that day's hours (weekly or special) run past midnight over it
+// (booking.Calendar.OpeningDay);
 // for a session, the date of the session it names. Unusable starts give booking.ErrInvalidStart.
 func StartDate(app core.App, o *Offering, start string, loc *time.Location) (booking.Date, error) {
 	if !o.IsSession() {
@@ -41,7 +42,18 @@ func StartDate(app core.App, o *Offering, start string, loc *time.Location) (boo
 		if err != nil {
 			return booking.Date{}, fmt.Errorf("book: opening hours: %w", err)
 		}
-		return booking.Calendar{Hours: bookingHours(app, rules)}.OpeningDay(d, c), nil
+		cal := booking.Calendar{Hours: bookingHours(app, rules)}
+		// The opening day reads the special hours of the day before and of d itself.
+		special, err := specialHoursOf(app.DB(), o.ID, d.AddDays(-1).String(), d.String())
+		if err != nil {
+			return booking.Date{}, fmt.Errorf("book: %w", err)
+		}
+		for _, sh := range special {
+			if r, ok := sh.Rules(); ok {
+				cal.Special = append(cal.Special, r)
+			}
+		}
+		return cal.OpeningDay(d, c), nil
 	}
 	if start == "" || len(start) > 64 {
 		return booking.Date{}, booking.ErrInvalidStart

@@ -37,7 +37,7 @@ type Store struct {
 	// offeringsGen counts the changes to offerings: a read that began before one is not kept.
 	offeringsGen atomic.Int64
 	offeringsMu  sync.Mutex
-	rules        atomic.Pointer[rulesCache] // opening hours and closures (calendar.go)
+	rules        atomic.Pointer[rulesCache] // opening hours, special hours and closures (calendar.go)
 	rulesGen     atomic.Int64
 	rulesMu      sync.Mutex
 	images       atomic.Pointer[map[string]keptImage] // the venue's pictures with their bytes (image.go)
@@ -139,10 +139,10 @@ func (s *Store) committed(c Changes) {
 }
 
 // availabilityCollections are the collections whose changes alter what is bookable.
-var availabilityCollections = []string{colBookings, colSessions, colClosures, colOpeningHours, colOfferings, colVenue}
+var availabilityCollections = []string{colBookings, colSessions, colClosures, colSpecialHours, colOpeningHours, colOfferings, colVenue}
 
 // freeingCollections are those whose changes through records may free a place.
-var freeingCollections = []string{colBookings, colOfferings, colSessions, colClosures, colOpeningHours}
+var freeingCollections = []string{colBookings, colOfferings, colSessions, colClosures, colSpecialHours, colOpeningHours}
 
 // bind keeps the version, the waitlist's wake-up and the kept venue for changes made through
 // PocketBase's records, and makes the audit log append-only for every path that goes through
@@ -173,7 +173,9 @@ func (s *Store) bind() {
 		app.OnRecordAfterUpdateSuccess(availabilityCollections...).BindFunc(bump)
 		app.OnRecordAfterDeleteSuccess(availabilityCollections...).BindFunc(bump)
 		app.OnRecordAfterUpdateSuccess(freeingCollections...).BindFunc(wake)
-		app.OnRecordAfterDeleteSuccess(colBookings, colClosures).BindFunc(wake)
+		app.OnRecordAfterDeleteSuccess(colBookings, colClosures, colSpecialHours).BindFunc(wake)
+		// Special hours may open times no weekly rule had.
+		app.OnRecordAfterCreateSuccess(colSpecialHours).BindFunc(wake)
 		named := func(e *core.RecordEvent) error {
 			nameApp(e.App, e.Record.GetString("name"))
 			return e.Next()
@@ -187,9 +189,9 @@ func (s *Store) bind() {
 			s.dropRules()
 			return e.Next()
 		}
-		app.OnRecordAfterCreateSuccess(colOpeningHours, colClosures).BindFunc(dropRules)
-		app.OnRecordAfterUpdateSuccess(colOpeningHours, colClosures).BindFunc(dropRules)
-		app.OnRecordAfterDeleteSuccess(colOpeningHours, colClosures).BindFunc(dropRules)
+		app.OnRecordAfterCreateSuccess(colOpeningHours, colClosures, colSpecialHours).BindFunc(dropRules)
+		app.OnRecordAfterUpdateSuccess(colOpeningHours, colClosures, colSpecialHours).BindFunc(dropRules)
+		app.OnRecordAfterDeleteSuccess(colOpeningHours, colClosures, colSpecialHours).BindFunc(dropRules)
 		// The pictures are on every visitor page (the logo) and in the kept venue: a change
 		// makes the kept pages stale and drops the kept venue and pictures.
 		dropImages := func(e *core.RecordEvent) error {
