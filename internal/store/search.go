@@ -54,8 +54,11 @@ END;
 // searchRebuildSQL fills the index from the bookings. Deletes are secure (FTS5's
 // secure-delete): a deleted or changed booking's entries leave the index at once instead of
 // staying behind delete markers until a merge, so an erased name leaves no trace there.
+// FTS5 merges no segments inside the writes (automerge 0): the booking writer merges them
+// while it is idle (Writer.mergeSearch).
 var searchRebuildSQL = `
 INSERT INTO bookings_search (bookings_search, rank) VALUES ('secure-delete', 1);
+INSERT INTO bookings_search (bookings_search, rank) VALUES ('automerge', 0);
 INSERT INTO bookings_search (bookings_search) VALUES ('delete-all');
 DELETE FROM booking_search_rows;
 INSERT INTO booking_search_rows (rowid, booking)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -195,5 +196,52 @@ func TestSearchAsksForRarePieces(t *testing.T) {
 	}
 	if n, _, err := CountBookingsUpTo(app, Filter{Q: "@example.inv"}, commonPiece+1000); err != nil || n != commonPiece+200 {
 		t.Errorf("the search of the common part counts %d (%v); want all %d", n, err, commonPiece+200)
+	}
+}
+
+// The index's segments are not merged inside the writes (one segment per commit accumulates)
+// but by the writer once idle.
+func TestWriterMergesTheSearchIndexWhenIdle(t *testing.T) {
+	app, err := tests.NewTestApp(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Cleanup)
+	// FTS5 keys the pages of its segments in bookings_search_data by the segment's id shifted
+	// left by 37 bits (fts5Int.h, FTS5_SEGMENT_ROWID); below that are its own records.
+	segments := func() int {
+		t.Helper()
+		var n int
+		if err := app.DB().NewQuery("SELECT count(DISTINCT id >> 37) FROM bookings_search_data WHERE id >> 37 > 0").Row(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	s := New(app)
+	defer s.Close()
+	const writes = 12 // fewer than FTS5's crisismerge (16), which merges a level at once
+	for i := range writes {
+		err := s.Writer().Do(context.Background(), func(tx *Tx) error {
+			_, err := tx.App.DB().NewQuery(`INSERT INTO bookings (id, reference, name, start, "end", party, status)
+				VALUES ({:id}, {:id}, 'Guest', '2026-12-04 18:00:00.000Z', '2026-12-04 20:00:00.000Z', 2, 'confirmed')`).
+				Bind(dbx.Params{"id": fmt.Sprintf("merge%09d", i)}).Execute()
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := segments(); n < writes {
+		t.Fatalf("%d segments after %d commits: FTS5 merged them inside the writes", n, writes)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for segments() > 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d segments 10 s after the writes: the idle writer did not merge them", segments())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rows, err := ListBookings(app, Filter{Q: "merge00000001"}, 0, 50); err != nil || len(rows) != 2 {
+		t.Errorf("after the merges a search finds %d bookings (%v); want merge000000010 and 11", len(rows), err)
 	}
 }
