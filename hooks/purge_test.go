@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -424,6 +425,49 @@ func TestCapLogDays(t *testing.T) {
 		}
 		if got := s.app.Settings().Logs.MaxDays; got != tt.want {
 			t.Errorf("capLogDays with %d days: %d, want %d", tt.set, got, tt.want)
+		}
+	}
+}
+
+// The owner's "Purge now" starts the purge in the background and answers at once (a large one
+// takes minutes, longer than a browser waits); a second press while it runs starts no other.
+func TestPurgeNowRunsInTheBackground(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	addBookings(t, s.app, 2000)
+	if _, err := s.app.DB().NewQuery("UPDATE venue SET retention_days = 1").Execute(); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := s.now.Add(-24 * time.Hour)
+	due, err := store.CountDueBookings(s.app, cutoff)
+	if err != nil || due < 500 {
+		t.Fatalf("%d bookings due (%v); the test needs a purge of many batches", due, err)
+	}
+	cookie, _ := s.signedIn(t, "owner")
+	first := s.as(t, cookie, http.MethodPost, "/admin/purge/now", url.Values{})
+	second := s.as(t, cookie, http.MethodPost, "/admin/purge/now", url.Values{})
+	if first.status != http.StatusSeeOther || first.header.Get("Location") != "/admin/settings?done=purge_started" {
+		t.Fatalf("purge now = %d %s", first.status, first.header.Get("Location"))
+	}
+	if second.header.Get("Location") != "/admin/settings?done=purge_running" {
+		t.Errorf("purge now while one runs = %d %s; want done=purge_running", second.status, second.header.Get("Location"))
+	}
+	if page := s.as(t, cookie, http.MethodGet, second.header.Get("Location"), nil); !strings.Contains(page.body, "A retention purge is already running") {
+		t.Errorf("the settings page does not say a purge is running")
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for s.jobs.Purging() {
+		if time.Now().After(deadline) {
+			t.Fatal("the purge still runs after a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left, _ := store.CountDueBookings(s.app, cutoff); left != 0 {
+		t.Errorf("%d of %d bookings still due after the purge", left, due)
+	}
+	for action, want := range map[string]int{"gdpr.purge_now": 2, "gdpr.purge": 1} {
+		if n := s.count(t, "audit_log", dbx.HashExp{"action": action}); n != want {
+			t.Errorf("%d audit entries %s, want %d", n, action, want)
 		}
 	}
 }

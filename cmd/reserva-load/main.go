@@ -425,12 +425,15 @@ func overCapacity(path string) int {
 }
 
 // countRows counts the rows of table in the database at path.
-func countRows(path, table string) int {
+func countRows(path, table string) int { return countWhere(path, table, "1") }
+
+// countWhere counts the rows of table that where selects, reading the database read-only.
+func countWhere(path, table, where string) int {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
 	check(err)
 	defer db.Close()
 	var n int
-	check(db.QueryRow(`SELECT count(*) FROM "` + table + `"`).Scan(&n))
+	check(db.QueryRow(`SELECT count(*) FROM "` + table + `" WHERE ` + where).Scan(&n))
 	return n
 }
 
@@ -733,12 +736,22 @@ func purgeScenario(bin, tmp, date string) purgeResult {
 	powner := signIn(psrv.url)
 	var purgeTook time.Duration
 	rPurge := loadWhile("mixed during a purge", *conns, func() {
+		// "Purge now" starts the purge in the background; it is done when it has audited its
+		// counts.
 		t0 := time.Now()
 		st, err := do(powner, http.MethodPost, psrv.url+"/admin/purge/now", url.Values{})
-		purgeTook = time.Since(t0)
 		if err != nil || st != http.StatusSeeOther {
 			log.Printf("purge now: %d %v", st, err)
+			return
 		}
+		for countWhere(filepath.Join(pdata, "data.db"), "audit_log", "action = 'gdpr.purge'") == 0 {
+			if time.Since(t0) > 30*time.Minute {
+				log.Printf("purge now: not done after 30 minutes")
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		purgeTook = time.Since(t0)
 	}, mixedLoad(psrv.url, date)...)
 	psrv.stop()
 	left := setRetentionOneDay(filepath.Join(pdata, "data.db"))

@@ -8,6 +8,7 @@ package jobs
 import (
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -48,6 +49,8 @@ type Jobs struct {
 	cert    CertState
 	// purgePause is the breath between two batches of the purge (longer from the command line).
 	purgePause time.Duration
+	purgeMu    sync.Mutex
+	purging    atomic.Bool // a purge StartPurge started runs
 }
 
 // New sets up the jobs of st.

@@ -85,6 +85,22 @@ func (r PurgeReport) Write(w io.Writer) {
 	}
 }
 
+// StartPurge starts a purge at now (Purge) in the background unless one started so is still
+// running; it reports whether it started one. The purge logs and audits what it did.
+func (j *Jobs) StartPurge(now time.Time) bool {
+	if !j.purging.CompareAndSwap(false, true) {
+		return false
+	}
+	go func() {
+		defer j.purging.Store(false)
+		_, _ = j.Purge(now, false)
+	}()
+	return true
+}
+
+// Purging reports whether a purge StartPurge started is running.
+func (j *Jobs) Purging() bool { return j.purging.Load() }
+
 // errRehearsal rolls back a dry run's transaction.
 var errRehearsal = errors.New("purge: dry run")
 
@@ -96,6 +112,8 @@ var errRehearsal = errors.New("purge: dry run")
 // when something changed, and returns them; after an error the report holds what was done
 // (committed batches stay committed).
 func (j *Jobs) Purge(now time.Time, dryRun bool) (PurgeReport, error) {
+	j.purgeMu.Lock() // one at a time: the nightly job and the owner's may meet
+	defer j.purgeMu.Unlock()
 	app := j.app
 	started := time.Now()
 	r := PurgeReport{DryRun: dryRun}
