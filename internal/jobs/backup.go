@@ -2,8 +2,6 @@ package jobs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -364,12 +362,6 @@ func (j *Jobs) alertVenue(what string, cause error) {
 // SetBackupWriter replaces how backup files are written (tests inject a full disk).
 func (j *Jobs) SetBackupWriter(write func(dir, name string, mode os.FileMode, write func(io.Writer) error) error) {
 	j.bk.writeFile = write
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func ensureDir(dir string) string {

@@ -44,7 +44,7 @@ func TestConnectionCaches(t *testing.T) {
 		if err := app.DB().NewQuery("PRAGMA journal_mode").Row(&mode); err != nil || mode != "wal" {
 			t.Errorf("round %d: journal_mode %q (%v), want wal", round, mode, err)
 		}
-		if err := app.ResetBootstrapState(); err != nil {
+		if err := app.ClearBootstrap(); err != nil {
 			t.Fatal(err)
 		}
 	}
