@@ -34,13 +34,15 @@ var version = ""
 func main() {
 	// The Go heap of a busy venue is a few megabytes, so the default collector (GOGC=100) ran
 	// many times a second under load, each time taking CPU from the booking writer. It runs
-	// at four times the live heap instead, and harder when the process nears 128 MiB (SQLite's
-	// page caches are outside the Go heap). GOGC and GOMEMLIMIT still override both.
+	// at four times the live heap instead, and harder when Go's memory nears 72 MiB (SQLite's
+	// page caches, bounded by store.DBConnect, are outside it). At 128 MiB the server reached
+	// 190 MB resident after a minute of load; at 72 MiB 135 MB, with the same throughput
+	// (docs/performance.md). GOGC and GOMEMLIMIT still override both.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(128 << 20)
+		debug.SetMemoryLimit(72 << 20)
 	}
 
 	// Not PocketBase's dev mode, even under `go run`: it prints every SQL statement
