@@ -104,6 +104,9 @@ func newServeCommand(app core.App, d Deps) *cobra.Command {
 				if _, err := store.EnsureBookingSearch(se.App); err != nil {
 					return err
 				}
+				if _, err := store.EnsureBookingChanges(se.App); err != nil {
+					return err
+				}
 				if demo {
 					if err := SeedDemo(se.App, d.Jobs.Now(), demoGuests); err != nil {
 						return err
