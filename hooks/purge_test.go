@@ -434,14 +434,21 @@ func TestCapLogDays(t *testing.T) {
 func TestPurgeNowRunsInTheBackground(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	addBookings(t, s.app, 2000)
+	// The purge goes on in the background after a failure here: the app is not cleaned up
+	// under it.
+	t.Cleanup(func() {
+		for s.jobs.Purging() {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	addBookings(t, s.app, 400)
 	if _, err := s.app.DB().NewQuery("UPDATE venue SET retention_days = 1").Execute(); err != nil {
 		t.Fatal(err)
 	}
 	cutoff := s.now.Add(-24 * time.Hour)
 	due, err := store.CountDueBookings(s.app, cutoff)
-	if err != nil || due < 500 {
-		t.Fatalf("%d bookings due (%v); the test needs a purge of many batches", due, err)
+	if err != nil || due < 100 {
+		t.Fatalf("%d bookings due (%v); the test needs a purge of several batches", due, err)
 	}
 	cookie, _ := s.signedIn(t, "owner")
 	first := s.as(t, cookie, http.MethodPost, "/admin/purge/now", url.Values{})
@@ -455,10 +462,10 @@ func TestPurgeNowRunsInTheBackground(t *testing.T) {
 	if page := s.as(t, cookie, http.MethodGet, second.header.Get("Location"), nil); !strings.Contains(page.body, "A retention purge is already running") {
 		t.Errorf("the settings page does not say a purge is running")
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for s.jobs.Purging() {
 		if time.Now().After(deadline) {
-			t.Fatal("the purge still runs after a minute")
+			t.Fatal("the purge still runs after five minutes")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
