@@ -110,6 +110,17 @@ func TestBackupRoundTrip(t *testing.T) {
 	s, keyFile := backupServer(t, true)
 	s.book(t, "2026-11-27T19:00", "2")
 	addBookings(t, s.app, 10000)
+	// The rest of pb_data goes with the databases (a language override), its temporary files
+	// do not.
+	for name, body := range map[string]string{"locales/xx.json": `{"book.title": "x"}`, core.LocalTempDirName + "/scratch": "tmp"} {
+		p := filepath.Join(s.app.DataDir(), filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	snap, err := s.jobs.TakeBackup(s.now)
 	if err != nil || snap.Skipped {
@@ -145,6 +156,14 @@ func TestBackupRoundTrip(t *testing.T) {
 	}
 	if rows["bookings"] != 10001 {
 		t.Errorf("restored %d bookings", rows["bookings"])
+	}
+	if b, err := os.ReadFile(filepath.Join(restored, "locales", "xx.json")); err != nil || string(b) != `{"book.title": "x"}` {
+		t.Errorf("the language override was not restored: %q, %v", b, err)
+	}
+	for _, left := range []string{core.LocalTempDirName, "data.db-wal", "auxiliary.db-wal"} {
+		if _, err := os.Stat(filepath.Join(restored, left)); err == nil {
+			t.Errorf("the backup holds %s", left)
+		}
 	}
 	again, err := tests.NewTestApp(restored)
 	if err != nil {

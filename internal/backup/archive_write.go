@@ -83,23 +83,19 @@ type frameWriter struct {
 	out     io.Writer
 	enc     *zstd.Encoder
 	buf     []byte
-	pending chan chan frameResult // the frames being compressed, in order
-	done    chan error            // the writer goroutine's first error, at its end
+	pending chan chan []byte // the frames being compressed, in order
+	done    chan error       // the writer goroutine's first error, at its end
 	err     error
 }
 
-type frameResult struct {
-	frame []byte
-}
-
 func newFrameWriter(out io.Writer, enc *zstd.Encoder, procs int) *frameWriter {
-	f := &frameWriter{out: out, enc: enc, pending: make(chan chan frameResult, procs), done: make(chan error, 1)}
+	f := &frameWriter{out: out, enc: enc, pending: make(chan chan []byte, procs), done: make(chan error, 1)}
 	go func() {
 		var err error
 		for r := range f.pending {
-			res := <-r
+			frame := <-r
 			if err == nil {
-				_, err = out.Write(res.frame)
+				_, err = out.Write(frame)
 			}
 		}
 		f.done <- err
@@ -130,9 +126,9 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 func (f *frameWriter) flush() {
 	chunk := f.buf
 	f.buf = nil
-	r := make(chan frameResult, 1)
+	r := make(chan []byte, 1)
 	f.pending <- r
-	go func() { r <- frameResult{frame: f.enc.EncodeAll(chunk, make([]byte, 0, len(chunk)/2))} }()
+	go func() { r <- f.enc.EncodeAll(chunk, make([]byte, 0, len(chunk)/2)) }()
 }
 
 // Close compresses what is left and waits until every frame is written.
@@ -141,12 +137,12 @@ func (f *frameWriter) Close() error {
 		f.flush()
 	}
 	close(f.pending)
-	f.err = <-f.done
+	err := <-f.done
+	f.err = err
 	if f.err == nil {
-		f.err = errors.New("backup: archive entry closed")
-		return nil
+		f.err = errors.New("backup: archive entry closed") // for a write after Close
 	}
-	return f.err
+	return err
 }
 
 // zstdReader is the zip decompressor of ZstdMethod.

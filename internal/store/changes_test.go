@@ -2,19 +2,13 @@ package store
 
 import (
 	"testing"
-
-	"github.com/pocketbase/pocketbase/tests"
 )
 
 // The backups' fingerprint changes with every write to the bookings (a status changed, with
 // the count and the latest `updated` as before, included) and with nothing else; a missing
 // trigger is made again and counts a change, so the next backup is not skipped.
 func TestFingerprintSeesEveryBookingWrite(t *testing.T) {
-	app, err := tests.NewTestApp(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Cleanup)
+	app := newTestApp(t)
 	exec := func(q string) {
 		t.Helper()
 		if _, err := app.DB().NewQuery(q).Execute(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
 	_ "reserva/migrations"
@@ -18,11 +19,7 @@ import (
 // second, a booking moved to another time, the dates of the filter; the query reads the index
 // in its order (no sort of every match), and a count stops at its limit.
 func TestSearchReadsTheIndexInStartOrder(t *testing.T) {
-	app, err := tests.NewTestApp(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Cleanup)
+	app := newTestApp(t)
 	day := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
 	var want []string // ids, the latest start first (then the later written)
 	insert := func(id string, start time.Time, name string) {
@@ -106,7 +103,30 @@ func TestSearchReadsTheIndexInStartOrder(t *testing.T) {
 	if !ok {
 		t.Fatal("searchedBookings does not search a name of 8 letters")
 	}
-	qb := q.Limit(50).Build()
+	steps := queryPlan(t, app, q.Limit(50))
+	if len(steps) == 0 || !strings.HasPrefix(steps[0], "SCAN s VIRTUAL TABLE") || strings.Contains(strings.Join(steps, "\n"), "TEMP B-TREE") {
+		t.Errorf("the search's plan does not read the index in order:\n%s", strings.Join(steps, "\n"))
+	}
+	if _, ok := searchedBookings(app, Filter{Q: "ad"}, "b.id"); ok {
+		t.Errorf("a search of two letters reads the index of three-letter pieces")
+	}
+}
+
+// newTestApp is an app with every migration applied, cleaned up after t.
+func newTestApp(t *testing.T) *tests.TestApp {
+	t.Helper()
+	app, err := tests.NewTestApp(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Cleanup)
+	return app
+}
+
+// queryPlan is SQLite's plan of q, one line a step.
+func queryPlan(t *testing.T, app core.App, q *dbx.SelectQuery) []string {
+	t.Helper()
+	qb := q.Build()
 	var plan []struct {
 		ID     int    `db:"id"`
 		Parent int    `db:"parent"`
@@ -120,12 +140,7 @@ func TestSearchReadsTheIndexInStartOrder(t *testing.T) {
 	for _, p := range plan {
 		steps = append(steps, p.Detail)
 	}
-	if len(steps) == 0 || !strings.HasPrefix(steps[0], "SCAN s VIRTUAL TABLE") || strings.Contains(strings.Join(steps, "\n"), "TEMP B-TREE") {
-		t.Errorf("the search's plan does not read the index in order:\n%s", strings.Join(steps, "\n"))
-	}
-	if _, ok := searchedBookings(app, Filter{Q: "ad"}, "b.id"); ok {
-		t.Errorf("a search of two letters reads the index of three-letter pieces")
-	}
+	return steps
 }
 
 func sameSet(a, b []string) bool {
@@ -138,29 +153,16 @@ func sameSet(a, b []string) bool {
 // The export's next page starts in an index of the starts at the row after the last one sent:
 // its plan is a search of that index, never a scan from its first row.
 func TestExportPageSeeksTheIndex(t *testing.T) {
-	app, err := tests.NewTestApp(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Cleanup)
+	app := newTestApp(t)
 	after := &ExportRow{ID: "x"}
 	if err := after.Start.Scan("2026-12-04 18:00:00.000Z"); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []Filter{{}, {Status: "confirmed"}} {
-		qb := exportPageQuery(app, f, after, 1000).Build()
-		var plan []struct {
-			ID     int    `db:"id"`
-			Parent int    `db:"parent"`
-			NotU   int    `db:"notused"`
-			Detail string `db:"detail"`
-		}
-		if err := app.DB().NewQuery("EXPLAIN QUERY PLAN " + qb.SQL()).Bind(qb.Params()).All(&plan); err != nil {
-			t.Fatal(err)
-		}
+		plan := queryPlan(t, app, exportPageQuery(app, f, after, 1000))
 		// (With a status, SQLite takes the index of (status, start) from the start after.)
-		if len(plan) == 0 || !strings.HasPrefix(plan[0].Detail, "SEARCH bookings USING INDEX ") ||
-			!(strings.Contains(plan[0].Detail, "(start,id)>") || strings.Contains(plan[0].Detail, "start>?")) {
+		if len(plan) == 0 || !strings.HasPrefix(plan[0], "SEARCH bookings USING INDEX ") ||
+			!(strings.Contains(plan[0], "(start,id)>") || strings.Contains(plan[0], "start>?")) {
 			t.Errorf("filter %+v: the export's page plan is %+v; want a search of an index from the row after", f, plan)
 		}
 	}
@@ -170,12 +172,8 @@ func TestExportPageSeeksTheIndex(t *testing.T) {
 // hold ("exa", "inv" of every address) are left out when rarer ones remain, and the bookings
 // found are still exactly those holding the whole text.
 func TestSearchAsksForRarePieces(t *testing.T) {
-	app, err := tests.NewTestApp(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Cleanup)
-	_, err = app.DB().NewQuery(`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < {:n})
+	app := newTestApp(t)
+	_, err := app.DB().NewQuery(`WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < {:n})
 		INSERT INTO bookings (id, reference, name, email, start, "end", party, status)
 		SELECT printf('rare%010d', i), printf('R%06d', i), 'Guest', 'guest' || i || '@example.invalid',
 			'2026-12-04 18:00:00.000Z', '2026-12-04 20:00:00.000Z', 2, 'confirmed' FROM seq`).
@@ -202,11 +200,7 @@ func TestSearchAsksForRarePieces(t *testing.T) {
 // The index's segments are not merged inside the writes (one segment per commit accumulates)
 // but by the writer once idle.
 func TestWriterMergesTheSearchIndexWhenIdle(t *testing.T) {
-	app, err := tests.NewTestApp(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Cleanup)
+	app := newTestApp(t)
 	// FTS5 keys the pages of its segments in bookings_search_data by the segment's id shifted
 	// left by 37 bits (fts5Int.h, FTS5_SEGMENT_ROWID); below that are its own records.
 	segments := func() int {

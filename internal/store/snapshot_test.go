@@ -8,18 +8,13 @@ import (
 	"testing"
 
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/tests"
 )
 
 // A snapshot is one view: bookings written while its pages are read are not in it, its
 // counts are its file's, the file passes SQLite's integrity check and opens read-only alone
 // (no write-ahead log beside it).
 func TestSnapshotIsOneView(t *testing.T) {
-	app, err := tests.NewTestApp(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Cleanup)
+	app := newTestApp(t)
 	insert := func(from, n int) {
 		t.Helper()
 		for i := from; i < from+n; i++ {
