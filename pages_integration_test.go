@@ -168,6 +168,18 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	offeringURL := pc.attr(`main h2 a[href^="/admin/offerings/"]`, "href")
 	pc.open("an offering", "/admin/offerings/{id}", offeringURL, http.StatusOK)
 	pc.open("a new offering", "/admin/offerings/{id}", "/admin/offerings/new", http.StatusOK)
+	// The pottery class: a weekly series added through its form, then the series' page and the
+	// page of one of its sessions.
+	pc.open("offerings (again)", "/admin/offerings", "/admin/offerings", http.StatusOK)
+	potteryURL, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`[...document.querySelectorAll('main a[href^="/admin/offerings/"]')].find(a => a.textContent.includes('Pottery')).getAttribute('href')`))
+	pc.must("find the pottery class", err)
+	pc.open("a session offering", "/admin/offerings/{id}", potteryURL, http.StatusOK)
+	pc.must("fill a weekly series", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`section[aria-labelledby="series-h"] summary`)),
+		chromedp.Click(chromedp.ID("day-4")), chromedp.SetValue(chromedp.ID("time"), "19:30")))
+	pc.submit("a session offering: a weekly series added (POST, then the page)", `[data-testid="series-form"] button[type="submit"]`, http.StatusOK)
+	pc.open("a weekly series", "/admin/offerings/{id}/series/{sid}", pc.attr(`[data-testid="series-list"] a`, "href"), http.StatusOK)
+	pc.open("a session", "/admin/offerings/{id}/sessions/{sid}", pc.attr(`[data-testid="series-sessions"] a`, "href"), http.StatusOK)
 	pc.open("closures", "/admin/closures", "/admin/closures", http.StatusOK)
 	// Special hours for the dinner's next open date: first with the closing time before the
 	// opening (refused beside the field, the browser's own checks off), then right; the

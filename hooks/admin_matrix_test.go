@@ -139,13 +139,25 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/offerings/{id}/hours/{hid}/delete":    {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.hoursDelete() }},
 	"POST /admin/offerings/{id}/sessions":              {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.sessionForm() }},
 	"POST /admin/offerings/{id}/sessions/{sid}/cancel": {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.sessionCancel() }},
-	"GET /admin/closures":                              {mgrGET, get("/admin/closures")},
-	"POST /admin/closures":                             {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/closures", f.closureForm() }},
-	"POST /admin/closures/{id}/delete":                 {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.closureDelete() }},
-	"POST /admin/special-hours":                        {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/special-hours", f.specialForm() }},
-	"POST /admin/special-hours/{id}/delete":            {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.specialDelete() }},
-	"GET /admin/export":                                {mgrGET, get("/admin/export?from=2026-11-01&to=2026-12-31")},
-	"GET /admin/outbox":                                {mgrGET, get("/admin/outbox")},
+	"GET /admin/offerings/{id}/sessions/{sid}":         {mgrGET, func(f *matrixFixtures) (string, url.Values) { return f.sessionPage(), nil }},
+	"POST /admin/offerings/{id}/sessions/{sid}": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return f.sessionPage(), url.Values{"date": {"2026-12-06"}, "time": {"11:00"}, "seats": {"9"}}
+	}},
+	"POST /admin/offerings/{id}/series": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/offerings/" + f.offering("pottery") + "/series", seriesValues("2026-12-01")
+	}},
+	"GET /admin/offerings/{id}/series/{sid}":  {mgrGET, func(f *matrixFixtures) (string, url.Values) { return f.series(), nil }},
+	"POST /admin/offerings/{id}/series/{sid}": {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.series(), seriesValues("2026-12-15") }},
+	"POST /admin/offerings/{id}/series/{sid}/end": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return f.series() + "/end", url.Values{"date": {"2026-12-20"}, "reason": {"The studio closes."}}
+	}},
+	"GET /admin/closures":                   {mgrGET, get("/admin/closures")},
+	"POST /admin/closures":                  {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/closures", f.closureForm() }},
+	"POST /admin/closures/{id}/delete":      {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.closureDelete() }},
+	"POST /admin/special-hours":             {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/special-hours", f.specialForm() }},
+	"POST /admin/special-hours/{id}/delete": {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.specialDelete() }},
+	"GET /admin/export":                     {mgrGET, get("/admin/export?from=2026-11-01&to=2026-12-31")},
+	"GET /admin/outbox":                     {mgrGET, get("/admin/outbox")},
 	"POST /admin/outbox/{id}/retry": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
 		return "/admin/outbox/" + f.outboxRow() + "/retry", url.Values{}
 	}},
@@ -389,6 +401,37 @@ func (f *matrixFixtures) sessionCancel() (string, url.Values) {
 		f.t.Fatal(err)
 	}
 	return "/admin/offerings/" + pottery + "/sessions/" + id + "/cancel", url.Values{}
+}
+
+// sessionPage adds a session of pottery and returns the path of its page.
+func (f *matrixFixtures) sessionPage() string {
+	f.t.Helper()
+	pottery := f.offering("pottery")
+	start := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	id, err := store.AddSession(f.s.app, pottery, start, start.Add(2*time.Hour), 8)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return "/admin/offerings/" + pottery + "/sessions/" + id
+}
+
+// series adds a weekly series to pottery (Mondays and Wednesdays at 18:00 from 2026-12-01)
+// and returns the path of its page.
+func (f *matrixFixtures) series() string {
+	f.t.Helper()
+	pottery := f.offering("pottery")
+	from, _ := booking.ParseDate("2026-12-01")
+	id, err := store.AddSeries(f.s.app, pottery, booking.Series{Days: booking.WeekdaysOf(time.Monday, time.Wednesday), Time: 18 * 60, Seats: 8, From: from})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return "/admin/offerings/" + pottery + "/series/" + id
+}
+
+// seriesValues is a series form: Mondays and Wednesdays at 18:00, 8 places, from from to the
+// end of January, without Christmas Eve.
+func seriesValues(from string) url.Values {
+	return url.Values{"day": {"1", "3"}, "time": {"18:00"}, "seats": {"8"}, "from": {from}, "until": {"2027-01-31"}, "except": {"2026-12-24"}}
 }
 
 func (f *matrixFixtures) closureForm() url.Values {

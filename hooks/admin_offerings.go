@@ -70,13 +70,23 @@ func (h *handlers) renderOffering(e *core.RequestEvent, status int, d views.Offe
 		if err != nil {
 			return err
 		}
-		sessions, err := store.OfferingSessions(e.App, d.Form.ID, h.now().Add(-24*time.Hour), 200)
+		now := h.now()
+		sessions, err := store.OfferingSessions(e.App, d.Form.ID, now.Add(-24*time.Hour), 200)
 		if err != nil {
 			return err
 		}
 		for _, s := range sessions {
-			d.Sessions = append(d.Sessions, views.SessionAdminRow{ID: s.ID, Start: s.Start.Time().In(v.Loc),
-				Seats: s.Seats, Booked: s.Booked, Cancelled: s.Cancelled})
+			d.Sessions = append(d.Sessions, sessionAdminRow(s, v.Loc))
+		}
+		series, err := store.OfferingSeries(e.App, d.Form.ID)
+		if err != nil {
+			return err
+		}
+		for _, r := range series {
+			d.Series = append(d.Series, seriesForm(r, v.Today(now)))
+		}
+		if d.NewSeries.From == "" {
+			d.NewSeries = views.SeriesForm{From: v.Today(now).String(), Seats: d.Form.Capacity, Time: "18:00"}
 		}
 	}
 	return render(e, status, views.OfferingPage(d))
@@ -229,9 +239,9 @@ func (h *handlers) sessionAdd(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	off, err := store.OfferingByID(e.App, e.Request.PathValue("id"))
+	off, err := sessionOffering(e)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	f := e.Request.PostForm
 	d, derr := booking.ParseDate(f.Get("date"))
@@ -253,44 +263,6 @@ func (h *handlers) sessionAdd(e *core.RequestEvent) error {
 		return err
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+off.ID+"?done=saved")
-}
-
-// sessionCancel cancels a session: it is no longer offered; its bookings are cancelled by the
-// venue, each guest mailed.
-func (h *handlers) sessionCancel(e *core.RequestEvent) error {
-	v, err := h.venueOrUnavailable(e.App)
-	if err != nil {
-		return err
-	}
-	offID := e.Request.PathValue("id")
-	s, err := store.OfferingSession(e.App, offID, e.Request.PathValue("sid"))
-	if err != nil {
-		return notFound(err)
-	}
-	now := h.now()
-	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
-		if err := store.CancelSession(tx.App, s.ID); err != nil {
-			return err
-		}
-		bookings, err := store.SessionBookings(tx.App, s.ID)
-		if err != nil {
-			return err
-		}
-		reason := jobs.Locale(v).T("admin.sessions_cancel_reason")
-		for _, b := range bookings {
-			if err := store.CancelBooking(tx.App, b, reason, now); err != nil {
-				return err
-			}
-			if err := jobs.QueueBookingMail(tx.App, v, store.MailCancellation, b, "", now); err != nil {
-				return err
-			}
-		}
-		return h.staffAudit(tx.App, e, "session.cancelled", "sessions/"+s.ID, fmt.Sprintf("%d bookings cancelled", len(bookings)))
-	})
-	if err != nil {
-		return err
-	}
-	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+offID+"?done=saved")
 }
 
 // closuresPage lists the closures and special hours from a week ago on.

@@ -8,10 +8,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pocketbase/dbx"
 
+	"reserva/internal/booking"
+	"reserva/internal/store"
 	"reserva/views"
 )
 
@@ -89,6 +92,11 @@ var fuzzRoutes = []fuzzRoute{
 	{"POST", "/admin/offerings/{dinner}", true, []string{"name=Dinner&slug=dinner&kind=slot&mode=people&active=yes&duration=120&interval=30&capacity=40&min_party=1&max_party=8&buffer_before=0&buffer_after=0&lead_time=60&horizon=60&cancel_cutoff=120&sort=1"}},
 	{"POST", "/admin/offerings/{dinner}/hours", true, []string{"weekday=1&opens=12%3A00&closes=14%3A00", "weekday=6&opens=22%3A00&closes=02%3A00"}},
 	{"POST", "/admin/offerings/{pottery}/sessions", true, []string{"date=2026-12-05&time=10%3A00&seats=8", "date=2026-03-29&time=02%3A30&seats=1"}},
+	{"POST", "/admin/offerings/{pottery}/sessions/{session}", true, []string{"date=2026-12-05&time=11%3A00&seats=10"}},
+	{"POST", "/admin/offerings/{pottery}/series", true, []string{"day=1&day=4&time=18%3A00&seats=8&from=2026-11-30&until=2027-01-31&except=2026-12-24",
+		"day=0&time=02%3A30&seats=1&from=2027-03-28"}},
+	{"POST", "/admin/offerings/{pottery}/series/{series}", true, []string{"day=1&time=19%3A00&seats=9&from=2026-12-10&reason=Moved"}},
+	{"POST", "/admin/offerings/{pottery}/series/{series}/end", true, []string{"date=2027-01-10&reason=Winter+break"}},
 	{"POST", "/admin/closures", true, []string{"from=2026-12-24&to=2026-12-26&reason=Christmas"}},
 	{"POST", "/admin/settings", true, []string{"name=Demo+Bistro&timezone=Europe%2FBerlin&address=Main+St+1&email=hello%40demo.invalid&phone=%2B49+30+1234567&locale=en&policy=Cancel+free&notice=We+keep+data&gdpr_email=privacy%40demo.invalid&notify_email=&feedback_url=&reminder_hours=24&feedback_hours=0"}},
 	{"POST", "/admin/settings/mail", true, []string{"primary_host=smtp.example.com&primary_port=587&primary_tls=starttls&primary_from_name=Demo&primary_from_address=a%40b.c&secondary_host=&secondary_port="}},
@@ -132,6 +140,11 @@ func FuzzForms(f *testing.F) {
 		f.Fatal(err)
 	}
 	fill["{session}"] = id
+	from, _ := booking.ParseDate("2026-11-30")
+	var err error
+	if fill["{series}"], err = store.AddSeries(s.app, fill["{pottery}"], booking.Series{Days: booking.WeekdaysOf(time.Tuesday), Time: 17 * 60, Seats: 6, From: from}); err != nil {
+		f.Fatal(err)
+	}
 	fill["{token}"] = s.book(f, "2026-11-28T19:00", "2")
 	rec := s.bookingByToken(f, s.book(f, "2026-11-24T19:00", "2"))
 	fill["{id}"] = rec.ID

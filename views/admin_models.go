@@ -2,6 +2,7 @@ package views
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -288,6 +289,46 @@ type SessionAdminRow struct {
 	Seats     int
 	Booked    int
 	Cancelled bool
+	Reason    string // why it was cancelled
+	Series    bool   // made by a weekly series
+	Detached  bool   // edited on its own
+}
+
+// SeriesForm is a weekly series as listed, or as typed into its form. Days holds weekday
+// numbers ("0" Sunday … "6" Saturday), Monday first; From is, on the form of a change, the date
+// the change applies from.
+type SeriesForm struct {
+	ID, Time, From, Until, Except string
+	Days                          []string
+	Seats                         int
+	Reason                        string
+	Live                          bool // it may still make sessions
+}
+
+// HasDay reports whether day ("0" … "6") is one of the series' days.
+func (f SeriesForm) HasDay(day string) bool { return slices.Contains(f.Days, day) }
+
+// SeriesData is the view model of SeriesPage: one series, the forms to change or end it from a
+// date on, and its sessions from today on.
+type SeriesData struct {
+	AdminPage
+	Offering OfferingForm
+	Series   SeriesForm // as stored
+	Change   SeriesForm // the change form as typed
+	EndDate  string
+	Reason   string // the end form's reason as typed
+	Errors   map[string]Msg
+	Sessions []SessionAdminRow
+}
+
+// SessionData is the view model of SessionPage: one session, and the forms to change or cancel it.
+type SessionData struct {
+	AdminPage
+	Offering              OfferingForm
+	Session               SessionAdminRow
+	Date, Time, SeatsForm string // the change form as typed
+	Reason                string
+	Errors                map[string]Msg
 }
 
 // OfferingsData is the view model of OfferingsPage.
@@ -299,11 +340,13 @@ type OfferingsData struct {
 // OfferingData is the view model of OfferingPage (new or edit).
 type OfferingData struct {
 	AdminPage
-	Form     OfferingForm
-	New      bool
-	Errors   map[string]Msg
-	Hours    []HoursRow
-	Sessions []SessionAdminRow
+	Form      OfferingForm
+	New       bool
+	Errors    map[string]Msg
+	Hours     []HoursRow
+	Sessions  []SessionAdminRow
+	Series    []SeriesForm
+	NewSeries SeriesForm // the new-series form as typed
 }
 
 // ClosureRow is one closure: whole dates, or with Opens and Closes ("14:00", "17:00") that part

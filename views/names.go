@@ -56,12 +56,13 @@ var (
 	}
 	// WaitlistStatusNames name a waitlist entry's status.
 	WaitlistStatusNames = Names{
-		"waiting":  "waitlist.status.waiting",
-		"offered":  "waitlist.status.offered",
-		"booked":   "waitlist.status.booked",
-		"expired":  "waitlist.status.expired",
-		"declined": "waitlist.status.declined",
-		"left":     "waitlist.status.left",
+		"waiting":   "waitlist.status.waiting",
+		"offered":   "waitlist.status.offered",
+		"booked":    "waitlist.status.booked",
+		"expired":   "waitlist.status.expired",
+		"declined":  "waitlist.status.declined",
+		"left":      "waitlist.status.left",
+		"cancelled": "waitlist.status.cancelled",
 	}
 	// WalkinStatusNames name a walk-in's status.
 	WalkinStatusNames = Names{
@@ -158,6 +159,11 @@ var (
 		"walkin_seat":           "admin.done.walkin_seat",
 		"walkin_skip":           "admin.done.walkin_skip",
 		"walkin_remove":         "admin.done.walkin_remove",
+		"series_added":          "admin.done.series_added",
+		"series_changed":        "admin.done.series_changed",
+		"series_ended":          "admin.done.series_ended",
+		"session_changed":       "admin.done.session_changed",
+		"session_cancelled":     "admin.done.session_cancelled",
 	}
 )
 

@@ -60,6 +60,8 @@ func (j *Jobs) Start() error {
 			{fmt.Sprintf("@every %s", j.cfg.MailInterval), func() { j.RunWaitlist(); j.runReminders(); j.RunDeliver() }},
 			{"30 3 * * *", func() { j.runMailCleanup(); j.runStaffCleanup() }},
 			{"0 4 * * *", j.runPurge},
+			// Series make their sessions a day further ahead each night.
+			{"15 0 * * *", j.runSessions},
 		}
 		if j.cfg.Backup.On() {
 			jobs = append(jobs, job{j.cfg.Backup.Schedule, j.runBackup}, job{j.cfg.Backup.Drill, j.runDrill})
@@ -83,6 +85,7 @@ func (j *Jobs) Start() error {
 	if err := start(); err != nil {
 		return err
 	}
+	j.runSessions() // the reach moved on while the server was down
 	app.OnRecordAfterUpdateSuccess("venue").BindFunc(func(e *core.RecordEvent) error {
 		if err := start(); err != nil {
 			e.App.Logger().Error("jobs: restart in the venue's new zone", "error", err.Error())

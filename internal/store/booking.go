@@ -369,9 +369,9 @@ func SessionBookings(tx core.App, session string) ([]*Booking, error) {
 	return out, err
 }
 
-// CancelSession marks a session cancelled: it is no longer offered.
-func CancelSession(tx core.App, id string) error {
-	_, err := tx.DB().Update(colSessions, dbx.Params{"cancelled": true, "updated": stamp()}, hashExp("id", id)).Execute()
+// CancelSession marks a session cancelled for reason: it is no longer offered.
+func CancelSession(tx core.App, id, reason string) error {
+	_, err := tx.DB().Update(colSessions, dbx.Params{"cancelled": true, "cancel_reason": reason, "updated": stamp()}, hashExp("id", id)).Execute()
 	return err
 }
 

@@ -18,6 +18,7 @@ const (
 	colClosures        = "closures"
 	colSpecialHours    = "special_hours"
 	colSessions        = "sessions"
+	colSessionSeries   = "session_series"
 	colCustomers       = "customers"
 	colBookings        = "bookings"
 	colBookingTokens   = "booking_tokens"

@@ -226,18 +226,40 @@ func DeleteHours(app core.App, offering, id string) error {
 
 // Session is a dated occurrence of a session offering.
 type Session struct {
-	ID        string         `db:"id"`
-	Offering  string         `db:"offering"`
-	Start     types.DateTime `db:"start"`
-	End       types.DateTime `db:"end"`
-	Seats     int            `db:"seats"`
-	Cancelled bool           `db:"cancelled"`
+	ID           string         `db:"id"`
+	Offering     string         `db:"offering"`
+	Start        types.DateTime `db:"start"`
+	End          types.DateTime `db:"end"`
+	Seats        int            `db:"seats"`
+	Cancelled    bool           `db:"cancelled"`
+	Series       string         `db:"series"`        // the weekly rule that made it ("": added on its own)
+	Occurs       string         `db:"occurs"`        // the date its rule made it on
+	Detached     bool           `db:"detached"`      // edited on its own: edits of its series leave it alone
+	CancelReason string         `db:"cancel_reason"` // why it was cancelled, as the guests were told
 }
+
+// sessionColumns are the columns a Session is read from (as s).
+const sessionColumns = "s.id, s.offering, s.start, s.end, s.seats, s.cancelled, s.series, s.occurs, s.detached, s.cancel_reason"
+
+// bookedColumn is the seats the active bookings of session s take.
+const bookedColumn = `coalesce((SELECT sum(b.party) FROM bookings b WHERE b.session = s.id AND b.session != ''
+		AND b.status IN ('confirmed', 'checked_in', 'held')), 0) AS booked`
 
 // OfferingSession returns offering's session id; sql.ErrNoRows when it has none such.
 func OfferingSession(app core.App, offering, id string) (*Session, error) {
 	var s Session
-	err := app.DB().NewQuery("SELECT id, offering, start, end, seats, cancelled FROM sessions WHERE id = {:id} AND offering = {:o} LIMIT 1").
+	err := app.DB().NewQuery("SELECT " + sessionColumns + " FROM sessions s WHERE s.id = {:id} AND s.offering = {:o} LIMIT 1").
+		Bind(dbx.Params{"id": id, "o": offering}).One(&s)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// OfferingSessionRow is OfferingSession with the seats the session's bookings take.
+func OfferingSessionRow(app core.App, offering, id string) (*SessionRow, error) {
+	var s SessionRow
+	err := app.DB().NewQuery("SELECT " + sessionColumns + ", " + bookedColumn + " FROM sessions s WHERE s.id = {:id} AND s.offering = {:o} LIMIT 1").
 		Bind(dbx.Params{"id": id, "o": offering}).One(&s)
 	if err != nil {
 		return nil, err
@@ -255,8 +277,7 @@ type SessionRow struct {
 // the seats its active bookings take.
 func OfferingSessions(app core.App, offering string, from time.Time, limit int) ([]SessionRow, error) {
 	var out []SessionRow
-	err := app.DB().NewQuery(`SELECT s.id, s.offering, s.start, s.end, s.seats, s.cancelled,
-			coalesce((SELECT sum(b.party) FROM bookings b WHERE b.session = s.id AND b.session != '' AND b.status IN ('confirmed', 'checked_in', 'held')), 0) AS booked
+	err := app.DB().NewQuery(`SELECT ` + sessionColumns + `, ` + bookedColumn + `
 		FROM sessions s WHERE s.offering = {:o} AND s.start >= {:from} ORDER BY s.start LIMIT {:n}`).
 		Bind(dbx.Params{"o": offering, "from": DBTime(from), "n": limit}).All(&out)
 	return out, err

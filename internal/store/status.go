@@ -109,12 +109,13 @@ type WaitStatus string
 
 // The statuses of a waitlist entry.
 const (
-	WaitWaiting  WaitStatus = "waiting"
-	WaitOffered  WaitStatus = "offered"  // a place is held for the entry until the offer expires
-	WaitBooked   WaitStatus = "booked"   // the offer was taken
-	WaitExpired  WaitStatus = "expired"  // the offer ran out, or the time passed
-	WaitDeclined WaitStatus = "declined" // the visitor declined an offer
-	WaitLeft     WaitStatus = "left"     // the visitor left the list
+	WaitWaiting   WaitStatus = "waiting"
+	WaitOffered   WaitStatus = "offered"   // a place is held for the entry until the offer expires
+	WaitBooked    WaitStatus = "booked"    // the offer was taken
+	WaitExpired   WaitStatus = "expired"   // the offer ran out, or the time passed
+	WaitDeclined  WaitStatus = "declined"  // the visitor declined an offer
+	WaitLeft      WaitStatus = "left"      // the visitor left the list
+	WaitCancelled WaitStatus = "cancelled" // the venue cancelled the session
 )
 
 // Open reports whether the entry still waits or has an offer out.

@@ -119,9 +119,9 @@ func OfferEntry(tx core.App, w *WaitEntry, hold string, now, expires time.Time) 
 
 // DeleteClosedEntries deletes the entries closed before before; it returns how many.
 func DeleteClosedEntries(tx core.App, before time.Time) (int64, error) {
-	res, err := tx.DB().Delete(colWaitlist, dbx.NewExp("status IN ({:b}, {:e}, {:d}, {:l}) AND closed_at < {:before}",
+	res, err := tx.DB().Delete(colWaitlist, dbx.NewExp("status IN ({:b}, {:e}, {:d}, {:l}, {:c}) AND closed_at < {:before}",
 		dbx.Params{"b": string(WaitBooked), "e": string(WaitExpired), "d": string(WaitDeclined), "l": string(WaitLeft),
-			"before": DBTime(before)})).Execute()
+			"c": string(WaitCancelled), "before": DBTime(before)})).Execute()
 	if err != nil {
 		return 0, err
 	}
