@@ -158,6 +158,9 @@ var (
 		"walkin_seat":           "admin.done.walkin_seat",
 		"walkin_skip":           "admin.done.walkin_skip",
 		"walkin_remove":         "admin.done.walkin_remove",
+		"tags_saved":            "admin.done.tags_saved",
+		"note_saved":            "admin.done.note_saved",
+		"note_deleted":          "admin.done.note_deleted",
 	}
 )
 
