@@ -116,6 +116,14 @@ func TestGuestProfileInChromium(t *testing.T) {
 	if got, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("note"))); err != nil || got != note {
 		t.Errorf("after a reload the note is %q (%v)", got, err)
 	}
+	// The guest list finds her by her tag and leads back to her profile.
+	step("open the guest list", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/guests")))
+	b.click(`[data-testid="guests"] a[href="/admin/guests?tag=vip"]`)
+	pc.check("guests with a tag")
+	b.click(`[data-testid="guests"] tbody td:first-child a`)
+	if name := text(`[data-testid="guest-name"]`); name != "Imogen Ashdown" {
+		t.Errorf("the guest list led to %q", name)
+	}
 	// The profile as a person sees it (kept with -artifacts -outputdir DIR).
 	for _, vp := range []struct {
 		name string

@@ -159,6 +159,8 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	guestURL := pc.attr(`[data-testid="guest-profile"]`, "href")
 	pc.open("a booking's sensitive note", "/admin/bookings/{id}/sensitive", bookingURL+"/sensitive", http.StatusOK)
 	pc.open("a guest's profile", "/admin/guests/{id}", guestURL, http.StatusOK)
+	pc.open("guests", "/admin/guests", "/admin/guests", http.StatusOK)
+	pc.open("guests: a search", "/admin/guests", "/admin/guests?q=Demo", http.StatusOK)
 	pc.open("waitlists", "/admin/waitlist", "/admin/waitlist?date="+date, http.StatusOK)
 	pc.open("walk-ins", "/admin/walkins", "/admin/walkins", http.StatusOK)
 	pc.must("add a walk-in", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid="walkin-new"] #name`), "Door Party"),

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -216,4 +218,63 @@ func (h *handlers) guestNote(e *core.RequestEvent) error {
 		done = "note_deleted"
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/guests/"+g.ID+"?done="+done)
+}
+
+// guestsPageSize is how many guests a page of the guest list shows.
+const guestsPageSize = 50
+
+// guestsList (GET /admin/guests, manager) lists the guests, the latest active first, found by a
+// part of their name, address or phone and by a tag; 50 a page. Audited as a view of a list.
+func (h *handlers) guestsList(e *core.RequestEvent) error {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return err
+	}
+	q := e.Request.URL.Query()
+	f := store.GuestFilter{Q: searchText(q.Get("q")), Tag: searchText(q.Get("tag"))}
+	page, _ := strconv.Atoi(q.Get("page"))
+	if page < 1 || page > 100000 {
+		page = 1
+	}
+	total, err := store.CountGuests(e.App, f)
+	if err != nil {
+		return err
+	}
+	rows, err := store.ListGuests(e.App, f, (page-1)*guestsPageSize, guestsPageSize)
+	if err != nil {
+		return err
+	}
+	d := views.GuestsData{AdminPage: h.adminPage(e, views.M("admin.guests.title")), Q: f.Q, Tag: f.Tag, Page: page, Total: total,
+		Pages: (total + guestsPageSize - 1) / guestsPageSize}
+	for _, r := range rows {
+		row := views.GuestRow{ID: r.ID, Name: r.Name, Email: r.Email, Phone: r.Phone, Tags: r.Tags()}
+		if !r.LastActivity.IsZero() {
+			row.LastActivity = r.LastActivity.Time().In(v.Loc)
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	detail := fmt.Sprintf("%d results, page %d", total, page)
+	if f.Q != "" || f.Tag != "" {
+		detail += ", with a search text"
+	}
+	if err := h.staffAudit(e.App, e, "guest.list_viewed", "guests", detail); err != nil {
+		return err
+	}
+	return render(e, http.StatusOK, views.GuestsPage(d))
+}
+
+// searchText is what a search field sent, trimmed and at most 200 bytes (at a character's
+// boundary), control characters left out: they cannot be in what is searched for.
+func searchText(s string) string {
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "")))
+	for len(s) > 200 {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -343,5 +344,81 @@ func TestPurgeGuestProfiles(t *testing.T) {
 		if !c.keepNote && (g.NoteSealed != "" || !g.NoteConsentAt.IsZero() || g.NoteNotice != 0) {
 			t.Errorf("%s: the note's consent stays without the note: %v/%d", c.cust.Email, g.NoteConsentAt, g.NoteNotice)
 		}
+	}
+}
+
+// TestGuestList: managers find guests by a part of their name, address or phone and by a tag
+// (any case, whole tags only; % and _ match only themselves), 50 a page, the latest active
+// first, each linking to the profile; every view of the list is audited; the front desk is
+// refused; an unreadable page number shows the first page.
+func TestGuestList(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	mgr, _ := s.signedIn(t, "manager")
+	desk, _ := s.signedIn(t, "frontdesk")
+	for i := range 52 {
+		if _, err := store.UpsertCustomer(s.app, fmt.Sprintf("Filler Guest %02d", i), fmt.Sprintf("filler%02d@example.com", i), "",
+			s.now.Add(-time.Duration(i+10)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zeb, err := store.UpsertCustomer(s.app, subjName, subjEmail, subjPhone, s.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vipx, err := store.UpsertCustomer(s.app, "Vera Vipx", "vera@example.com", "", s.now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetGuestTags(s.app, zeb, []string{"regular", "VIP"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetGuestTags(s.app, vipx, []string{"vipx", "50%_off"}); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.as(t, desk, http.MethodGet, "/admin/guests", nil); res.status != http.StatusForbidden {
+		t.Errorf("front desk sees the guest list: %d", res.status)
+	}
+	if strings.Contains(s.as(t, desk, http.MethodGet, "/admin/", nil).body, `href="/admin/guests"`) {
+		t.Errorf("the front desk's navigation links the guest list")
+	}
+
+	list := func(query string) response {
+		t.Helper()
+		res := s.as(t, mgr, http.MethodGet, "/admin/guests"+query, nil)
+		if res.status != http.StatusOK {
+			t.Fatalf("GET /admin/guests%s = %d\n%s", query, res.status, snippet(res.body))
+		}
+		return res
+	}
+	first := list("")
+	mustContain(t, "the first page", first.body, "54 guests", `href="/admin/guests/`+zeb+`"`, `href="/admin/guests?page=2"`,
+		`href="/admin/guests?tag=VIP"`)
+	if strings.Index(first.body, subjName) > strings.Index(first.body, "Vera Vipx") {
+		t.Errorf("the latest active guest is not listed first")
+	}
+	mustNotContain(t, "the first page", first.body, "Filler Guest 51")
+	mustContain(t, "the second page", list("?page=2").body, "Filler Guest 51")
+	mustContain(t, "an unreadable page", list("?page=x").body, subjName)
+	for _, tt := range []struct {
+		query      string
+		want, lack []string
+	}{
+		{"?q=quillfeather", []string{subjName, "1 guest"}, []string{"Vera Vipx", "Filler"}},
+		{"?q=7946", []string{subjName}, []string{"Vera Vipx"}},
+		{"?q=vera%40example", []string{"Vera Vipx"}, []string{subjName}},
+		{"?tag=vip", []string{subjName}, []string{"Vera Vipx"}},
+		{"?tag=VIPX", []string{"Vera Vipx"}, []string{subjName}},
+		{"?tag=50%25_off", []string{"Vera Vipx"}, []string{subjName}},
+		{"?tag=50__off", []string{"0 guests"}, []string{"Vera Vipx"}},
+		{"?q=%25", []string{"0 guests"}, []string{subjName}},
+		{"?q=quill&tag=regular", []string{subjName}, []string{"Vera Vipx"}},
+	} {
+		res := list(tt.query)
+		mustContain(t, tt.query, res.body, tt.want...)
+		mustNotContain(t, tt.query, res.body, tt.lack...)
+	}
+	if n := s.auditCount(t, "guest.list_viewed", "guests"); n != 12 {
+		t.Errorf("list views audited: %d, want 12", n)
 	}
 }

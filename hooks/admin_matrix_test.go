@@ -132,6 +132,10 @@ var adminMatrix = map[string]matrixCase{
 	"GET /admin/bookings/{id}/sensitive": {mgrGET, func(f *matrixFixtures) (string, url.Values) {
 		return "/admin/bookings/" + f.booking() + "/sensitive", nil
 	}},
+	"GET /admin/guests": {mgrGET, func(f *matrixFixtures) (string, url.Values) {
+		f.guest()
+		return "/admin/guests?q=ada&tag=vip", nil
+	}},
 	"GET /admin/guests/{id}": {mgrGET, func(f *matrixFixtures) (string, url.Values) { return "/admin/guests/" + f.guest(), nil }},
 	"POST /admin/guests/{id}/tags": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
 		return "/admin/guests/" + f.guest() + "/tags", url.Values{"tags": {"regular, vip, window seat"}}

@@ -101,6 +101,7 @@ var fuzzRoutes = []fuzzRoute{
 	{"POST", "/admin/privacy", true, []string{"kind=erasure&subject=ada%40example.com&channel=phone&received=2026-11-23&notes=x"}},
 	{"POST", "/admin/walkins", true, []string{"name=Door&party=3&wait=20&phone=%2B47+912+34+567&email=d%40example.com"}},
 	{"GET", "/admin/waitlist", true, []string{"date=2026-11-27"}},
+	{"GET", "/admin/guests", true, []string{"q=ada&tag=vip&page=2"}},
 	{"POST", "/admin/guests/{guest}/tags", true, []string{"tags=regular%2C+vip", "tags="}},
 	{"POST", "/admin/guests/{guest}/note", true, []string{"note=Nut+allergy", "note="}},
 }

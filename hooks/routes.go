@@ -206,6 +206,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	mgr.Bind(append(common, h.staffGuard(store.RoleManager))...)
 	mgr.POST("/bookings/{id}/move", h.bookingMove)
 	mgr.GET("/bookings/{id}/sensitive", h.bookingSensitive)
+	mgr.GET("/guests", h.guestsList)
 	mgr.GET("/guests/{id}", h.guestProfile)
 	mgr.POST("/guests/{id}/tags", h.guestTags)
 	mgr.POST("/guests/{id}/note", h.guestNote)

@@ -1,6 +1,10 @@
 package views
 
-import "time"
+import (
+	"net/url"
+	"strconv"
+	"time"
+)
 
 // Limits of a guest profile's tags and sensitive note.
 const (
@@ -43,3 +47,41 @@ type GuestData struct {
 	ConsentNotice int
 	Errors        map[string]Msg
 }
+
+// GuestsData is the view model of GuestsPage: the guest list (managers and owners).
+type GuestsData struct {
+	AdminPage
+	// Q and Tag are the search: a part of a name, address or phone, and a tag.
+	Q, Tag      string
+	Rows        []GuestRow
+	Total       int
+	Page, Pages int
+}
+
+// GuestRow is one guest of the list.
+type GuestRow struct {
+	ID, Name, Email, Phone string
+	Tags                   []string
+	LastActivity           time.Time // zero: unknown
+}
+
+// Query is the list's search as a query string for page p.
+func (d GuestsData) Query(p int) string {
+	v := url.Values{}
+	if d.Q != "" {
+		v.Set("q", d.Q)
+	}
+	if d.Tag != "" {
+		v.Set("tag", d.Tag)
+	}
+	if p > 1 {
+		v.Set("page", strconv.Itoa(p))
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// TagQuery is the list's query string for the guests with tag.
+func TagQuery(tag string) string { return "?" + url.Values{"tag": {tag}}.Encode() }

@@ -21,6 +21,7 @@ var auditActions = map[string]string{
 	"closure.deleted":                 "audit.closure.deleted",
 	"special_hours.added":             "audit.special_hours.added",
 	"special_hours.deleted":           "audit.special_hours.deleted",
+	"guest.list_viewed":               "audit.guest.list_viewed",
 	"guest.note_deleted":              "audit.guest.note_deleted",
 	"guest.note_saved":                "audit.guest.note_saved",
 	"guest.tags":                      "audit.guest.tags",

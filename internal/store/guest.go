@@ -224,3 +224,56 @@ func dropUnconsentedNotes(tx core.App, ids, emails []string) (int64, error) {
 	}
 	return n, nil
 }
+
+// GuestFilter selects customers for the guest list: Q a part of the name, address or phone;
+// Tag one of their tags (any case).
+type GuestFilter struct {
+	Q, Tag string
+}
+
+// where is the filter as SQL over customers.
+func (f GuestFilter) where() dbx.Expression {
+	var parts []dbx.Expression
+	if f.Q != "" {
+		parts = append(parts, containsAny(f.Q, "name", "email", "phone"))
+	}
+	if f.Tag != "" {
+		// Tags hold no commas: the tag is one of the list when ",tag," is in ",tags,".
+		parts = append(parts, dbx.NewExp(`(',' || tags || ',') LIKE {:tag} ESCAPE '\'`,
+			dbx.Params{"tag": "%," + likeEscaper.Replace(f.Tag) + ",%"}))
+	}
+	return dbx.And(parts...)
+}
+
+// GuestRow is one customer of the guest list.
+type GuestRow struct {
+	ID           string         `db:"id"`
+	Email        string         `db:"email"`
+	Name         string         `db:"name"`
+	Phone        string         `db:"phone"`
+	TagList      string         `db:"tags"`
+	LastActivity types.DateTime `db:"last_activity"`
+}
+
+// Tags are the customer's tags, in the order staff gave them.
+func (r GuestRow) Tags() []string { return (&GuestProfile{TagList: r.TagList}).Tags() }
+
+// CountGuests counts the customers f selects.
+func CountGuests(app core.App, f GuestFilter) (int, error) {
+	var n int
+	if err := app.DB().Select("count(*)").From(colCustomers).Where(f.where()).Row(&n); err != nil {
+		return 0, fmt.Errorf("guests: count: %w", err)
+	}
+	return n, nil
+}
+
+// ListGuests lists limit of the customers f selects from offset, the latest active first.
+func ListGuests(app core.App, f GuestFilter, offset, limit int) ([]GuestRow, error) {
+	var out []GuestRow
+	err := app.DB().Select("id", "email", "name", "phone", "tags", "last_activity").From(colCustomers).Where(f.where()).
+		OrderBy("last_activity DESC", "id DESC").Offset(int64(offset)).Limit(int64(limit)).All(&out)
+	if err != nil {
+		return nil, fmt.Errorf("guests: list: %w", err)
+	}
+	return out, nil
+}
