@@ -156,7 +156,11 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("bookings: a search", "/admin/bookings", "/admin/bookings?q=Demo", http.StatusOK)
 	pc.open("new booking", "/admin/bookings/new", "/admin/bookings/new?date="+date, http.StatusOK)
 	pc.open("a booking", "/admin/bookings/{id}", bookingURL, http.StatusOK)
+	guestURL := pc.attr(`[data-testid="guest-profile"]`, "href")
 	pc.open("a booking's sensitive note", "/admin/bookings/{id}/sensitive", bookingURL+"/sensitive", http.StatusOK)
+	pc.open("a guest's profile", "/admin/guests/{id}", guestURL, http.StatusOK)
+	pc.open("guests", "/admin/guests", "/admin/guests", http.StatusOK)
+	pc.open("guests: a search", "/admin/guests", "/admin/guests?q=Demo", http.StatusOK)
 	pc.open("waitlists", "/admin/waitlist", "/admin/waitlist?date="+date, http.StatusOK)
 	pc.open("walk-ins", "/admin/walkins", "/admin/walkins", http.StatusOK)
 	pc.must("add a walk-in", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid="walkin-new"] #name`), "Door Party"),

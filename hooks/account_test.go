@@ -89,7 +89,13 @@ func (s *testServer) readExport(t *testing.T, cookie string) (subjectExport, str
 	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/zip" {
 		t.Fatalf("export = %d %s", res.status, res.header.Get("Content-Type"))
 	}
-	z, err := zip.NewReader(strings.NewReader(res.body), int64(len(res.body)))
+	return unzipExport(t, res.body)
+}
+
+// unzipExport unpacks a person's export (a zip of data.json and data.html).
+func unzipExport(t *testing.T, body string) (subjectExport, string) {
+	t.Helper()
+	z, err := zip.NewReader(strings.NewReader(body), int64(len(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +172,26 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 			Data: []byte("for " + subjName)}}}, s.now); err != nil {
 		t.Fatal(err)
 	}
+	// Their guest profile: staff tags and a sensitive note under the booking's consent.
+	g, err := store.GuestProfileByID(s.app, rec.Customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consent, err := store.NoteConsentOf(s.app, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const profileNote = "Coeliac; a separate fryer, please"
+	if err := store.SetGuestTags(s.app, g.ID, []string{"regular", "quill-table"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetGuestNote(s.app, g.ID, profileNote, consent); err != nil {
+		t.Fatal(err)
+	}
+	if g, err = store.GuestProfileByID(s.app, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	sealedProfileNote := g.NoteSealed
 	cookie := s.accountSignIn(t, subjEmail)
 	x, page := s.readExport(t, cookie)
 	for _, f := range store.PersonalFields {
@@ -177,15 +203,19 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 			t.Errorf("%s.%s: the subject has no value to export (%v): the test must fill it", f.Collection, f.Field, err)
 			continue
 		}
-		if f.Field == "sensitive_notes" {
+		field := f.Field
+		switch f.Field {
+		case "sensitive_notes":
 			want = "Coeliac" // exported readable
+		case "profile_note_sealed":
+			field, want = "profile_note", profileNote // exported readable, named for what it holds
 		}
-		found := slices.ContainsFunc(x.Data[f.Collection], func(row map[string]string) bool { return row[f.Field] == want })
+		found := slices.ContainsFunc(x.Data[f.Collection], func(row map[string]string) bool { return row[field] == want })
 		if !found {
 			t.Errorf("the export lacks %s.%s = %q", f.Collection, f.Field, want)
 		}
 	}
-	for _, hidden := range []string{"token_hash"} {
+	for _, hidden := range []string{"token_hash", "profile_note_sealed"} {
 		for col, rows := range x.Data {
 			for _, row := range rows {
 				if _, ok := row[hidden]; ok {
@@ -194,7 +224,7 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 			}
 		}
 	}
-	mustContain(t, "data.html", page, subjName, subjPhone, "Dinner", "Quentin Quillfeather")
+	mustContain(t, "data.html", page, subjName, subjPhone, "Dinner", "Quentin Quillfeather", "quill-table", profileNote)
 	if len(x.Data["privacy_notices"]) != 1 || x.Data["privacy_notices"][0]["version"] != "1" || x.Data["privacy_notices"][0]["text"] == "" {
 		t.Errorf("the export lacks the notice consented to: %v", x.Data["privacy_notices"])
 	}
@@ -244,7 +274,8 @@ func TestPersonalFieldsAreExportedAndErased(t *testing.T) {
 		if err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}
-		for _, v := range []string{subjEmail, subjName, subjPhone, "Prefers the quiet corner", sealedNote, "Quentin Quillfeather"} {
+		for _, v := range []string{subjEmail, subjName, subjPhone, "Prefers the quiet corner", sealedNote, "Quentin Quillfeather",
+			"quill-table", sealedProfileNote} {
 			if bytes.Contains(b, []byte(v)) {
 				t.Errorf("%s still holds %q after the erasure", name, v)
 			}

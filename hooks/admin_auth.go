@@ -350,6 +350,7 @@ var adminNav = []struct {
 	{"/admin/bookings", "admin.nav.bookings", store.RoleFrontdesk},
 	{"/admin/waitlist", "admin.nav.waitlist", store.RoleFrontdesk},
 	{"/admin/walkins", "admin.nav.walkins", store.RoleFrontdesk},
+	{"/admin/guests", "admin.nav.guests", store.RoleManager},
 	{"/admin/offerings", "admin.nav.offerings", store.RoleManager},
 	{"/admin/closures", "admin.nav.closures", store.RoleManager},
 	{"/admin/outbox", "admin.nav.outbox", store.RoleManager},

@@ -296,6 +296,9 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 		Consent: b.ConsentAt.Time(), Notice: b.NoticeVersion, Errors: errs,
 		Active: b.Status == booking.StatusConfirmed, HasSensitive: b.SensitiveNotes != "",
 		CanSeeSensitive: roleOf(e) >= store.RoleManager.Rank()}
+	if d.CanSeeSensitive && !b.Anonymised {
+		d.GuestID = b.Customer
+	}
 	if !d.Consent.IsZero() {
 		d.Consent = d.Consent.In(v.Loc)
 	}

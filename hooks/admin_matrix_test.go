@@ -132,6 +132,18 @@ var adminMatrix = map[string]matrixCase{
 	"GET /admin/bookings/{id}/sensitive": {mgrGET, func(f *matrixFixtures) (string, url.Values) {
 		return "/admin/bookings/" + f.booking() + "/sensitive", nil
 	}},
+	"GET /admin/guests": {mgrGET, func(f *matrixFixtures) (string, url.Values) {
+		f.guest()
+		return "/admin/guests?q=ada&tag=vip", nil
+	}},
+	"GET /admin/guests/{id}": {mgrGET, func(f *matrixFixtures) (string, url.Values) { return "/admin/guests/" + f.guest(), nil }},
+	"POST /admin/guests/{id}/tags": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/guests/" + f.guest() + "/tags", url.Values{"tags": {"regular, vip, window seat"}}
+	}},
+	// Deleting the note needs no consent (keeping one does: TestGuestProfilePage).
+	"POST /admin/guests/{id}/note": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/guests/" + f.guest() + "/note", url.Values{"note": {""}}
+	}},
 	"GET /admin/offerings":                             {mgrGET, get("/admin/offerings")},
 	"GET /admin/offerings/{id}":                        {mgrGET, func(f *matrixFixtures) (string, url.Values) { return "/admin/offerings/" + f.offering("dinner"), nil }},
 	"POST /admin/offerings/{id}":                       {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/offerings/new", f.offeringForm() }},
@@ -324,6 +336,16 @@ func (f *matrixFixtures) booking() string {
 	minutes := 17*60 + f.n%9*30
 	token := f.s.book(f.t, fmt.Sprintf("2026-11-24T%02d:%02d", minutes/60, minutes%60), "2")
 	return f.s.bookingByToken(f.t, token).ID
+}
+
+// guest makes a guest with a booking and two tags and returns the customer's id.
+func (f *matrixFixtures) guest() string {
+	f.t.Helper()
+	b := f.s.bookingByID(f.t, f.booking())
+	if err := store.SetGuestTags(f.s.app, b.Customer, []string{"regular", "vip"}); err != nil {
+		f.t.Fatal(err)
+	}
+	return b.Customer
 }
 
 func (f *matrixFixtures) bookingPost(action string) (string, url.Values) {

@@ -109,6 +109,9 @@ var fuzzRoutes = []fuzzRoute{
 	{"POST", "/admin/privacy", true, []string{"kind=erasure&subject=ada%40example.com&channel=phone&received=2026-11-23&notes=x"}},
 	{"POST", "/admin/walkins", true, []string{"name=Door&party=3&wait=20&phone=%2B47+912+34+567&email=d%40example.com"}},
 	{"GET", "/admin/waitlist", true, []string{"date=2026-11-27"}},
+	{"GET", "/admin/guests", true, []string{"q=ada&tag=vip&page=2"}},
+	{"POST", "/admin/guests/{guest}/tags", true, []string{"tags=regular%2C+vip", "tags="}},
+	{"POST", "/admin/guests/{guest}/note", true, []string{"note=Nut+allergy", "note="}},
 }
 
 // contractStatuses are the statuses Reserva's contract allows for a fuzzed request.
@@ -148,6 +151,7 @@ func FuzzForms(f *testing.F) {
 	fill["{token}"] = s.book(f, "2026-11-28T19:00", "2")
 	rec := s.bookingByToken(f, s.book(f, "2026-11-24T19:00", "2"))
 	fill["{id}"] = rec.ID
+	fill["{guest}"] = rec.Customer
 	fill["{colleague}"] = s.staffAccount(f, "colleague@demo.invalid", "frontdesk").Id
 	expand := func(p string) string {
 		for k, v := range fill {

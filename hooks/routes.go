@@ -201,11 +201,15 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	desk.POST("/account/recovery", h.newRecoveryCodesAction)
 	desk.POST("/sessions/{id}/revoke", h.revokeOwnSession)
 
-	// Managers: plus moving bookings, offerings, hours, sessions, closures and special hours, export, outbox.
+	// Managers: plus moving bookings, guest profiles, offerings, hours, sessions, closures and special hours, export, outbox.
 	mgr := r.Group("/admin")
 	mgr.Bind(append(common, h.staffGuard(store.RoleManager))...)
 	mgr.POST("/bookings/{id}/move", h.bookingMove)
 	mgr.GET("/bookings/{id}/sensitive", h.bookingSensitive)
+	mgr.GET("/guests", h.guestsList)
+	mgr.GET("/guests/{id}", h.guestProfile)
+	mgr.POST("/guests/{id}/tags", h.guestTags)
+	mgr.POST("/guests/{id}/note", h.guestNote)
 	mgr.GET("/offerings", h.offeringsPage)
 	mgr.GET("/offerings/{id}", h.offeringPage)
 	mgr.POST("/offerings/{id}", h.offeringSave)

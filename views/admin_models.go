@@ -180,6 +180,9 @@ type BookingAdminData struct {
 	// HasSensitive says the booking holds a special-category note; CanSeeSensitive that the
 	// signed-in role may open it (each opening is audited).
 	HasSensitive, CanSeeSensitive bool
+	// GuestID is the customer whose profile a manager may open from the booking ("": none, or
+	// the role may not).
+	GuestID string
 	// Guests are the other people of the party named on the booking form.
 	Guests []string
 }

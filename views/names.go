@@ -164,6 +164,9 @@ var (
 		"series_ended":          "admin.done.series_ended",
 		"session_changed":       "admin.done.session_changed",
 		"session_cancelled":     "admin.done.session_cancelled",
+		"tags_saved":            "admin.done.tags_saved",
+		"note_saved":            "admin.done.note_saved",
+		"note_deleted":          "admin.done.note_deleted",
 	}
 )
 

@@ -42,9 +42,19 @@ func ExportCollections() []string {
 	return out
 }
 
+// openForExport is a sealed note in clear for its person ("" stays ""), or a sentence saying
+// it cannot be read without the venue's key.
+func openForExport(sealed string) string {
+	plain, err := OpenSensitive(sealed)
+	if err != nil {
+		return "(encrypted; the venue's key is needed to read it)"
+	}
+	return plain
+}
+
 // SubjectData gathers everything Reserva keeps about email (lower case): per collection, the
-// person's rows, every column as text. Their own sensitive notes are decrypted: the person is
-// entitled to read them.
+// person's rows, every column as text. Their own sensitive notes and their profile note (as
+// "profile_note") are decrypted: the person is entitled to read them.
 func SubjectData(app core.App, email string) (map[string][]map[string]string, error) {
 	data := map[string][]map[string]string{}
 	for _, q := range subjectQueries {
@@ -66,11 +76,12 @@ func SubjectData(app core.App, email string) (map[string][]map[string]string, er
 				}
 			}
 			if sealed := out["sensitive_notes"]; sealed != "" {
-				if plain, err := OpenSensitive(sealed); err == nil {
-					out["sensitive_notes"] = plain
-				} else {
-					out["sensitive_notes"] = "(encrypted; the venue's key is needed to read it)"
-				}
+				out["sensitive_notes"] = openForExport(sealed)
+			}
+			// The profile note is exported readable, under the name of what it holds.
+			if sealed, ok := out["profile_note_sealed"]; ok {
+				delete(out, "profile_note_sealed")
+				out["profile_note"] = openForExport(sealed)
 			}
 			list = append(list, out)
 		}

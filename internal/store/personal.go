@@ -39,7 +39,8 @@ type PersonalField struct {
 // visitors' data: they live in staff, staff_sessions and staff_invites.
 var PersonalFields = []PersonalField{
 	{colCustomers, "email", true}, {colCustomers, "name", true}, {colCustomers, "phone", true},
-	{colCustomers, "last_activity", true},
+	{colCustomers, "last_activity", true}, {colCustomers, "tags", true}, {colCustomers, "profile_note_sealed", true},
+	{colCustomers, "profile_note_consent_at", true},
 	{colBookings, "name", false}, {colBookings, "email", false}, {colBookings, "phone", false},
 	{colBookings, "notes", false}, {colBookings, "internal_notes", false}, {colBookings, "customer", false},
 	{colBookings, "sensitive_notes", false}, {colBookings, "consent_at", false}, {colBookings, "cancel_reason", false},
@@ -71,7 +72,8 @@ func Pseudonym(email string) string { return "p-" + HashToken(strings.ToLower(em
 
 // AnonymiseBookings clears the personal fields of the bookings ids, deletes their manage
 // tokens, named guests and mail (queued or sent), and then deletes the customers of those
-// bookings that no booking keeping personal data names any more. Run it inside a transaction.
+// bookings that no booking keeping personal data names any more, and the profile notes of those
+// kept whose consent went with the bookings (dropUnconsentedNotes). Run it inside a transaction.
 // It returns how many bookings and customers it changed. The customer check looks only at the
 // batch's own customers, through indexes (idx_bookings_customer, idx_bookings_email_lower), so
 // a batch costs the same on a database of any size.
@@ -101,7 +103,10 @@ func AnonymiseBookings(tx core.App, ids []string) (bookings, customers int64, er
 		return 0, 0, fmt.Errorf("anonymise: bookings: %w", err)
 	}
 	bookings = rowsAffected(res)
-	customers, err = deleteOrphanCustomers(tx, custIDs, emails)
+	if customers, err = deleteOrphanCustomers(tx, custIDs, emails); err != nil {
+		return bookings, customers, err
+	}
+	_, err = dropUnconsentedNotes(tx, custIDs, emails)
 	return bookings, customers, err
 }
 
