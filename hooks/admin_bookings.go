@@ -526,6 +526,7 @@ func (h *handlers) renderNewBooking(e *core.RequestEvent, status int, offID, dat
 	if err != nil {
 		return err
 	}
+	d.Special, d.PartClosed = specialView(cal, off, sel.date), partClosedView(cal, sel.date)
 	r := off.Rules()
 	r.LeadTime = 0
 	for _, t := range timeOptions(r, r.Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.date, defaultParty(r), v.Loc) {

@@ -35,6 +35,42 @@ func sessionOffering(e *core.RequestEvent) (*store.Offering, error) {
 	return off, nil
 }
 
+// seriesOfRequest loads what a series route acts on: the venue, the session offering {id} and
+// its series {sid} (404 when either is not there).
+func (h *handlers) seriesOfRequest(e *core.RequestEvent) (*store.Venue, *store.Offering, *store.SeriesRow, error) {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	off, err := sessionOffering(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := store.SeriesOf(e.App, off.ID, e.Request.PathValue("sid"))
+	if err != nil {
+		return nil, nil, nil, notFound(err)
+	}
+	return v, off, r, nil
+}
+
+// sessionOfRequest loads what a session route acts on: the venue, the session offering {id}
+// and its session {sid} with the seats booked (404 when either is not there).
+func (h *handlers) sessionOfRequest(e *core.RequestEvent) (*store.Venue, *store.Offering, *store.SessionRow, error) {
+	v, err := h.venueOrUnavailable(e.App)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	off, err := sessionOffering(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := store.OfferingSessionRow(e.App, off.ID, e.Request.PathValue("sid"))
+	if err != nil {
+		return nil, nil, nil, notFound(err)
+	}
+	return v, off, s, nil
+}
+
 // seriesForm is the view of a stored rule; live says whether it may still make sessions.
 func seriesForm(r store.SeriesRow, today booking.Date) views.SeriesForm {
 	f := views.SeriesForm{ID: r.ID, Time: r.Time, Seats: r.Seats, From: r.FromDate, Until: r.UntilDate, Except: r.Exceptions,
@@ -161,17 +197,9 @@ func (h *handlers) seriesPage(e *core.RequestEvent) error {
 // renderSeries renders the page of the request's series; change and the end form's date and
 // reason are what was typed (nil, "": the series as it stands, from today).
 func (h *handlers) renderSeries(e *core.RequestEvent, status int, errs map[string]views.Msg, change *views.SeriesForm, endDate, reason string) error {
-	v, err := h.venueOrUnavailable(e.App)
+	v, off, r, err := h.seriesOfRequest(e)
 	if err != nil {
 		return err
-	}
-	off, err := sessionOffering(e)
-	if err != nil {
-		return err
-	}
-	r, err := store.SeriesOf(e.App, off.ID, e.Request.PathValue("sid"))
-	if err != nil {
-		return notFound(err)
 	}
 	today := v.Today(h.now())
 	d := views.SeriesData{AdminPage: h.adminPage(e, views.M("admin.series.title")), Offering: offeringForm(off),
@@ -211,17 +239,9 @@ func (h *handlers) seriesChange(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	v, err := h.venueOrUnavailable(e.App)
+	v, off, r, err := h.seriesOfRequest(e)
 	if err != nil {
 		return err
-	}
-	off, err := sessionOffering(e)
-	if err != nil {
-		return err
-	}
-	r, err := store.SeriesOf(e.App, off.ID, e.Request.PathValue("sid"))
-	if err != nil {
-		return notFound(err)
 	}
 	now := h.now()
 	rule, form, errs := parseSeries(e.Request.PostForm, v.Today(now))
@@ -277,17 +297,9 @@ func (h *handlers) seriesEnd(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	v, err := h.venueOrUnavailable(e.App)
+	v, off, r, err := h.seriesOfRequest(e)
 	if err != nil {
 		return err
-	}
-	off, err := sessionOffering(e)
-	if err != nil {
-		return err
-	}
-	r, err := store.SeriesOf(e.App, off.ID, e.Request.PathValue("sid"))
-	if err != nil {
-		return notFound(err)
 	}
 	now := h.now()
 	f := e.Request.PostForm
@@ -341,17 +353,9 @@ func (h *handlers) sessionPage(e *core.RequestEvent) error {
 // renderSession renders the page of the request's session; typed holds the form as typed (nil:
 // the session as it stands).
 func (h *handlers) renderSession(e *core.RequestEvent, status int, errs map[string]views.Msg, typed url.Values) error {
-	v, err := h.venueOrUnavailable(e.App)
+	v, off, s, err := h.sessionOfRequest(e)
 	if err != nil {
 		return err
-	}
-	off, err := sessionOffering(e)
-	if err != nil {
-		return err
-	}
-	s, err := store.OfferingSessionRow(e.App, off.ID, e.Request.PathValue("sid"))
-	if err != nil {
-		return notFound(err)
 	}
 	row := sessionAdminRow(*s, v.Loc)
 	d := views.SessionData{AdminPage: h.adminPage(e, views.M("admin.sessions_title")), Offering: offeringForm(off), Session: row, Errors: errs,
@@ -368,17 +372,9 @@ func (h *handlers) sessionEdit(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	v, err := h.venueOrUnavailable(e.App)
+	v, off, s, err := h.sessionOfRequest(e)
 	if err != nil {
 		return err
-	}
-	off, err := sessionOffering(e)
-	if err != nil {
-		return err
-	}
-	s, err := store.OfferingSessionRow(e.App, off.ID, e.Request.PathValue("sid"))
-	if err != nil {
-		return notFound(err)
 	}
 	f := e.Request.PostForm
 	errs := map[string]views.Msg{}
@@ -436,17 +432,9 @@ func (h *handlers) sessionCancel(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	v, err := h.venueOrUnavailable(e.App)
+	v, off, s, err := h.sessionOfRequest(e)
 	if err != nil {
 		return err
-	}
-	off, err := sessionOffering(e)
-	if err != nil {
-		return err
-	}
-	s, err := store.OfferingSession(e.App, off.ID, e.Request.PathValue("sid"))
-	if err != nil {
-		return notFound(err)
 	}
 	reason := strings.TrimSpace(e.Request.PostForm.Get("reason"))
 	if utf8.RuneCountInString(reason) > maxReason {

@@ -43,7 +43,12 @@ func TestSpecialHoursAdmin(t *testing.T) {
 	if res := s.get(t, api); !strings.Contains(res.body, `"2026-11-26T12:00"`) || strings.Contains(res.body, `"2026-11-26T17:00"`) {
 		t.Errorf("the availability API does not follow the special hours:\n%s", res.body)
 	}
-	s.book(t, "2026-11-26T12:30", "2")
+	token := s.book(t, "2026-11-26T12:30", "2")
+	// The guest changing a booking, and staff taking one, see them as the booking page tells them.
+	change := s.get(t, "/b/"+token+"/change?date=2026-11-26&party=2")
+	mustContain(t, "change page", change.body, "Special hours on Thu 26 Nov: 12:00–15:00", "Thanksgiving lunch")
+	staffNew := s.as(t, cookie, http.MethodGet, "/admin/bookings/new?offering="+s.offering(t, "dinner").ID+"&date=2026-11-26", nil)
+	mustContain(t, "staff new booking", staffNew.body, "Special hours on Thu 26 Nov: 12:00–15:00", "Thanksgiving lunch")
 	if res := s.post(t, "/book/dinner", bookingForm("2026-11-26T17:00", "2")); res.status != http.StatusUnprocessableEntity {
 		t.Errorf("booking the weekly 17:00 on a special day = %d, want 422", res.status)
 	}
@@ -158,6 +163,8 @@ func TestPartDayClosureAdmin(t *testing.T) {
 	body := s.get(t, page).body
 	mustContain(t, "part-day closure", body, `data-testid="part-closed"`, "Closed on Fri 27 Nov from 19:00 to 21:00", "Private event",
 		`value="2026-11-27T17:00"`, `value="2026-11-27T21:00"`)
+	staffNew := s.as(t, cookie, http.MethodGet, "/admin/bookings/new?offering="+s.offering(t, "dinner").ID+"&date=2026-11-27", nil)
+	mustContain(t, "staff new booking", staffNew.body, "Closed on Fri 27 Nov from 19:00 to 21:00", "Private event")
 	mustNotContain(t, "part-day closure", body, `data-testid="closed"`, `value="2026-11-27T17:30"`, `value="2026-11-27T19:00"`, `value="2026-11-27T20:30"`)
 
 	// 18:00 would run until 20:00, into the closed time.

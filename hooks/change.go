@@ -203,12 +203,14 @@ func (h *handlers) changeData(e *core.RequestEvent, v *store.Venue, off *store.O
 	}
 	r := off.Rules()
 	return views.ChangeData{
-		Page:    page(e, v, views.M("title.change")),
-		Base:    base,
-		Booking: jobs.BookingView(v, off, b),
-		Picker:  picker,
-		Times:   timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
-		Current: bookedValue(off, b, v.Loc),
-		Closed:  closedMsg(cal, off, sel.date),
+		Page:       page(e, v, views.M("title.change")),
+		Base:       base,
+		Booking:    jobs.BookingView(v, off, b),
+		Picker:     picker,
+		Times:      timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
+		Current:    bookedValue(off, b, v.Loc),
+		Closed:     closedMsg(cal, off, sel.date),
+		Special:    specialView(cal, off, sel.date),
+		PartClosed: partClosedView(cal, sel.date),
 	}, nil
 }

@@ -199,6 +199,9 @@ type NewBookingData struct {
 	Errors      map[string]Msg
 	CanOverride bool
 	Override    string
+	// Special and PartClosed are the date's special hours and closed parts, as on BookPage.
+	Special    *SpecialNote
+	PartClosed []ClosedSpan
 }
 
 // InviteData is the view model of InvitePage (accepting an invite or setting a first password).

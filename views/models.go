@@ -287,6 +287,9 @@ type ChangeData struct {
 	Notice  Msg
 	Errors  map[string]Msg
 	Closed  Msg
+	// Special and PartClosed are the date's special hours and closed parts, as on BookPage.
+	Special    *SpecialNote
+	PartClosed []ClosedSpan
 }
 
 // FreeTimes are the times with room for the chosen party.
