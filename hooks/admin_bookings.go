@@ -338,7 +338,7 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 		if err != nil {
 			return err
 		}
-		d.Times = timeOptions(staffRules, staffRules.Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.date, sel.party, v.Loc)
+		d.Times = timeOptions(staffRules, staffRules.ForParty(sel.party).Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.date, sel.party, v.Loc)
 	}
 	history, err := store.History(e.App, "bookings/"+b.ID, 100)
 	if err != nil {
@@ -529,7 +529,7 @@ func (h *handlers) renderNewBooking(e *core.RequestEvent, status int, offID, dat
 	d.Special, d.PartClosed = specialView(cal, off, sel.date), partClosedView(cal, sel.date)
 	r := off.Rules()
 	r.LeadTime = 0
-	for _, t := range timeOptions(r, r.Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.date, defaultParty(r), v.Loc) {
+	for _, t := range timeOptions(r, r.ForParty(defaultParty(r)).Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.date, defaultParty(r), v.Loc) {
 		if !t.Full || d.CanOverride {
 			d.Times = append(d.Times, t)
 		}
@@ -587,7 +587,7 @@ func (h *handlers) newBooking(e *core.RequestEvent) error {
 		if errors.Is(err, booking.ErrFull) && over != "" {
 			// Over capacity on purpose: the slot itself is valid, only the room is not.
 			roomy := r
-			roomy.Capacity = 1 << 30
+			roomy.Capacity, roomy.Pacing = 1<<30, 0
 			bigCal := cal.Calendar
 			for i := range bigCal.Sessions {
 				bigCal.Sessions[i].Seats = 1 << 30

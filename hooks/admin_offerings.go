@@ -38,7 +38,8 @@ func offeringForm(o *store.Offering) views.OfferingForm {
 		Capacity: o.Capacity, MinParty: o.MinParty, MaxParty: o.MaxParty,
 		BufferBefore: o.BufferBefore, BufferAfter: o.BufferAfter, LeadTime: o.LeadTime,
 		Horizon: o.Horizon, CancelCutoff: o.CancelCutoff, Sort: o.Sort, Active: o.Active,
-		SensitivePrompt: o.SensitivePrompt, AskParticipants: o.AskParticipants, Policy: o.Policy}
+		SensitivePrompt: o.SensitivePrompt, AskParticipants: o.AskParticipants, Policy: o.Policy,
+		Pacing: o.Pacing, TurnTimes: o.TurnTimes}
 }
 
 // offeringPage shows the form of a new offering or of an existing one (with hours or sessions).
@@ -105,15 +106,19 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	form := views.OfferingForm{ID: id, Name: strings.TrimSpace(f.Get("name")), Slug: strings.TrimSpace(f.Get("slug")),
 		Description: strings.TrimSpace(f.Get("description")), Kind: f.Get("kind"), Mode: f.Get("mode"), Active: f.Get("active") == "yes",
 		SensitivePrompt: strings.TrimSpace(f.Get("sensitive_prompt")), AskParticipants: f.Get("ask_participants") == "yes",
-		Policy: strings.TrimSpace(f.Get("policy"))}
+		Policy: strings.TrimSpace(f.Get("policy")), TurnTimes: strings.TrimSpace(f.Get("turn_times"))}
 	ints := map[string]*int{"duration": &form.Duration, "interval": &form.Interval, "capacity": &form.Capacity, "min_party": &form.MinParty,
 		"max_party": &form.MaxParty, "buffer_before": &form.BufferBefore, "buffer_after": &form.BufferAfter, "lead_time": &form.LeadTime,
-		"horizon": &form.Horizon, "cancel_cutoff": &form.CancelCutoff, "sort": &form.Sort}
+		"horizon": &form.Horizon, "cancel_cutoff": &form.CancelCutoff, "sort": &form.Sort, "pacing": &form.Pacing}
 	bounds := map[string][2]int{"duration": {5, 1440}, "interval": {0, 1440}, "capacity": {1, 100000}, "min_party": {1, 1000},
 		"max_party": {0, 1000}, "buffer_before": {0, 1440}, "buffer_after": {0, 1440}, "lead_time": {0, 100000}, "horizon": {0, 3650},
-		"cancel_cutoff": {0, 100000}, "sort": {-1000, 1000}}
+		"cancel_cutoff": {0, 100000}, "sort": {-1000, 1000}, "pacing": {0, 100000}}
 	for name, p := range ints {
-		n, err := strconv.Atoi(strings.TrimSpace(f.Get(name)))
+		v := strings.TrimSpace(f.Get(name))
+		if v == "" && name == "pacing" {
+			v = "0" // optional: no pacing
+		}
+		n, err := strconv.Atoi(v)
 		b := bounds[name]
 		if err != nil || n < b[0] || n > b[1] {
 			errs[name] = views.M("admin.number_range", b[0], b[1])
@@ -139,6 +144,11 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	}
 	if m := booking.Mode(form.Mode); m != booking.ModePeople && m != booking.ModeUnits {
 		errs["mode"] = views.M("admin.required")
+	}
+	if tt, err := booking.ParseTurnTimes(form.TurnTimes); err != nil {
+		errs["turn_times"] = views.M("admin.offerings.turn_times_bad")
+	} else {
+		form.TurnTimes = booking.FormatTurnTimes(tt)
 	}
 	if form.MaxParty > 0 && form.MaxParty < form.MinParty {
 		errs["max_party"] = views.M("admin.offerings.max_below_min")
@@ -167,7 +177,8 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 		Mode: booking.Mode(form.Mode), Duration: form.Duration, Interval: form.Interval, Capacity: form.Capacity,
 		MinParty: form.MinParty, MaxParty: form.MaxParty, BufferBefore: form.BufferBefore, BufferAfter: form.BufferAfter,
 		LeadTime: form.LeadTime, Horizon: form.Horizon, CancelCutoff: form.CancelCutoff, Sort: form.Sort, Active: form.Active,
-		SensitivePrompt: form.SensitivePrompt, AskParticipants: form.AskParticipants, Policy: form.Policy}
+		SensitivePrompt: form.SensitivePrompt, AskParticipants: form.AskParticipants, Policy: form.Policy,
+		Pacing: form.Pacing, TurnTimes: form.TurnTimes}
 	var saved string
 	err := e.App.RunInTransaction(func(tx core.App) error {
 		var err error

@@ -96,7 +96,7 @@ func (h *handlers) availability(e *core.RequestEvent) error {
 		Party:    party,
 		Times:    []availabilityTime{},
 	}
-	for _, t := range timeOptions(r, r.Slots(cal.Calendar, d, now, v.Loc), d, party, v.Loc) {
+	for _, t := range timeOptions(r, r.ForParty(party).Slots(cal.Calendar, d, now, v.Loc), d, party, v.Loc) {
 		at := availabilityTime{
 			Value:     t.Value,
 			Start:     t.Start,

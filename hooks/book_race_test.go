@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/pocketbase/dbx"
+
+	"reserva/internal/store"
 )
 
 // TestConcurrentBookingsNeverExceedCapacity fires many simultaneous bookings at one time:
@@ -24,14 +26,23 @@ func TestConcurrentBookingsNeverExceedCapacity(t *testing.T) {
 		party    int
 		capacity int // people
 		requests int
+		pacing   int // covers per quarter hour set on the offering (0: none)
 	}{
-		{"dinner for one, 40 seats", "dinner", func(*testServer) string { return "2026-11-27T19:00" }, 1, 40, 240},
-		{"dinner for three, 40 seats", "dinner", func(*testServer) string { return "2026-11-27T19:00" }, 3, 40, 200},
-		{"pottery for two, 12 seats", "pottery", firstSession, 2, 12, 200},
+		{"dinner for one, 40 seats", "dinner", func(*testServer) string { return "2026-11-27T19:00" }, 1, 40, 240, 0},
+		{"dinner for three, 40 seats", "dinner", func(*testServer) string { return "2026-11-27T19:00" }, 3, 40, 200, 0},
+		{"pottery for two, 12 seats", "pottery", firstSession, 2, 12, 200, 0},
+		{"dinner for two, 40 seats paced at 10 covers", "dinner", func(*testServer) string { return "2026-11-27T19:00" }, 2, 10, 200, 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t)
+			if tt.pacing > 0 {
+				o := s.offering(t, tt.slug)
+				o.Pacing = tt.pacing
+				if _, err := store.SaveOffering(s.app, *o); err != nil {
+					t.Fatal(err)
+				}
+			}
 			srv := httptest.NewServer(s.mux)
 			defer srv.Close()
 			client := srv.Client()

@@ -207,7 +207,7 @@ func (h *handlers) changeData(e *core.RequestEvent, v *store.Venue, off *store.O
 		Base:       base,
 		Booking:    jobs.BookingView(v, off, b),
 		Picker:     picker,
-		Times:      timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
+		Times:      timeOptions(r, r.ForParty(sel.party).Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
 		Current:    bookedValue(off, b, v.Loc),
 		Closed:     closedMsg(cal, off, sel.date),
 		Special:    specialView(cal, off, sel.date),

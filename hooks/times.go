@@ -100,7 +100,7 @@ func (h *handlers) bookData(e *core.RequestEvent, v *store.Venue, off *store.Off
 		Page:          page(e, v, views.M("title.book", off.Name)),
 		Offering:      offeringView(off),
 		Picker:        picker,
-		Times:         timeOptions(r, r.Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
+		Times:         timeOptions(r, r.ForParty(sel.party).Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
 		Closed:        closedMsg(cal, off, sel.date),
 		Special:       specialView(cal, off, sel.date),
 		PartClosed:    partClosedView(cal, sel.date),

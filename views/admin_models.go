@@ -281,6 +281,8 @@ type OfferingForm struct {
 	Duration, Interval, Capacity, MinParty, MaxParty,
 	BufferBefore, BufferAfter, LeadTime, Horizon, CancelCutoff, Sort int
 	Active, AskParticipants bool
+	Pacing                  int    // covers per quarter hour (0: no limit)
+	TurnTimes               string // "2:90, 4:120"
 }
 
 // HoursRow is one weekly opening rule.

@@ -55,6 +55,12 @@ type Offering struct {
 	// CancelCutoff lets visitors cancel or change until start - CancelCutoff.
 	// It is used as given: a negative cutoff allows changes after the start.
 	CancelCutoff time.Duration
+	// Pacing is the most covers (people) whose bookings may start within one
+	// quarter hour of local time (slot kind); 0 means no limit. See pacing.go.
+	Pacing int
+	// TurnTimes give a booking a length by its party, rising by MaxParty
+	// (ParseTurnTimes); a party larger than all takes Duration (slot kind).
+	TurnTimes []TurnTime
 }
 
 // Need returns the capacity one booking of party uses: the party itself in
@@ -144,9 +150,15 @@ func (o Offering) CheckWindow(start string, loc *time.Location) (from, to time.T
 		return time.Time{}, time.Time{}, false
 	}
 	// Check counts the reservations within the slot's blocked span [at-before, end+after),
-	// each widened by the buffers too.
+	// each widened by the buffers too (the longest turn time: the party is not known here), and
+	// under Pacing those starting in at's quarter hour.
 	pad := o.before() + o.after()
-	return at.Add(-pad), at.Add(max(o.Duration, 0)).Add(pad), true
+	from, to = at.Add(-pad), at.Add(max(o.longest(), 0)).Add(pad)
+	if o.Pacing > 0 {
+		q := paceStart(at, orUTC(loc))
+		from, to = minTime(from, q), maxTime(to, q.Add(PacingSpan))
+	}
+	return from, to, true
 }
 
 // step returns the wall-clock step between starts in whole minutes (0 if none).
@@ -174,4 +186,18 @@ func (o Offering) bookable(now time.Time) (earliest, latest time.Time, bounded b
 func (o Offering) inReach(start, now time.Time) bool {
 	earliest, latest, bounded := o.bookable(now)
 	return !start.Before(earliest) && !(bounded && start.After(latest))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

@@ -65,6 +65,7 @@ func (o Offering) Check(cal Calendar, r Request, now time.Time, loc *time.Locati
 	if err := o.CheckParty(r.Party); err != nil {
 		return Slot{}, err
 	}
+	o = o.ForParty(r.Party)
 	var (
 		slot Slot
 		err  error
@@ -89,8 +90,9 @@ func (o Offering) Check(cal Calendar, r Request, now time.Time, loc *time.Locati
 	} else {
 		from, to := o.blocked(slot.Start, slot.End)
 		slot.Remaining = o.remainingAt(o.usage(cal.Reservations, r.Ignore, from, to), slot.Start)
+		o.pace(&slot, cal.Reservations, r.Ignore, loc)
 	}
-	if slot.Remaining < o.Need(r.Party) {
+	if !slot.Fits(o, r.Party) {
 		return Slot{}, ErrFull
 	}
 	return slot, nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -123,7 +124,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			off := o
-			if tt.o != (Offering{}) {
+			if !reflect.DeepEqual(tt.o, Offering{}) {
 				off = tt.o
 			}
 			n := now

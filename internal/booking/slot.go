@@ -13,8 +13,13 @@ type Slot struct {
 	// Session is the session's ID (session kind), "" for the slot kind.
 	Session string
 	// Remaining is the capacity left at this start, in the offering's Mode
-	// units; never negative.
+	// units; never negative. Under Pacing in people mode it is no larger than
+	// CoversLeft.
 	Remaining int
+	// Paced reports that the offering paces its starts (Offering.Pacing):
+	// CoversLeft more covers may start in this start's quarter hour.
+	Paced      bool
+	CoversLeft int
 	// Ambiguous reports that the local start time occurs twice on this date
 	// (DST fall-back). For the slot kind Start is then the FIRST occurrence;
 	// for sessions it is the session's own Start.
@@ -22,9 +27,9 @@ type Slot struct {
 }
 
 // Fits reports whether a booking of party fits in what is left of s:
-// s.Remaining >= o.Need(party).
+// s.Remaining >= o.Need(party), and under pacing s.CoversLeft >= party.
 func (s Slot) Fits(o Offering, party int) bool {
-	return s.Remaining >= o.Need(party)
+	return s.Remaining >= o.Need(party) && (!s.Paced || s.CoversLeft >= party)
 }
 
 // Slots lists the bookable starts of local date d (nil loc means UTC), sorted
@@ -103,6 +108,7 @@ func (o Offering) Slots(cal Calendar, d Date, now time.Time, loc *time.Location)
 	profile := o.usage(cal.Reservations, "", from, to)
 	for i := range out {
 		out[i].Remaining = o.remainingAt(profile, out[i].Start)
+		o.pace(&out[i], cal.Reservations, "", loc)
 	}
 	return out
 }

@@ -36,7 +36,9 @@ type Offering struct {
 	Sort            int          `db:"sort"`
 	SensitivePrompt string       `db:"sensitive_prompt"`
 	AskParticipants bool         `db:"ask_participants"`
-	Policy          string       `db:"policy"` // shown instead of the venue's booking policy when set
+	Policy          string       `db:"policy"`     // shown instead of the venue's booking policy when set
+	Pacing          int          `db:"pacing"`     // covers per quarter hour (0: no limit)
+	TurnTimes       string       `db:"turn_times"` // "2:90, 4:120" (booking.ParseTurnTimes)
 }
 
 // Rules is the offering as the booking rules take it.
@@ -55,7 +57,22 @@ func (o *Offering) Rules() booking.Offering {
 		LeadTime:     min(o.LeadTime),
 		Horizon:      time.Duration(o.Horizon) * 24 * time.Hour,
 		CancelCutoff: min(o.CancelCutoff),
+		Pacing:       o.Pacing,
+		TurnTimes:    o.turnTimes(),
 	}
+}
+
+// turnTimes are the offering's turn times; none when the stored text does not parse (the form
+// and the field's pattern refuse such text, so only a hand-edited row gets there).
+func (o *Offering) turnTimes() []booking.TurnTime {
+	if o.TurnTimes == "" {
+		return nil
+	}
+	tt, err := booking.ParseTurnTimes(o.TurnTimes)
+	if err != nil {
+		return nil
+	}
+	return tt
 }
 
 // IsSession reports whether the offering is booked by dated session.
@@ -181,7 +198,8 @@ func SaveOffering(app core.App, o Offering) (string, error) {
 		"capacity_mode": string(o.Mode), "duration": o.Duration, "interval": o.Interval, "capacity": o.Capacity,
 		"min_party": o.MinParty, "max_party": o.MaxParty, "buffer_before": o.BufferBefore, "buffer_after": o.BufferAfter,
 		"lead_time": o.LeadTime, "horizon": o.Horizon, "cancel_cutoff": o.CancelCutoff, "sort": o.Sort, "active": o.Active,
-		"sensitive_prompt": o.SensitivePrompt, "ask_participants": o.AskParticipants, "policy": o.Policy})
+		"sensitive_prompt": o.SensitivePrompt, "ask_participants": o.AskParticipants, "policy": o.Policy,
+		"pacing": o.Pacing, "turn_times": o.TurnTimes})
 	if err := app.Save(rec); err != nil {
 		return "", fmt.Errorf("offering: save: %w", err)
 	}
