@@ -248,16 +248,16 @@ func (h *handlers) seriesChange(e *core.RequestEvent) error {
 	if len(errs) > 0 {
 		return h.renderSeries(e, http.StatusUnprocessableEntity, errs, &form, "", "")
 	}
-	old, err := r.Rule()
-	if err != nil {
-		return err
-	}
 	reason := form.Reason
 	if reason == "" {
 		reason = jobs.Locale(v).T("admin.sessions_cancel_reason")
 	}
 	var res jobs.SeriesResult
 	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		old, err := currentRule(tx, off.ID, r.ID)
+		if err != nil {
+			return err
+		}
 		id, from := r.ID, rule.From
 		if from.Compare(old.From) <= 0 {
 			// The change covers the whole series: it is the series from its first date on.
@@ -275,7 +275,6 @@ func (h *handlers) seriesChange(e *core.RequestEvent) error {
 				return err
 			}
 		}
-		var err error
 		if res, err = jobs.ApplySeries(tx, v, off, id, rule, from, reason, now); err != nil {
 			return err
 		}
@@ -289,6 +288,16 @@ func (h *handlers) seriesChange(e *core.RequestEvent) error {
 		return err
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/offerings/"+off.ID+"?done=series_changed")
+}
+
+// currentRule reads series id of offering again inside a write, so that a change is applied
+// to the rule as it stands (not as another manager's change found it); 404 when it is gone.
+func currentRule(tx *store.Tx, offering, id string) (booking.Series, error) {
+	r, err := store.SeriesOf(tx.App, offering, id)
+	if err != nil {
+		return booking.Series{}, notFound(err)
+	}
+	return r.Rule()
 }
 
 // seriesEnd (manager, owner) ends a series: no sessions from the date on. Those booked or
@@ -311,14 +320,14 @@ func (h *handlers) seriesEnd(e *core.RequestEvent) error {
 	case utf8.RuneCountInString(reason) > maxReason:
 		return h.renderSeries(e, http.StatusUnprocessableEntity, map[string]views.Msg{"date": views.M("admin.too_long", maxReason)}, nil, f.Get("date"), reason)
 	}
-	old, err := r.Rule()
-	if err != nil {
-		return err
-	}
 	if reason == "" {
 		reason = jobs.Locale(v).T("admin.sessions_cancel_reason")
 	}
 	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		old, err := currentRule(tx, off.ID, r.ID)
+		if err != nil {
+			return err
+		}
 		whole := date.Compare(old.From) <= 0
 		rule := old.EndBefore(date)
 		if whole {

@@ -57,13 +57,17 @@ func (j *Jobs) GenerateSessions(now time.Time) (int, error) {
 		return 0, err
 	}
 	today := v.Today(now)
-	rows, err := store.LiveSeries(j.app, today)
-	if err != nil || len(rows) == 0 {
-		return 0, err
+	if rows, err := store.LiveSeries(j.app, today); err != nil || len(rows) == 0 {
+		return 0, err // nothing to make: no write
 	}
 	added := 0
 	err = j.st.Writer().Do(context.Background(), func(tx *store.Tx) error {
 		added = 0
+		// Read again in the write: a series changed since is made by its rule as it stands.
+		rows, err := store.LiveSeries(tx.App, today)
+		if err != nil {
+			return err
+		}
 		offerings := map[string]*store.Offering{}
 		for _, r := range rows {
 			o, ok := offerings[r.Offering]
