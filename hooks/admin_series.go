@@ -35,9 +35,9 @@ func sessionOffering(e *core.RequestEvent) (*store.Offering, error) {
 	return off, nil
 }
 
-// seriesOfRequest loads what a series route acts on: the venue, the session offering {id} and
-// its series {sid} (404 when either is not there).
-func (h *handlers) seriesOfRequest(e *core.RequestEvent) (*store.Venue, *store.Offering, *store.SeriesRow, error) {
+// sessionRoute loads what a series or session route acts on: the venue, the session offering
+// {id}, and its row {sid} that find reads (a series, a session); 404 when either is not there.
+func sessionRoute[T any](h *handlers, e *core.RequestEvent, find func(core.App, string, string) (*T, error)) (*store.Venue, *store.Offering, *T, error) {
 	v, err := h.venueOrUnavailable(e.App)
 	if err != nil {
 		return nil, nil, nil, err
@@ -46,29 +46,11 @@ func (h *handlers) seriesOfRequest(e *core.RequestEvent) (*store.Venue, *store.O
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	r, err := store.SeriesOf(e.App, off.ID, e.Request.PathValue("sid"))
+	row, err := find(e.App, off.ID, e.Request.PathValue("sid"))
 	if err != nil {
 		return nil, nil, nil, notFound(err)
 	}
-	return v, off, r, nil
-}
-
-// sessionOfRequest loads what a session route acts on: the venue, the session offering {id}
-// and its session {sid} with the seats booked (404 when either is not there).
-func (h *handlers) sessionOfRequest(e *core.RequestEvent) (*store.Venue, *store.Offering, *store.SessionRow, error) {
-	v, err := h.venueOrUnavailable(e.App)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	off, err := sessionOffering(e)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	s, err := store.OfferingSessionRow(e.App, off.ID, e.Request.PathValue("sid"))
-	if err != nil {
-		return nil, nil, nil, notFound(err)
-	}
-	return v, off, s, nil
+	return v, off, row, nil
 }
 
 // seriesForm is the view of a stored rule; live says whether it may still make sessions.
@@ -197,7 +179,7 @@ func (h *handlers) seriesPage(e *core.RequestEvent) error {
 // renderSeries renders the page of the request's series; change and the end form's date and
 // reason are what was typed (nil, "": the series as it stands, from today).
 func (h *handlers) renderSeries(e *core.RequestEvent, status int, errs map[string]views.Msg, change *views.SeriesForm, endDate, reason string) error {
-	v, off, r, err := h.seriesOfRequest(e)
+	v, off, r, err := sessionRoute(h, e, store.SeriesOf)
 	if err != nil {
 		return err
 	}
@@ -239,7 +221,7 @@ func (h *handlers) seriesChange(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	v, off, r, err := h.seriesOfRequest(e)
+	v, off, r, err := sessionRoute(h, e, store.SeriesOf)
 	if err != nil {
 		return err
 	}
@@ -306,7 +288,7 @@ func (h *handlers) seriesEnd(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	v, off, r, err := h.seriesOfRequest(e)
+	v, off, r, err := sessionRoute(h, e, store.SeriesOf)
 	if err != nil {
 		return err
 	}
@@ -362,7 +344,7 @@ func (h *handlers) sessionPage(e *core.RequestEvent) error {
 // renderSession renders the page of the request's session; typed holds the form as typed (nil:
 // the session as it stands).
 func (h *handlers) renderSession(e *core.RequestEvent, status int, errs map[string]views.Msg, typed url.Values) error {
-	v, off, s, err := h.sessionOfRequest(e)
+	v, off, s, err := sessionRoute(h, e, store.OfferingSessionRow)
 	if err != nil {
 		return err
 	}
@@ -381,7 +363,7 @@ func (h *handlers) sessionEdit(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	v, off, s, err := h.sessionOfRequest(e)
+	v, off, s, err := sessionRoute(h, e, store.OfferingSessionRow)
 	if err != nil {
 		return err
 	}
@@ -441,7 +423,7 @@ func (h *handlers) sessionCancel(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
 	}
-	v, off, s, err := h.sessionOfRequest(e)
+	v, off, s, err := sessionRoute(h, e, store.OfferingSessionRow)
 	if err != nil {
 		return err
 	}
