@@ -108,11 +108,6 @@ func parseSeries(f url.Values, today booking.Date) (booking.Series, views.Series
 	if utf8.RuneCountInString(form.Reason) > maxReason {
 		errs["reason"] = views.M("admin.too_long", maxReason)
 	}
-	if len(errs) == 0 {
-		if err := s.Validate(); err != nil { // unreachable after the checks above; kept as the rule's own word
-			errs["days"] = views.M("admin.series.bad_days")
-		}
-	}
 	return s, form, errs
 }
 
@@ -300,7 +295,7 @@ func (h *handlers) seriesEnd(e *core.RequestEvent) error {
 	case derr != nil || date.Compare(v.Today(now)) < 0:
 		return h.renderSeries(e, http.StatusUnprocessableEntity, map[string]views.Msg{"date": views.M("admin.series.bad_from")}, nil, f.Get("date"), reason)
 	case utf8.RuneCountInString(reason) > maxReason:
-		return h.renderSeries(e, http.StatusUnprocessableEntity, map[string]views.Msg{"date": views.M("admin.too_long", maxReason)}, nil, f.Get("date"), reason)
+		return h.renderSeries(e, http.StatusUnprocessableEntity, map[string]views.Msg{"end-reason": views.M("admin.too_long", maxReason)}, nil, f.Get("date"), reason)
 	}
 	if reason == "" {
 		reason = jobs.Locale(v).T("admin.sessions_cancel_reason")

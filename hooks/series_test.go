@@ -334,6 +334,15 @@ func TestSeriesEnd(t *testing.T) {
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("ending in the past = %d, want 422", res.status)
 	}
+	long := url.Values{"date": {"2026-12-10"}, "reason": {strings.Repeat("x", maxReason+1)}}
+	res = s.as(t, cookie, http.MethodPost, "/admin/offerings/"+pottery+"/series/"+id+"/end", long)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("ending with a reason too long = %d, want 422", res.status)
+	}
+	mustContain(t, "reason too long", res.body, `id="end-reason-error"`, "at most 500 characters")
+	if after := s.seriesSessions(t); after["2026-12-15"].Cancelled {
+		t.Fatal("a refused end cancelled a session")
+	}
 	res = s.as(t, cookie, http.MethodPost, "/admin/offerings/"+pottery+"/series/"+id+"/end", url.Values{"date": {"2026-12-10"}})
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("end = %d\n%s", res.status, snippet(res.body))
