@@ -382,18 +382,24 @@ func TestBookingsDuringABackup(t *testing.T) {
 		backupTook.Round(time.Millisecond), len(latencies), latencies[len(latencies)/2].Round(time.Microsecond),
 		p99.Round(time.Microsecond), latencies[len(latencies)-1].Round(time.Microsecond))
 	// Writers are never locked out for the snapshot's length: bookings are answered while it
-	// runs, and (without the race detector, on which a loaded machine's timings say little) the
-	// slowest booking waited less than the backup took.
+	// runs, and the slowest booking waited less than the backup took. Those are timings: under
+	// the race detector, beside other packages' tests on two cores, they say nothing (a run
+	// answered none in a second), so that run checks the code paths above and logs the figures;
+	// .ci/run runs this test once more without it.
 	during := 0
 	for _, at := range finished {
 		if at.After(started) && at.Before(started.Add(backupTook)) {
 			during++
 		}
 	}
+	t.Logf("%d bookings answered during the backup", during)
+	if raceDetector {
+		return
+	}
 	if during == 0 {
 		t.Errorf("no booking was answered during the %s backup: writers were locked out", backupTook)
 	}
-	if !raceDetector && latencies[len(latencies)-1] > backupTook {
+	if latencies[len(latencies)-1] > backupTook {
 		t.Errorf("a booking waited %s, as long as the whole backup (%s)", latencies[len(latencies)-1], backupTook)
 	}
 }
