@@ -92,6 +92,9 @@ type Reservation struct {
 	// this ID. Slot capacity counts every reservation passed, whatever its
 	// Session.
 	Session string
+	// Resources are the pool's resources the reservation holds (one, or a combination's
+	// tables); none counts against capacity only.
+	Resources []string
 }
 
 // Session is one dated occurrence of a session offering. Callers pass only
@@ -114,6 +117,8 @@ type Calendar struct {
 	PartClosures []PartClosure
 	Sessions     []Session
 	Reservations []Reservation
+	// Pool is the offering's resources (slot kind); empty means bookings take capacity only.
+	Pool Pool
 }
 
 // HoursOn returns the opening hours of local date d: the Spans of the special hours that cover

@@ -642,7 +642,7 @@ func checkAgreement(t *testing.T, sc fuzzScenario, cal Calendar, r Request, slot
 	switch {
 	case err == ErrClosedTime && (oerr == ErrClosed || oerr == ErrInvalidStart):
 		t.Fatalf("Check(%+v) = ErrClosedTime, but without part-day closures %v", r, oerr)
-	case err != ErrClosedTime && (oerr != err || oslot != slot):
+	case err != ErrClosedTime && (oerr != err || !reflect.DeepEqual(oslot, slot)):
 		t.Fatalf("Check(%+v) = %+v, %v, but without part-day closures %+v, %v", r, slot, err, oslot, oerr)
 	case oerr == nil:
 		if closed := fuzzPartClosed(t, sc, oslot.Start, oslot.End, walls); closed != (err == ErrClosedTime) {
@@ -663,7 +663,7 @@ func checkAgreement(t *testing.T, sc fuzzScenario, cal Calendar, r Request, slot
 	from, to := sc.o.Window(d, sc.loc)
 	windowed := cal
 	windowed.Reservations = slices.DeleteFunc(slices.Clone(cal.Reservations), func(x Reservation) bool { return !(x.Start.Before(to) && x.End.After(from)) })
-	if wslot, werr := sc.o.Check(windowed, r, sc.now, sc.loc); werr != err || wslot != slot {
+	if wslot, werr := sc.o.Check(windowed, r, sc.now, sc.loc); werr != err || !reflect.DeepEqual(wslot, slot) {
 		t.Fatalf("Check(%+v) with Window's reservations = %+v, %v; with all %+v, %v", r, wslot, werr, slot, err)
 	}
 }
@@ -746,7 +746,7 @@ func checkListing(t *testing.T, sc fuzzScenario, made []Reservation, walls wallT
 				windowed.Reservations = append(windowed.Reservations, r)
 			}
 		}
-		if got := sc.o.Slots(windowed, d, sc.now, sc.loc); !slices.Equal(got, slots) {
+		if got := sc.o.Slots(windowed, d, sc.now, sc.loc); !reflect.DeepEqual(got, slots) {
 			t.Fatalf("Slots(%s) with Window's rows = %v, with all %v", d, got, slots)
 		}
 	}

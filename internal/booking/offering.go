@@ -61,6 +61,9 @@ type Offering struct {
 	// TurnTimes give a booking a length by its party, rising by MaxParty
 	// (ParseTurnTimes); a party larger than all takes Duration (slot kind).
 	TurnTimes []TurnTime
+
+	party int    // the party a booking of ForParty is for (0: any)
+	want  string // the resource a booking of Preferring wants ("": any)
 }
 
 // Need returns the capacity one booking of party uses: the party itself in

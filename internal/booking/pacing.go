@@ -84,6 +84,7 @@ func (o Offering) DurationFor(party int) time.Duration {
 func (o Offering) ForParty(party int) Offering {
 	o.Duration = o.DurationFor(party)
 	o.TurnTimes = nil
+	o.party = party
 	return o
 }
 

@@ -13,6 +13,9 @@ type Request struct {
 	// Ignore is the ID of a reservation to leave out of the capacity count,
 	// for moving an existing booking; "" leaves none out.
 	Ignore string
+	// Resource is the pool's resource the booking wants (a staff member the visitor picked);
+	// "" is any. See Offering.Assign.
+	Resource string
 }
 
 // ParseStart splits a slot-kind start "2006-01-02T15:04" into its local date
@@ -49,8 +52,11 @@ func ParseStart(s string) (Date, Clock, error) {
 //   - ErrClosedTime: the booking [start, end) overlaps a PartClosure (session
 //     kind: the session does);
 //   - ErrTooSoon, ErrTooFarAhead: see Offering.LeadTime and Offering.Horizon;
+//   - ErrUnknownResource: r.Resource is not in cal.Pool (slot kind);
 //   - ErrFull: Need(r.Party) is more than the capacity left, not counting the
-//     reservation whose ID is r.Ignore.
+//     reservation whose ID is r.Ignore, or cal.Pool has no resource (or combination) free
+//     for the booking (Offering.Assign; r.Resource when given), Slot.Resources naming the
+//     one it gets otherwise.
 //
 // Slot kind: a start on date D belongs to D's own opening hours or to a rule
 // of D-1 that runs past midnight over it; a date's opening hours are its
@@ -91,6 +97,9 @@ func (o Offering) Check(cal Calendar, r Request, now time.Time, loc *time.Locati
 		from, to := o.blocked(slot.Start, slot.End)
 		slot.Remaining = o.remainingAt(o.usage(cal.Reservations, r.Ignore, from, to), slot.Start)
 		o.pace(&slot, cal.Reservations, r.Ignore, loc)
+		if err := o.Preferring(r.Resource).assignSlot(&slot, cal, r.Ignore, loc); err != nil {
+			return Slot{}, err
+		}
 	}
 	if !slot.Fits(o, r.Party) {
 		return Slot{}, ErrFull

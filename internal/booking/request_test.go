@@ -136,7 +136,7 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("Check(%+v) = %+v, %v; want error %v", tt.r, got, err, tt.want)
 			}
 			if tt.want != nil {
-				if got != (Slot{}) {
+				if !reflect.DeepEqual(got, Slot{}) {
 					t.Errorf("Check(%+v) = %+v with an error, want the zero Slot", tt.r, got)
 				}
 				return
@@ -291,7 +291,7 @@ func TestCheckWindowKeepsTheAnswer(t *testing.T) {
 			}
 		}
 		got, gotErr := o.Check(narrow, r, base.Add(-time.Hour), berlin)
-		if got != want || !errors.Is(gotErr, wantErr) && gotErr != wantErr {
+		if !reflect.DeepEqual(got, want) || !errors.Is(gotErr, wantErr) && gotErr != wantErr {
 			t.Fatalf("case %d (%s, party %d): with the window's %d of %d reservations Check = %+v, %v; with all %+v, %v",
 				i, start, r.Party, len(narrow.Reservations), len(cal.Reservations), got, gotErr, want, wantErr)
 		}

@@ -24,12 +24,17 @@ type Slot struct {
 	// (DST fall-back). For the slot kind Start is then the FIRST occurrence;
 	// for sessions it is the session's own Start.
 	Ambiguous bool
+	// Pooled reports that the offering's bookings are served by a Pool: a booking of this
+	// start gets Resources (none: no resource is free for the party, and Remaining is 0).
+	Pooled    bool
+	Resources []string
 }
 
 // Fits reports whether a booking of party fits in what is left of s:
-// s.Remaining >= o.Need(party), and under pacing s.CoversLeft >= party.
+// s.Remaining >= o.Need(party), under pacing s.CoversLeft >= party, and with a pool a
+// resource is free for the party (Slots of ForParty(party) assign for that party).
 func (s Slot) Fits(o Offering, party int) bool {
-	return s.Remaining >= o.Need(party) && (!s.Paced || s.CoversLeft >= party)
+	return s.Remaining >= o.Need(party) && (!s.Paced || s.CoversLeft >= party) && (!s.Pooled || len(s.Resources) > 0)
 }
 
 // Slots lists the bookable starts of local date d (nil loc means UTC), sorted
@@ -109,6 +114,9 @@ func (o Offering) Slots(cal Calendar, d Date, now time.Time, loc *time.Location)
 	for i := range out {
 		out[i].Remaining = o.remainingAt(profile, out[i].Start)
 		o.pace(&out[i], cal.Reservations, "", loc)
+		if err := o.assignSlot(&out[i], cal, "", loc); err != nil {
+			return nil // a wanted resource that is not in the pool: nothing to list
+		}
 	}
 	return out
 }
