@@ -41,6 +41,10 @@ func (h *handlers) today(e *core.RequestEvent) error {
 	d := views.TodayData{AdminPage: h.adminPage(e, views.M("admin.nav.today")), Date: v.Midnight(day), DateValue: day.String(),
 		Prev: day.AddDays(-1).String(), Next: day.AddDays(1).String(), CanCancel: true}
 	total := 0
+	resNames, err := store.ResourceNames(e.App)
+	if err != nil {
+		return err
+	}
 	for _, off := range offs {
 		cal, err := h.st.LoadCalendar(e.App, off, day, v.Loc, "")
 		if err != nil {
@@ -51,13 +55,13 @@ func (h *handlers) today(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		part := views.TodayOffering{Name: off.Name, Slug: off.Slug}
+		part := views.TodayOffering{Name: off.Name, Slug: off.Slug, ID: off.ID, Pooled: !cal.Calendar.Pool.Empty()}
 		for _, r := range rows {
 			start := r.Start.Time().In(v.Loc)
 			next := booking.DateOf(start, v.Loc) != day
 			part.Bookings = append(part.Bookings, views.TodayBooking{ID: r.ID, Reference: r.Reference, Start: start,
 				End: r.End.Time().In(v.Loc), NextDay: next, Party: r.Party, Name: r.Name, Phone: r.Phone,
-				Notes: r.Notes, Internal: r.InternalNotes, Status: r.Status})
+				Notes: r.Notes, Internal: r.InternalNotes, Status: r.Status, Held: store.NamesOf(resNames, r.Resources)})
 			hour := time.Date(start.Year(), start.Month(), start.Day(), start.Hour(), 0, 0, 0, v.Loc)
 			if n := len(part.Covers); n > 0 && part.Covers[n-1].Hour.Equal(hour) {
 				part.Covers[n-1].Covers += r.Party
@@ -340,6 +344,9 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 		}
 		d.Times = timeOptions(staffRules, staffRules.ForParty(sel.party).Slots(cal.Calendar, sel.date, h.now(), v.Loc), sel.date, sel.party, v.Loc)
 	}
+	if err := h.reassignOptions(e.App, v, off, b, &d); err != nil {
+		return err
+	}
 	history, err := store.History(e.App, "bookings/"+b.ID, 100)
 	if err != nil {
 		return err
@@ -457,7 +464,7 @@ func (h *handlers) bookingMove(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party}, now, v.Loc)
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party, Prefer: cur.Held()}, now, v.Loc)
 		if err != nil {
 			return err
 		}

@@ -163,6 +163,31 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/offerings/{id}/series/{sid}/end": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
 		return f.series() + "/end", url.Values{"date": {"2026-12-20"}, "reason": {"The studio closes."}}
 	}},
+	"POST /admin/offerings/{id}/resources": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/offerings/" + f.terrace() + "/resources", url.Values{"kind": {"staff"}, "name": {"Anna"}, "hours": {"Tue-Sat 17:00-23:00"}}
+	}},
+	"GET /admin/offerings/{id}/resources/{rid}": {mgrGET, func(f *matrixFixtures) (string, url.Values) { return f.resource(), nil }},
+	"POST /admin/offerings/{id}/resources/{rid}": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return f.resource(), url.Values{"name": {"Table 1"}, "min_seats": {"1"}, "max_seats": {"4"}, "active": {"yes"}}
+	}},
+	"POST /admin/offerings/{id}/combinations": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		a, b := f.table(), f.table()
+		return "/admin/offerings/" + f.terrace() + "/combinations", url.Values{"table": {a, b}, "min_seats": {"5"}, "max_seats": {"8"}}
+	}},
+	"POST /admin/offerings/{id}/combinations/{cid}/delete": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		id, err := store.AddCombination(f.s.app, f.terrace(), []string{f.table(), f.table()}, 5, 8)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return "/admin/offerings/" + f.terrace() + "/combinations/" + id + "/delete", url.Values{}
+	}},
+	"GET /admin/floor": {deskGET, func(f *matrixFixtures) (string, url.Values) {
+		f.table()
+		return "/admin/floor?offering=" + f.terrace() + "&date=2026-11-27", nil
+	}},
+	"POST /admin/bookings/{id}/resources": {deskPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/bookings/" + f.terraceBooking() + "/resources", url.Values{"resources": {f.table()}}
+	}},
 	"GET /admin/closures":                   {mgrGET, get("/admin/closures")},
 	"POST /admin/closures":                  {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/closures", f.closureForm() }},
 	"POST /admin/closures/{id}/delete":      {mgrPOST, func(f *matrixFixtures) (string, url.Values) { return f.closureDelete() }},
@@ -448,6 +473,43 @@ func (f *matrixFixtures) series() string {
 		f.t.Fatal(err)
 	}
 	return "/admin/offerings/" + pottery + "/series/" + id
+}
+
+// terrace is a slot offering like the dinner that the resource cases give tables to (made on
+// first use), so that the dinner's bookings of other cases never wait for a table.
+func (f *matrixFixtures) terrace() string {
+	f.t.Helper()
+	var id string
+	if err := f.s.app.DB().Select("id").From("offerings").Where(dbx.HashExp{"slug": "terrace"}).Row(&id); err == nil {
+		return id
+	}
+	return f.s.addOffering(f.t, store.Offering{Name: "Terrace", Slug: "terrace", Kind: booking.KindSlot, Duration: 120, Interval: 30,
+		Capacity: 40, Mode: booking.ModePeople, MinParty: 1, MaxParty: 8, LeadTime: 60, Horizon: 90, Active: true}, "17:00", "23:00").ID
+}
+
+// terraceBooking books the terrace (at a time of its own) and returns the booking's id.
+func (f *matrixFixtures) terraceBooking() string {
+	f.t.Helper()
+	f.terrace()
+	f.n++
+	minutes := 17*60 + f.n%9*30
+	return f.s.bookingByToken(f.t, f.s.bookSlug(f.t, "terrace", fmt.Sprintf("2026-11-25T%02d:%02d", minutes/60, minutes%60), "2")).ID
+}
+
+// table adds a table for one to eight people to the terrace and returns its id.
+func (f *matrixFixtures) table() string {
+	f.t.Helper()
+	f.n++
+	id, err := store.SaveResource(f.s.app, store.Resource{Offering: f.terrace(), Kind: booking.ResourceTable, Name: fmt.Sprintf("Table %d", f.n), MinSeats: 1, MaxSeats: 8, Active: true})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+// resource adds a table to the terrace and returns the path of its page.
+func (f *matrixFixtures) resource() string {
+	return "/admin/offerings/" + f.terrace() + "/resources/" + f.table()
 }
 
 // seriesValues is a series form: Mondays and Wednesdays at 18:00, 8 places, from from to the

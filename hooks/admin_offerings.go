@@ -89,6 +89,11 @@ func (h *handlers) renderOffering(e *core.RequestEvent, status int, d views.Offe
 		if d.NewSeries.From == "" {
 			d.NewSeries = views.SeriesForm{From: v.Today(now).String(), Seats: d.Form.Capacity, Time: "18:00"}
 		}
+		if d.Form.Kind != string(booking.KindSession) {
+			if err := offeringResources(e.App, &d); err != nil {
+				return err
+			}
+		}
 	}
 	return render(e, status, views.OfferingPage(d))
 }

@@ -49,6 +49,7 @@ func (h *handlers) renderWalkins(e *core.RequestEvent, status int, form views.Wa
 	d := views.WalkinsData{AdminPage: h.adminPage(e, views.M("admin.nav.walkins")), Form: form, Errors: errs,
 		SMS: os.Getenv(smsWebhookEnv) != ""}
 	pos := 0
+	tables := map[int][]views.Option{} // by party: the tables free for it now
 	for _, w := range queue {
 		row := views.WalkinRow{ID: w.ID, Name: w.Name, Party: w.Party, Phone: w.Phone, Email: w.Email, Status: string(w.Status),
 			Result: w.NotifyResult, Added: w.AddedAt.Time().In(v.Loc), QuotedWait: w.QuotedWait}
@@ -56,6 +57,12 @@ func (h *handlers) renderWalkins(e *core.RequestEvent, status int, form views.Wa
 		if w.Status.Queued() {
 			pos++
 			row.Position = pos
+			if tables[w.Party] == nil {
+				if tables[w.Party], err = h.seatTables(e.App, v, w.Party, h.now()); err != nil {
+					return err
+				}
+			}
+			row.Tables = tables[w.Party]
 		}
 		d.Rows = append(d.Rows, row)
 	}
@@ -175,6 +182,12 @@ func (h *handlers) walkinClose(status store.WalkinStatus) func(*core.RequestEven
 	verb := walkinVerbs[status]
 	return func(e *core.RequestEvent) error {
 		id := e.Request.PathValue("id")
+		if err := e.Request.ParseForm(); err != nil {
+			return formError(err)
+		}
+		if t := e.Request.PostForm.Get("table"); status == store.WalkinSeated && t != "" {
+			return h.walkinSeatTable(e, id, t)
+		}
 		err := e.App.RunInTransaction(func(tx core.App) error {
 			if err := store.CloseWalkin(tx, id, status, h.now()); err != nil {
 				return err

@@ -55,6 +55,7 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
+	sel.with = q.Get("with")
 	d, err := h.bookData(e, v, off, sel, now)
 	if err != nil {
 		return err
@@ -117,6 +118,7 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		in.form.Guests = nil
 	}
 	in.stamp = h.stampFor(e.Request.PostForm.Get("t"), now)
+	in.with = e.Request.PostForm.Get("with")
 	in.locale = visitorLanguage(e.Request, v.Locale)
 	date, err := store.StartDate(e.App, off, in.start, v.Loc)
 	if err != nil && !errors.Is(err, booking.ErrInvalidStart) {
@@ -145,7 +147,7 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party}, now, v.Loc)
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party, Resource: in.with}, now, v.Loc)
 		if err != nil {
 			return err
 		}
@@ -170,6 +172,10 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		return &pageError{status: http.StatusTooManyRequests, heading: "error.too_many_bookings", body: "error.too_many_bookings_body", err: err}
 	case errors.Is(err, booking.ErrFull):
 		return h.renderBookForm(e, v, off, date, in, nil, views.M("book.just_taken"), http.StatusConflict)
+	case errors.Is(err, booking.ErrUnknownResource):
+		// The staff member or room picked no longer takes bookings: any other may.
+		in.with = ""
+		return h.renderBookForm(e, v, off, date, in, nil, views.M("book.with_gone"), http.StatusUnprocessableEntity)
 	case errors.Is(err, booking.ErrPartyTooSmall), errors.Is(err, booking.ErrPartyTooLarge):
 		errs["party"] = partyMsg(r, err)
 	case isStartError(err):
@@ -193,7 +199,7 @@ func (h *handlers) renderBookForm(e *core.RequestEvent, v *store.Venue, off *sto
 	if date.IsZero() || date.Compare(today) < 0 {
 		date = today
 	}
-	d, err := h.bookData(e, v, off, selection{date: date, party: party}, now)
+	d, err := h.bookData(e, v, off, selection{date: date, party: party, with: in.with}, now)
 	if err != nil {
 		return err
 	}
@@ -214,6 +220,7 @@ type bookInput struct {
 	start  string
 	stamp  string // the form stamp to render again: the posted one when genuine, else a fresh one
 	locale string // the guest's language, for the mails ("" for the venue's: a staff booking)
+	with   string // the staff member or room picked ("": any)
 }
 
 // stampFor keeps a genuine posted form stamp (the visitor's time already counts) or makes a

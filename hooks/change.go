@@ -143,7 +143,7 @@ func (h *handlers) change(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party}, now, v.Loc)
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: start, Party: party, Prefer: cur.Held()}, now, v.Loc)
 		if err != nil {
 			return err
 		}

@@ -98,6 +98,13 @@ var fuzzRoutes = []fuzzRoute{
 		"day=0&time=02%3A30&seats=1&from=2027-03-28"}},
 	{"POST", "/admin/offerings/{pottery}/series/{series}", true, []string{"day=1&time=19%3A00&seats=9&from=2026-12-10&reason=Moved"}},
 	{"POST", "/admin/offerings/{pottery}/series/{series}/end", true, []string{"date=2027-01-10&reason=Winter+break"}},
+	{"POST", "/admin/offerings/{dinner}/resources", true, []string{"kind=staff&name=Anna&hours=Mon-Fri+17%3A00-23%3A00&sort=2", "kind=table&name=T9&min_seats=2&max_seats=4"}},
+	{"POST", "/admin/offerings/{dinner}/resources/{resource}", true, []string{"name=T1&min_seats=1&max_seats=2&hours=Fri-Sun+18%3A00-26%3A00&active=yes"}},
+	{"POST", "/admin/offerings/{dinner}/combinations", true, []string{"table={resource}&table={resource2}&min_seats=3&max_seats=4"}},
+	{"POST", "/admin/bookings/{id}/resources", true, []string{"resources={resource2}"}},
+	{"POST", "/admin/walkins/{walkin}/seat", true, []string{"table={dinner}%3A{resource}"}},
+	{"GET", "/admin/floor", true, []string{"offering={dinner}&date=2026-11-24"}},
+	{"GET", "/book/dinner", false, []string{"date=2026-11-27&party=2&with={resource}"}},
 	{"POST", "/admin/closures", true, []string{"from=2026-12-24&to=2026-12-26&reason=Christmas"}},
 	{"POST", "/admin/settings", true, []string{"name=Demo+Bistro&timezone=Europe%2FBerlin&address=Main+St+1&email=hello%40demo.invalid&phone=%2B49+30+1234567&locale=en&policy=Cancel+free&notice=We+keep+data&gdpr_email=privacy%40demo.invalid&notify_email=&feedback_url=&reminder_hours=24&feedback_hours=0"}},
 	{"POST", "/admin/settings/mail", true, []string{"primary_host=smtp.example.com&primary_port=587&primary_tls=starttls&primary_from_name=Demo&primary_from_address=a%40b.c&secondary_host=&secondary_port="}},
@@ -154,6 +161,11 @@ func FuzzForms(f *testing.F) {
 	fill["{id}"] = rec.ID
 	fill["{guest}"] = rec.Customer
 	fill["{colleague}"] = s.staffAccount(f, "colleague@demo.invalid", "frontdesk").Id
+	fill["{resource}"] = s.addResource(f, fill["{dinner}"], booking.ResourceTable, "T1", 1, 4, "")
+	fill["{resource2}"] = s.addResource(f, fill["{dinner}"], booking.ResourceTable, "T2", 1, 4, "")
+	if fill["{walkin}"], err = store.AddWalkin(s.app, booking.DateOf(testNow, time.UTC), "Door", 2, "", "", 10, testNow); err != nil {
+		f.Fatal(err)
+	}
 	expand := func(p string) string {
 		for k, v := range fill {
 			p = strings.ReplaceAll(p, k, url.QueryEscape(v))

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 type selection struct {
 	date   booking.Date
 	party  int
+	with   string    // the staff member or room picked ("": any)
 	notice views.Msg // why the request was corrected, if it was
 	bad    bool      // the query could not be read as given (answer 400, still with a usable page)
 }
@@ -96,11 +98,18 @@ func (h *handlers) bookData(e *core.RequestEvent, v *store.Venue, off *store.Off
 	if err != nil {
 		return views.BookData{}, err
 	}
+	if picker.With, err = pickable(app, off, cal); err != nil {
+		return views.BookData{}, err
+	}
+	if sel.with != "" && !slices.ContainsFunc(picker.With, func(w views.WithOption) bool { return w.ID == sel.with }) {
+		sel.with = "" // no longer one to pick: any
+	}
+	picker.WithValue = sel.with
 	return views.BookData{
 		Page:          page(e, v, views.M("title.book", off.Name)),
 		Offering:      offeringView(off),
 		Picker:        picker,
-		Times:         timeOptions(r, r.ForParty(sel.party).Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
+		Times:         timeOptions(r, r.ForParty(sel.party).Preferring(sel.with).Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),
 		Closed:        closedMsg(cal, off, sel.date),
 		Special:       specialView(cal, off, sel.date),
 		PartClosed:    partClosedView(cal, sel.date),
@@ -108,6 +117,24 @@ func (h *handlers) bookData(e *core.RequestEvent, v *store.Venue, off *store.Off
 		NoticeVersion: v.NoticeVersion(),
 		Stamp:         h.stamps.stamp(now),
 	}, nil
+}
+
+// pickable lists the staff members and rooms of an offering's pool that a visitor may pick.
+func pickable(app core.App, off *store.Offering, cal store.DayCalendar) ([]views.WithOption, error) {
+	if cal.Calendar.Pool.Empty() {
+		return nil, nil
+	}
+	res, err := store.OfferingResources(app, off.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []views.WithOption
+	for _, r := range res {
+		if r.Kind.Pickable() {
+			out = append(out, views.WithOption{ID: r.ID, Name: r.Name})
+		}
+	}
+	return out, nil
 }
 
 // timeOptions turns the rules' slots into what the pages show, marking those too full for party.

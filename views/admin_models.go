@@ -73,6 +73,7 @@ type TodayBooking struct {
 	Notes     string
 	Internal  string
 	Status    booking.Status
+	Held      string // the names of the resources it holds ("" none)
 }
 
 // CoversHour is the number of guests arriving in one hour.
@@ -90,6 +91,9 @@ type TodayOffering struct {
 	Covers   []CoversHour
 	// Free is the capacity left at each start time of the day.
 	Free []TimeOption
+	// ID is the offering's id; Pooled says resources serve it (the floor view shows them).
+	ID     string
+	Pooled bool
 }
 
 // TodayData is the view model of TodayPage.
@@ -185,6 +189,11 @@ type BookingAdminData struct {
 	GuestID string
 	// Guests are the other people of the party named on the booking form.
 	Guests []string
+	// Held names the resources the booking holds ("" none); Pooled says its offering has a
+	// pool, and Reassign are what staff may give it instead (value: the ids, space-separated).
+	Held     string
+	Pooled   bool
+	Reassign []Option
 }
 
 // NewBookingData is the view model of NewBookingPage (a booking taken by staff).
@@ -355,6 +364,11 @@ type OfferingData struct {
 	Sessions  []SessionAdminRow
 	Series    []SeriesForm
 	NewSeries SeriesForm // the new-series form as typed
+	// Resources and Combos serve a slot offering's bookings (resources: retired ones too).
+	Resources   []ResourceForm
+	Combos      []CombinationRow
+	NewResource ResourceForm // the new-resource form as typed
+	NewCombo    ComboForm
 }
 
 // ClosureRow is one closure: whole dates, or with Opens and Closes ("14:00", "17:00") that part

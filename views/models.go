@@ -154,11 +154,33 @@ type Picker struct {
 	// Keep are further query fields the picker carries along (name, value), e.g. the offering
 	// on the staff's new-booking page.
 	Keep [][2]string
+	// With are the staff members or rooms a visitor may pick (none: the offering has none to
+	// pick); WithValue is the one picked ("" is any).
+	With      []WithOption
+	WithValue string
+}
+
+// WithName is the name of the staff member or room picked ("" for any).
+func (p Picker) WithName() string {
+	for _, w := range p.With {
+		if w.ID == p.WithValue {
+			return w.Name
+		}
+	}
+	return ""
+}
+
+// WithOption is a staff member or room a visitor may pick.
+type WithOption struct {
+	ID, Name string
 }
 
 // DayURL is the picker's link to another date, keeping the party size.
 func (p Picker) DayURL(date string) string {
 	u := p.Action + "?date=" + date + "&party=" + strconv.Itoa(p.Party)
+	if p.WithValue != "" {
+		u += "&with=" + url.QueryEscape(p.WithValue)
+	}
 	for _, kv := range p.Keep {
 		u += "&" + url.QueryEscape(kv[0]) + "=" + url.QueryEscape(kv[1])
 	}

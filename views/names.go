@@ -31,8 +31,9 @@ var (
 	}
 	// SourceNames name where a booking came from.
 	SourceNames = Names{
-		"web":   "source.web",
-		"staff": "source.staff",
+		"web":    "source.web",
+		"staff":  "source.staff",
+		"walkin": "source.walkin",
 	}
 	// PrivacyKindNames name a kind of privacy request.
 	PrivacyKindNames = Names{
@@ -81,6 +82,12 @@ var (
 	OfferingModeNames = Names{
 		"people": "admin.offerings.mode.people",
 		"units":  "admin.offerings.mode.units",
+	}
+	// ResourceKindNames name a kind of resource.
+	ResourceKindNames = Names{
+		"staff": "admin.resources.kind.staff",
+		"room":  "admin.resources.kind.room",
+		"table": "admin.resources.kind.table",
 	}
 	// WeekdayNames name a weekday (0 Sunday … 6 Saturday).
 	WeekdayNames = Names{

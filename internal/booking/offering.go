@@ -62,8 +62,9 @@ type Offering struct {
 	// (ParseTurnTimes); a party larger than all takes Duration (slot kind).
 	TurnTimes []TurnTime
 
-	party int    // the party a booking of ForParty is for (0: any)
-	want  string // the resource a booking of Preferring wants ("": any)
+	party  int    // the party a booking of ForParty is for (0: any)
+	want   string // the resource a booking of Preferring wants ("": any)
+	prefer string // the resource a booking checked with Request.Prefer gets when it is free
 }
 
 // Need returns the capacity one booking of party uses: the party itself in

@@ -16,6 +16,9 @@ type Request struct {
 	// Resource is the pool's resource the booking wants (a staff member the visitor picked);
 	// "" is any. See Offering.Assign.
 	Resource string
+	// Prefer is a resource the booking gets when it is free, else any (a booking being moved
+	// keeps its staff member or table where it can). Resource, when given, wins.
+	Prefer string
 }
 
 // ParseStart splits a slot-kind start "2006-01-02T15:04" into its local date
@@ -97,7 +100,9 @@ func (o Offering) Check(cal Calendar, r Request, now time.Time, loc *time.Locati
 		from, to := o.blocked(slot.Start, slot.End)
 		slot.Remaining = o.remainingAt(o.usage(cal.Reservations, r.Ignore, from, to), slot.Start)
 		o.pace(&slot, cal.Reservations, r.Ignore, loc)
-		if err := o.Preferring(r.Resource).assignSlot(&slot, cal, r.Ignore, loc); err != nil {
+		p := o.Preferring(r.Resource)
+		p.prefer = r.Prefer
+		if err := p.assignSlot(&slot, cal, r.Ignore, loc); err != nil {
 			return Slot{}, err
 		}
 	}

@@ -250,9 +250,17 @@ func (o Offering) assignSlot(s *Slot, cal Calendar, ignore string, loc *time.Loc
 	if cal.Pool.Empty() || o.Kind == KindSession {
 		return nil
 	}
-	ids, err := o.Assign(cal.Pool, cal.Reservations, ignore, o.want, max(o.party, 1), s.Start, s.End, loc)
-	if err != nil {
-		return err
+	party := max(o.party, 1)
+	var ids []string
+	if o.want == "" && o.prefer != "" {
+		// A soft preference: that resource when it is free (and still in the pool), else any.
+		ids, _ = o.Assign(cal.Pool, cal.Reservations, ignore, o.prefer, party, s.Start, s.End, loc)
+	}
+	if ids == nil {
+		var err error
+		if ids, err = o.Assign(cal.Pool, cal.Reservations, ignore, o.want, party, s.Start, s.End, loc); err != nil {
+			return err
+		}
 	}
 	s.Pooled, s.Resources = true, ids
 	if ids == nil {

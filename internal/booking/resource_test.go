@@ -66,6 +66,16 @@ func TestAssignStaff(t *testing.T) {
 	if err != nil || !slices.Equal(s.Resources, []string{"anna"}) {
 		t.Errorf("moving Anna's booking to 10:30 = %v, %v", s.Resources, err)
 	}
+	// Preferring a staff member who is free gives them, where "any" gives the first (Anna);
+	// preferring one who is busy gives any other.
+	empty := cal
+	empty.Reservations = nil
+	if s, err := o.Check(empty, Request{Start: "2026-06-15T10:00", Party: 1, Prefer: "ben"}, now, loc); err != nil || !slices.Equal(s.Resources, []string{"ben"}) {
+		t.Errorf("10:00 preferring Ben = %v, %v", s.Resources, err)
+	}
+	if s, err := o.Check(cal, Request{Start: "2026-06-15T10:30", Party: 1, Ignore: "0", Prefer: "ben"}, now, loc); err != nil || !slices.Equal(s.Resources, []string{"anna"}) {
+		t.Errorf("moving Anna's booking to 10:30 preferring busy Ben = %v, %v", s.Resources, err)
+	}
 }
 
 // TestAssignTables: the smallest table that holds the party, then the smallest free

@@ -42,7 +42,8 @@ type Booking struct {
 	FeedbackAt     types.DateTime `db:"feedback_at"`
 	CheckedInAt    types.DateTime `db:"checked_in_at"`
 	Anonymised     bool           `db:"anonymised"`
-	Locale         string         `db:"locale"` // the guest's language: its mails are in it ("": the venue's)
+	Locale         string         `db:"locale"`    // the guest's language: its mails are in it ("": the venue's)
+	Resources      string         `db:"resources"` // the resources it holds, space-separated ids ("": none)
 	Created        types.DateTime `db:"created"`
 	Updated        types.DateTime `db:"updated"`
 }
@@ -160,11 +161,11 @@ func InsertBooking(tx core.App, nb NewBooking) (Inserted, error) {
 	params := dbx.Params{"id": in.ID, "offering": nb.Offering, "session": nb.Slot.Session, "start": DBTime(nb.Slot.Start),
 		"end": DBTime(nb.Slot.End), "party": nb.Party, "status": string(nb.Status), "name": nb.Name, "email": nb.Email,
 		"phone": nb.Phone, "notes": nb.Notes, "sensitive": sealed, "source": string(nb.Source), "consent": DBTime(nb.ConsentAt),
-		"notice": nb.NoticeVersion, "customer": customer, "reminded": DBTime(nb.RemindedAt), "override": nb.Override, "locale": nb.Locale, "now": now}
+		"notice": nb.NoticeVersion, "customer": customer, "reminded": DBTime(nb.RemindedAt), "override": nb.Override, "locale": nb.Locale, "resources": strings.Join(nb.Slot.Resources, " "), "now": now}
 	insert := db.NewQuery(`INSERT INTO bookings (id, reference, offering, session, start, "end", party, status, name, email,
-		phone, notes, sensitive_notes, source, consent_at, notice_version, customer, reminded_at, override_reason, locale, created, updated)
+		phone, notes, sensitive_notes, source, consent_at, notice_version, customer, reminded_at, override_reason, locale, resources, created, updated)
 		VALUES ({:id}, {:ref}, {:offering}, {:session}, {:start}, {:end}, {:party}, {:status}, {:name}, {:email},
-		{:phone}, {:notes}, {:sensitive}, {:source}, {:consent}, {:notice}, {:customer}, {:reminded}, {:override}, {:locale}, {:now}, {:now})`)
+		{:phone}, {:notes}, {:sensitive}, {:source}, {:consent}, {:notice}, {:customer}, {:reminded}, {:override}, {:locale}, {:resources}, {:now}, {:now})`)
 	for try := 0; ; try++ {
 		in.Reference = newReference()
 		params["ref"] = in.Reference
@@ -264,8 +265,9 @@ func MoveBooking(tx core.App, b *Booking, slot booking.Slot, party int, reminded
 	b.End, _ = types.ParseDateTime(slot.End)
 	b.Session, b.Party, b.Sequence = slot.Session, party, b.Sequence+1
 	b.RemindedAt, _ = types.ParseDateTime(remindedAt)
+	b.Resources = strings.Join(slot.Resources, " ")
 	return updateBooking(tx, b.ID, dbx.Params{"start": DBTime(slot.Start), "end": DBTime(slot.End), "session": slot.Session,
-		"party": party, "sequence": b.Sequence, "reminded_at": DBTime(remindedAt)})
+		"party": party, "sequence": b.Sequence, "reminded_at": DBTime(remindedAt), "resources": b.Resources})
 }
 
 // SetBookingStatus moves booking b to status (checking in stamps the time).

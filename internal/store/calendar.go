@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -141,6 +142,7 @@ func loadCalendar(app core.App, s *Store, o *Offering, d booking.Date, loc *time
 				cal.Special = append(cal.Special, sh)
 			}
 		}
+		cal.Calendar.Pool = kept.pools[o.ID]
 	} else {
 		err := db.NewQuery("SELECT id, offering, weekday, opens, closes FROM opening_hours WHERE offering = CAST({:o} AS TEXT)").
 			Bind(dbx.Params{"o": o.ID}).All(&hours)
@@ -156,6 +158,11 @@ func loadCalendar(app core.App, s *Store, o *Offering, d booking.Date, loc *time
 		}
 		if cal.Special, err = specialHoursOf(db, o.ID, firstDay, lastDay); err != nil {
 			return cal, err
+		}
+		if r.Kind != booking.KindSession {
+			if cal.Calendar.Pool, err = OfferingPool(app, o.ID); err != nil {
+				return cal, err
+			}
 		}
 	}
 	cal.Hours = bookingHours(app, hours)
@@ -205,6 +212,9 @@ func loadCalendar(app core.App, s *Store, o *Offering, d booking.Date, loc *time
 		}
 	}
 
+	if !cal.Calendar.Pool.Empty() && r.Kind != booking.KindSession {
+		return cal, pooledReservations(app, &cal, o, ignore, resFrom, resTo)
+	}
 	// The active bookings, merged by start, end and session (their parties summed, counted), as
 	// the booking_usage triggers keep them: a busy time is one row, however many bookings it
 	// holds. ignore (a booking being moved) is taken out again: it frees its own place.
@@ -251,6 +261,36 @@ func loadCalendar(app core.App, s *Store, o *Offering, d booking.Date, loc *time
 	return cal, nil
 }
 
+// pooledReservations reads the reservations of an offering served by a pool one by one, with
+// the resources each holds (booking_usage merges them): those with start < resTo and end >
+// resFrom, leaving out ignore (a booking being moved). A pool serves a handful of bookings at
+// a time, so the rows are few.
+func pooledReservations(app core.App, cal *DayCalendar, o *Offering, ignore string, resFrom, resTo time.Time) error {
+	var rows []struct {
+		ID        string         `db:"id"`
+		Start     types.DateTime `db:"start"`
+		End       types.DateTime `db:"end"`
+		Party     int            `db:"party"`
+		Resources string         `db:"resources"`
+	}
+	err := app.DB().NewQuery(`SELECT id, start, "end", party, resources FROM bookings
+		WHERE offering = CAST({:o} AS TEXT) AND start >= CAST({:lo} AS TEXT) AND start < CAST({:to} AS TEXT) AND "end" > CAST({:from} AS TEXT)
+		AND status IN ` + placeStatuses).
+		Bind(dbx.Params{"o": o.ID, "lo": DBTime(resFrom.Add(-maxBookingLength)), "to": DBTime(resTo), "from": DBTime(resFrom)}).All(&rows)
+	if err != nil {
+		return fmt.Errorf("calendar: bookings: %w", err)
+	}
+	cal.Reservations = make([]booking.Reservation, 0, len(rows))
+	for _, row := range rows {
+		if row.ID == ignore {
+			continue
+		}
+		cal.Reservations = append(cal.Reservations, booking.Reservation{ID: row.ID, Start: row.Start.Time(), End: row.End.Time(),
+			Party: row.Party, Count: 1, Resources: strings.Fields(row.Resources)})
+	}
+	return nil
+}
+
 // bookingHours reads stored opening rules as the booking rules take them.
 func bookingHours(app core.App, rules []HoursRule) []booking.Hours {
 	out := make([]booking.Hours, 0, len(rules))
@@ -279,10 +319,11 @@ func bookingHours(app core.App, rules []HoursRule) []booking.Hours {
 // transaction.
 type rulesCache struct {
 	at       time.Time
-	from     string                 // closures and special hours ending before this local date are not kept
-	hours    map[string][]HoursRule // by offering id
-	closures []Closure              // by start date
-	special  []SpecialHours         // by start date
+	from     string                  // closures and special hours ending before this local date are not kept
+	hours    map[string][]HoursRule  // by offering id
+	closures []Closure               // by start date
+	special  []SpecialHours          // by start date
+	pools    map[string]booking.Pool // by offering id: the pools that serve bookings
 }
 
 // rulesFresh bounds how long kept rules are used.
@@ -320,7 +361,17 @@ func (s *Store) keptRules(app core.App, firstDay string) (*rulesCache, error) {
 		if err != nil {
 			return nil, fmt.Errorf("calendar: special hours: %w", err)
 		}
-		c = &rulesCache{at: at, from: from, hours: map[string][]HoursRule{}, closures: closures, special: special}
+		var resources []Resource
+		if err := db.NewQuery("SELECT " + resourceColumns + " FROM resources WHERE active = TRUE ORDER BY sort, name, id").All(&resources); err != nil {
+			return nil, fmt.Errorf("calendar: resources: %w", err)
+		}
+		var combos []Combination
+		if len(resources) > 0 {
+			if err := db.NewQuery("SELECT id, offering, tables, min_seats, max_seats FROM resource_combinations ORDER BY created, id").All(&combos); err != nil {
+				return nil, fmt.Errorf("calendar: combinations: %w", err)
+			}
+		}
+		c = &rulesCache{at: at, from: from, hours: map[string][]HoursRule{}, closures: closures, special: special, pools: pools(resources, combos)}
 		for _, h := range hours {
 			c.hours[h.Offering] = append(c.hours[h.Offering], h)
 		}

@@ -22,13 +22,15 @@ type DayRow struct {
 	Notes         string         `db:"notes"`
 	InternalNotes string         `db:"internal_notes"`
 	Status        booking.Status `db:"status"`
+	Resources     string         `db:"resources"` // the resources it holds, space-separated ids
+	Source        Source         `db:"source"`
 }
 
 // DayBookings lists an offering's bookings starting in [from, to) that are not cancelled, by
 // start. Plain rows, not records: the day's list is the desk's most viewed page.
 func DayBookings(app core.App, offering string, from, to time.Time) ([]DayRow, error) {
 	var out []DayRow
-	err := app.DB().NewQuery(`SELECT id, reference, start, "end", party, name, phone, notes, internal_notes, status FROM bookings
+	err := app.DB().NewQuery(`SELECT id, reference, start, "end", party, name, phone, notes, internal_notes, status, resources, source FROM bookings
 		WHERE offering = {:o} AND start >= {:from} AND start < {:to} AND status != {:c} ORDER BY start, id`).
 		Bind(dbx.Params{"o": offering, "from": DBTime(from), "to": DBTime(to), "c": string(booking.StatusCancelled)}).All(&out)
 	return out, err

@@ -37,6 +37,8 @@ const (
 	colPrivacyNotices  = "privacy_notices"
 	colWaitlist        = "waitlist"
 	colWalkins         = "walkins"
+	colResources       = "resources"
+	colCombinations    = "resource_combinations"
 )
 
 // DBTime is t as PocketBase stores dates (UTC, "2006-01-02 15:04:05.000Z"); the zero time is

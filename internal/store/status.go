@@ -7,6 +7,8 @@ type Source string
 const (
 	SourceWeb   Source = "web"   // a visitor, on the booking site
 	SourceStaff Source = "staff" // staff, in the dashboard (a caller on the phone)
+	// SourceWalkin is a walk-in seated by staff on a table: it holds the table for its turn time.
+	SourceWalkin Source = "walkin"
 )
 
 // MailStatus is where an outbox row stands.

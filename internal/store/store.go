@@ -139,10 +139,12 @@ func (s *Store) committed(c Changes) {
 }
 
 // availabilityCollections are the collections whose changes alter what is bookable.
-var availabilityCollections = []string{colBookings, colSessions, colClosures, colSpecialHours, colOpeningHours, colOfferings, colVenue}
+var availabilityCollections = []string{colBookings, colSessions, colClosures, colSpecialHours, colOpeningHours, colOfferings, colVenue,
+	colResources, colCombinations}
 
 // freeingCollections are those whose changes through records may free a place.
-var freeingCollections = []string{colBookings, colOfferings, colSessions, colClosures, colSpecialHours, colOpeningHours}
+var freeingCollections = []string{colBookings, colOfferings, colSessions, colClosures, colSpecialHours, colOpeningHours,
+	colResources, colCombinations}
 
 // bind keeps the version, the waitlist's wake-up and the kept venue for changes made through
 // PocketBase's records, and makes the audit log append-only for every path that goes through
@@ -175,7 +177,7 @@ func (s *Store) bind() {
 		app.OnRecordAfterUpdateSuccess(freeingCollections...).BindFunc(wake)
 		app.OnRecordAfterDeleteSuccess(colBookings, colClosures, colSpecialHours).BindFunc(wake)
 		// Special hours may open times no weekly rule had.
-		app.OnRecordAfterCreateSuccess(colSpecialHours).BindFunc(wake)
+		app.OnRecordAfterCreateSuccess(colSpecialHours, colResources, colCombinations).BindFunc(wake)
 		named := func(e *core.RecordEvent) error {
 			nameApp(e.App, e.Record.GetString("name"))
 			return e.Next()
@@ -189,9 +191,9 @@ func (s *Store) bind() {
 			s.dropRules()
 			return e.Next()
 		}
-		app.OnRecordAfterCreateSuccess(colOpeningHours, colClosures, colSpecialHours).BindFunc(dropRules)
-		app.OnRecordAfterUpdateSuccess(colOpeningHours, colClosures, colSpecialHours).BindFunc(dropRules)
-		app.OnRecordAfterDeleteSuccess(colOpeningHours, colClosures, colSpecialHours).BindFunc(dropRules)
+		app.OnRecordAfterCreateSuccess(colOpeningHours, colClosures, colSpecialHours, colResources, colCombinations).BindFunc(dropRules)
+		app.OnRecordAfterUpdateSuccess(colOpeningHours, colClosures, colSpecialHours, colResources, colCombinations).BindFunc(dropRules)
+		app.OnRecordAfterDeleteSuccess(colOpeningHours, colClosures, colSpecialHours, colResources, colCombinations).BindFunc(dropRules)
 		// The pictures are on every visitor page (the logo) and in the kept venue: a change
 		// makes the kept pages stale and drops the kept venue and pictures.
 		dropImages := func(e *core.RecordEvent) error {
