@@ -172,6 +172,15 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	offeringURL := pc.attr(`main h2 a[href^="/admin/offerings/"]`, "href")
 	pc.open("an offering", "/admin/offerings/{id}", offeringURL, http.StatusOK)
 	pc.open("a new offering", "/admin/offerings/{id}", "/admin/offerings/new", http.StatusOK)
+	// A table for the dinner, added through its form: the offering page lists it, the table's
+	// own page, and the floor view of the day with guests.
+	pc.open("an offering (resources)", "/admin/offerings/{id}", offeringURL, http.StatusOK)
+	pc.must("fill a table", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`section[aria-labelledby="resources-h"] summary`)),
+		chromedp.SetValue(chromedp.ID("resource_kind"), "table"), chromedp.SendKeys(chromedp.ID("resource_name"), "Window table"),
+		chromedp.SetValue(chromedp.ID("resource_max_seats"), "8")))
+	pc.submit("an offering: a table added (POST, then the page)", `[data-testid="resource-form"] button[type="submit"]`, http.StatusOK)
+	pc.open("a resource", "/admin/offerings/{id}/resources/{rid}", pc.attr(`[data-testid="resources-list"] a`, "href"), http.StatusOK)
+	pc.open("floor view", "/admin/floor", "/admin/floor?date="+guestDay.Format("2006-01-02"), http.StatusOK)
 	// The pottery class: a weekly series added through its form, then the series' page and the
 	// page of one of its sessions.
 	pc.open("offerings (again)", "/admin/offerings", "/admin/offerings", http.StatusOK)

@@ -164,11 +164,11 @@ var adminMatrix = map[string]matrixCase{
 		return f.series() + "/end", url.Values{"date": {"2026-12-20"}, "reason": {"The studio closes."}}
 	}},
 	"POST /admin/offerings/{id}/resources": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
-		return "/admin/offerings/" + f.terrace() + "/resources", url.Values{"kind": {"staff"}, "name": {"Anna"}, "hours": {"Tue-Sat 17:00-23:00"}}
+		return "/admin/offerings/" + f.terrace() + "/resources", url.Values{"resource_kind": {"staff"}, "resource_name": {"Anna"}, "resource_hours": {"Tue-Sat 17:00-23:00"}}
 	}},
 	"GET /admin/offerings/{id}/resources/{rid}": {mgrGET, func(f *matrixFixtures) (string, url.Values) { return f.resource(), nil }},
 	"POST /admin/offerings/{id}/resources/{rid}": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
-		return f.resource(), url.Values{"name": {"Table 1"}, "min_seats": {"1"}, "max_seats": {"4"}, "active": {"yes"}}
+		return f.resource(), url.Values{"resource_name": {"Table 1"}, "resource_min_seats": {"1"}, "resource_max_seats": {"4"}, "resource_active": {"yes"}}
 	}},
 	"POST /admin/offerings/{id}/combinations": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
 		a, b := f.table(), f.table()

@@ -60,18 +60,19 @@ func offeringResources(app core.App, d *views.OfferingData) error {
 	return nil
 }
 
-// parseResource reads the resource form (kind only when withKind: a kind is not changed later).
+// parseResource reads the resource form, whose fields are named resource_… (kind only when
+// withKind: a resource's kind is not changed later). The errors are keyed by those names.
 func parseResource(f url.Values, withKind bool) (store.Resource, map[string]views.Msg) {
 	errs := map[string]views.Msg{}
-	r := store.Resource{Name: strings.TrimSpace(f.Get("name")), Hours: strings.TrimSpace(f.Get("hours")), Active: true}
+	r := store.Resource{Name: strings.TrimSpace(f.Get("resource_name")), Hours: strings.TrimSpace(f.Get("resource_hours")), Active: true}
 	if withKind {
-		r.Kind = booking.ResourceKind(f.Get("kind"))
+		r.Kind = booking.ResourceKind(f.Get("resource_kind"))
 		if !slices.Contains(views.ResourceKinds, string(r.Kind)) {
-			errs["kind"] = views.M("admin.resources.kind_bad")
+			errs["resource_kind"] = views.M("admin.resources.kind_bad")
 		}
 	}
 	if r.Name == "" || utf8Len(r.Name) > 80 || !cleanText(r.Name, false) {
-		errs["name"] = views.M("admin.resources.name_bad")
+		errs["resource_name"] = views.M("admin.resources.name_bad")
 	}
 	seats := func(field string) int {
 		s := strings.TrimSpace(f.Get(field))
@@ -84,19 +85,19 @@ func parseResource(f url.Values, withKind bool) (store.Resource, map[string]view
 		}
 		return n
 	}
-	r.MinSeats, r.MaxSeats = seats("min_seats"), seats("max_seats")
-	if _, bad := errs["max_seats"]; !bad && r.MaxSeats > 0 && r.MinSeats > r.MaxSeats {
-		errs["max_seats"] = views.M("admin.resources.seats_order")
+	r.MinSeats, r.MaxSeats = seats("resource_min_seats"), seats("resource_max_seats")
+	if _, bad := errs["resource_max_seats"]; !bad && r.MaxSeats > 0 && r.MinSeats > r.MaxSeats {
+		errs["resource_max_seats"] = views.M("admin.resources.seats_order")
 	}
 	if len(r.Hours) > 600 || !cleanText(r.Hours, false) {
-		errs["hours"] = views.M("admin.resources.hours_bad")
+		errs["resource_hours"] = views.M("admin.resources.hours_bad")
 	} else if _, err := booking.ParseWeekHours(r.Hours); err != nil {
-		errs["hours"] = views.M("admin.resources.hours_bad")
+		errs["resource_hours"] = views.M("admin.resources.hours_bad")
 	}
-	if s := strings.TrimSpace(f.Get("sort")); s != "" {
+	if s := strings.TrimSpace(f.Get("resource_sort")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < -1000 || n > 1000 {
-			errs["sort"] = views.M("admin.resources.sort_bad")
+			errs["resource_sort"] = views.M("admin.resources.sort_bad")
 		}
 		r.Sort = n
 	}
@@ -170,7 +171,7 @@ func (h *handlers) resourceSave(e *core.RequestEvent) error {
 		return formError(err)
 	}
 	r, errs := parseResource(e.Request.PostForm, false)
-	r.ID, r.Offering, r.Kind, r.Active = cur.ID, off.ID, cur.Kind, e.Request.PostForm.Get("active") == "yes"
+	r.ID, r.Offering, r.Kind, r.Active = cur.ID, off.ID, cur.Kind, e.Request.PostForm.Get("resource_active") == "yes"
 	if len(errs) > 0 {
 		return h.renderResource(e, http.StatusUnprocessableEntity, off, resourceView(r), errs)
 	}

@@ -78,6 +78,8 @@ func TestPagesInGermanHoldNoEnglish(t *testing.T) {
 	english := englishFragments(t)
 	s := newServerOpts(t, func(o *options) { o.transport = nil })
 	s.setVenue(t, func(f *store.VenueFields) { f.Locale = "de" })
+	// A staff member serves the dinner: its pages pick, name and reassign them.
+	anna := s.addResource(t, s.offering(t, "dinner").ID, booking.ResourceStaff, "Anna", 0, 0, "Tue-Sat 17:00-23:00")
 	token := s.book(t, "2026-11-27T19:00", "2")
 	// Special hours and a part-day closure, told on the booking page and the home page.
 	sat, _ := booking.ParseDate("2026-11-28")
@@ -97,6 +99,11 @@ func TestPagesInGermanHoldNoEnglish(t *testing.T) {
 	}
 	pages["POST /book/dinner (errors)"] = s.post(t, "/book/dinner", url.Values{"start": {"2026-11-27T19:00"}, "party": {"2"}})
 	pages["POST /account"] = s.post(t, "/account", url.Values{"email": {"ada@example.com"}})
+
+	// Anna retires: the matrix's many dinner bookings at one time must not wait for her.
+	if _, err := store.SaveResource(s.app, store.Resource{ID: anna, Offering: s.offering(t, "dinner").ID, Kind: booking.ResourceStaff, Name: "Anna"}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Every staff page the owner opens, as the role matrix opens it.
 	f := &matrixFixtures{t: t, s: s, role: "owner"}
@@ -124,6 +131,7 @@ func TestPagesInGermanHoldNoEnglish(t *testing.T) {
 		{"GET /book/dinner?date=2026-11-28&party=2", "Sonderöffnungszeiten am"},
 		{"GET /book/dinner?date=2026-11-28&party=2", "geschlossen"},
 		{"POST /admin/special-hours (errors)", "Bitte geben Sie eine Öffnungszeit vor 24:00"},
+		{"GET /book/dinner?date=2026-11-27&party=2", "Beliebig, wer frei ist"},
 	} {
 		if !strings.Contains(pages[want.page].body, want.text) {
 			t.Errorf("%s: missing %q", want.page, want.text)

@@ -49,32 +49,32 @@ func TestStaffResources(t *testing.T) {
 		return s.as(t, cookie, http.MethodPost, "/admin/offerings/"+dinner+"/resources", f)
 	}
 	for field, f := range map[string]url.Values{
-		"hours":     {"kind": {"staff"}, "name": {"Anna"}, "hours": {"Mon-Fri 9-17"}},
-		"name":      {"kind": {"staff"}, "name": {"  "}},
-		"kind":      {"kind": {"robot"}, "name": {"Anna"}},
-		"max_seats": {"kind": {"table"}, "name": {"T1"}, "min_seats": {"4"}, "max_seats": {"2"}},
-		"min_seats": {"kind": {"table"}, "name": {"T1"}, "min_seats": {"-1"}},
-		"sort":      {"kind": {"staff"}, "name": {"Anna"}, "sort": {"x"}},
+		"hours":     {"resource_kind": {"staff"}, "resource_name": {"Anna"}, "resource_hours": {"Mon-Fri 9-17"}},
+		"name":      {"resource_kind": {"staff"}, "resource_name": {"  "}},
+		"kind":      {"resource_kind": {"robot"}, "resource_name": {"Anna"}},
+		"max_seats": {"resource_kind": {"table"}, "resource_name": {"T1"}, "resource_min_seats": {"4"}, "resource_max_seats": {"2"}},
+		"min_seats": {"resource_kind": {"table"}, "resource_name": {"T1"}, "resource_min_seats": {"-1"}},
+		"sort":      {"resource_kind": {"staff"}, "resource_name": {"Anna"}, "resource_sort": {"x"}},
 	} {
 		res := add(mgr, f)
 		if res.status != http.StatusUnprocessableEntity {
 			t.Fatalf("bad %s = %d, want 422", field, res.status)
 		}
-		mustContain(t, "bad "+field, res.body, `id="`+field+`-error"`)
+		mustContain(t, "bad "+field, res.body, `id="resource_`+field+`-error"`)
 	}
 	if n := s.count(t, "resources", nil); n != 0 {
 		t.Fatalf("refused forms stored %d resources", n)
 	}
-	if res := add(desk, url.Values{"kind": {"staff"}, "name": {"Anna"}}); res.status != http.StatusForbidden {
+	if res := add(desk, url.Values{"resource_kind": {"staff"}, "resource_name": {"Anna"}}); res.status != http.StatusForbidden {
 		t.Errorf("front desk adding a resource = %d, want 403", res.status)
 	}
-	if res := s.as(t, mgr, http.MethodPost, "/admin/offerings/"+pottery+"/resources", url.Values{"kind": {"staff"}, "name": {"Anna"}}); res.status != http.StatusNotFound {
+	if res := s.as(t, mgr, http.MethodPost, "/admin/offerings/"+pottery+"/resources", url.Values{"resource_kind": {"staff"}, "resource_name": {"Anna"}}); res.status != http.StatusNotFound {
 		t.Errorf("a resource of a session offering = %d, want 404", res.status)
 	}
-	if res := add(mgr, url.Values{"kind": {"staff"}, "name": {"Anna"}, "hours": {"Tue-Fri 17:00-20:00"}}); res.status != http.StatusSeeOther {
+	if res := add(mgr, url.Values{"resource_kind": {"staff"}, "resource_name": {"Anna"}, "resource_hours": {"Tue-Fri 17:00-20:00"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("add Anna = %d\n%s", res.status, snippet(res.body))
 	}
-	if res := add(mgr, url.Values{"kind": {"staff"}, "name": {"Ben"}, "sort": {"1"}}); res.status != http.StatusSeeOther {
+	if res := add(mgr, url.Values{"resource_kind": {"staff"}, "resource_name": {"Ben"}, "resource_sort": {"1"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("add Ben = %d", res.status)
 	}
 	anna, ben := s.resourceID(t, dinner, "Anna"), s.resourceID(t, dinner, "Ben")
@@ -157,7 +157,7 @@ func TestStaffResources(t *testing.T) {
 	}
 
 	// Retiring Anna: no longer offered; a form still naming her gets a clear 422.
-	if res := s.as(t, mgr, http.MethodPost, "/admin/offerings/"+dinner+"/resources/"+anna, url.Values{"name": {"Anna"}, "hours": {"Tue-Fri 17:00-20:00"}}); res.status != http.StatusSeeOther {
+	if res := s.as(t, mgr, http.MethodPost, "/admin/offerings/"+dinner+"/resources/"+anna, url.Values{"resource_name": {"Anna"}, "resource_hours": {"Tue-Fri 17:00-20:00"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("retire Anna = %d\n%s", res.status, snippet(res.body))
 	}
 	mustNotContain(t, "after retiring", s.get(t, "/book/dinner?date=2026-11-26&party=2").body, `value="`+anna+`"`)
