@@ -40,7 +40,8 @@ const maxEmbedOrigins = 20
 // (https://host or https://host:port; http only for localhost, 127.0.0.1 and [::1], to try it
 // out) separated by line breaks, commas or spaces. A lone trailing slash is dropped; a path,
 // a query, a user, a wildcard or anything else is refused with a message naming the entry.
-// The answer is lowercase, without duplicates, in the order given.
+// The answer is lowercase, without the scheme's default port and duplicates, in the order
+// given. Host names are ASCII: an internationalised one is written in its xn-- form.
 //
 // NB! Each origin goes into the Content-Security-Policy header as it is returned: only host
 // names of letters, digits, hyphens and dots, IP literals and port digits may pass.
@@ -87,6 +88,9 @@ func parseOrigin(entry string) (string, bool) {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
 			return "", false
+		}
+		if (scheme == "https" && n == 443) || (scheme == "http" && n == 80) {
+			port = "" // the scheme's own port: the origin as browsers write it
 		}
 	}
 	if strings.Contains(host, ":") {

@@ -23,6 +23,8 @@ func TestParseOrigins(t *testing.T) {
 		{"one", "https://www.example.com", []string{"https://www.example.com"}, ""},
 		{"normalised", "HTTPS://WWW.Example.COM/", []string{"https://www.example.com"}, ""},
 		{"port", "https://shop.example.com:8443", []string{"https://shop.example.com:8443"}, ""},
+		{"default port", "https://shop.example.com:443 http://localhost:80", []string{"https://shop.example.com", "http://localhost"}, ""},
+		{"internationalised, as xn--", "https://xn--bckerei-4wa.example", []string{"https://xn--bckerei-4wa.example"}, ""},
 		{"several, deduplicated", "https://a.example\r\nhttps://b.example, https://a.example  https://b.example:444",
 			[]string{"https://a.example", "https://b.example", "https://b.example:444"}, ""},
 		{"http on localhost", "http://localhost:8080\nhttp://127.0.0.1:9000 http://[::1]:7000",

@@ -9,6 +9,11 @@
   }
   var meta = document.querySelector('meta[name="reserva-embed-origins"]');
   var origins = meta ? meta.content.split(" ").filter(Boolean) : [];
+  // Where the browser names the framing page's origin, only that one is told (when listed).
+  var ancestors = window.location.ancestorOrigins;
+  if (ancestors && ancestors.length > 0) {
+    origins = origins.indexOf(ancestors[0]) >= 0 ? [ancestors[0]] : [];
+  }
   var last = -1;
   function height() {
     var body = document.body;
