@@ -215,8 +215,14 @@ func TestEmbedFlowStaysInTheFrame(t *testing.T) {
 	if conf.status != http.StatusOK || len(conf.header.Values("Set-Cookie")) > 0 {
 		t.Errorf("the framed confirmation = %d, cookies %q", conf.status, conf.header.Values("Set-Cookie"))
 	}
-	if res := s.get(t, "/embed/b/not-a-token"); res.status != http.StatusNotFound {
-		t.Errorf("an unknown token's framed confirmation = %d, want 404", res.status)
+	// An error page in the frame keeps the compact layout, and sends the guest out of it.
+	for _, target := range []string{"/embed/b/not-a-token", "/embed/no-such-offering"} {
+		res := s.get(t, target)
+		if res.status != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", target, res.status)
+		}
+		mustContain(t, target, res.body, `data-testid="embed-footer"`, `<a href="/" target="_blank" rel="noopener noreferrer">`)
+		mustNotContain(t, target, res.body, `<header class="site">`)
 	}
 	// A full time's waitlist is outside the framed flow: it opens outside the frame.
 	s.fillDinner(t, "2026-11-27T21:00")
