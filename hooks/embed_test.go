@@ -228,6 +228,42 @@ func TestEmbedFlowStaysInTheFrame(t *testing.T) {
 	s.fillDinner(t, "2026-11-27T21:00")
 	full := s.get(t, "/embed/dinner?date=2026-11-27&party=2")
 	mustContain(t, "a full time in the frame", full.body, `target="_blank" rel="noopener noreferrer" data-testid="join-waitlist"`)
+
+	// Every link of the framed pages stays under /embed/ or opens outside the frame; every form
+	// posts (and every time button sends) under /embed/.
+	for name, body := range map[string]string{"times": page.body, "details": form.body, "errors": bad.body,
+		"confirmation": conf.body, "full": full.body, "error": s.get(t, "/embed/nothing").body} {
+		for _, tag := range htmlTag.FindAllString(body, -1) {
+			attr := func(name string) (string, bool) {
+				m := htmlAttr[name].FindStringSubmatch(tag)
+				if m == nil {
+					return "", false
+				}
+				return html.UnescapeString(m[1]), true
+			}
+			target, _ := attr("target")
+			for _, a := range []string{"href", "action", "formaction"} {
+				v, ok := attr(a)
+				if !ok || strings.HasPrefix(tag, "<link") || target == "_blank" {
+					continue
+				}
+				if !strings.HasPrefix(v, "/embed/") {
+					t.Errorf("%s: %s leaves the frame: %s", name, a, tag)
+				}
+			}
+		}
+	}
+}
+
+var (
+	htmlTag  = regexp.MustCompile(`<(a|form|button|link)\s[^>]*>`)
+	htmlAttr = map[string]*regexp.Regexp{}
+)
+
+func init() {
+	for _, name := range []string{"href", "action", "formaction", "target"} {
+		htmlAttr[name] = regexp.MustCompile(`\s` + name + `="([^"]*)"`)
+	}
 }
 
 // A kept framed page carries the origins that were listed when it was rendered, and a change
