@@ -107,6 +107,10 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("change a booking", "/b/{token}/change", "/b/"+token+"/change", http.StatusOK)
 	pc.open("change a booking: the confirm step", "/b/{token}/change", "/b/"+token+"/change?party=3&start="+date+"T20%3A00", http.StatusOK)
 	pc.open("privacy notice", "/privacy", "/privacy", http.StatusOK)
+	// The framable booking pages, opened on their own (no site is listed, so they load no script).
+	pc.open("embedded booking: a date's free times", "/embed/{slug}", "/embed/dinner?date="+date+"&party=2", http.StatusOK)
+	pc.open("embedded booking: the details form", "/embed/{slug}", "/embed/dinner?date="+date+"&party=2&start="+date+"T20%3A00", http.StatusOK)
+	pc.open("embedded booking: the confirmation", "/embed/b/{token}", "/embed/b/"+token+"?m=booked", http.StatusOK)
 	fillTime(t, inst.URL, "dinner", date+"T21:00") // its waitlist
 	pc.open("waitlist: join a full time", "/waitlist/{slug}", "/waitlist/dinner?party=2&start="+date+"T21%3A00", http.StatusOK)
 	pc.must("fill the waitlist form", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("name"), "Wanda Wait"),

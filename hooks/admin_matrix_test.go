@@ -222,6 +222,7 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/settings":              {ownPOST, func(f *matrixFixtures) (string, url.Values) { return "/admin/settings", f.settingsForm() }},
 	"POST /admin/settings/mail":         {ownPOST, post("/admin/settings/mail")},
 	"POST /admin/settings/access":       {ownPOST, func(*matrixFixtures) (string, url.Values) { return "/admin/settings/access", url.Values{"allow": {""}} }},
+	"POST /admin/settings/embed":        {ownPOST, post("/admin/settings/embed")},
 	"GET /admin/backups":                {ownGET, get("/admin/backups")},
 	"POST /admin/backups/now":           {ownPOST, post("/admin/backups/now")},
 	"POST /admin/purge/now":             {ownPOST, post("/admin/purge/now")},

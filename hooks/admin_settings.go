@@ -55,6 +55,10 @@ func (h *handlers) renderSettings(e *core.RequestEvent, status int, d views.Sett
 	}
 	d.YourIP = e.RealIP()
 	d.Proxy, d.ProxyHeader = h.proxy.String(), h.proxy.Header
+	if d.EmbedErrors == nil {
+		d.EmbedOrigins = strings.Join(v.EmbedOrigins(), "\n")
+	}
+	d.EmbedSnippet = h.embedSnippet(e, v)
 	d.Photo, d.Logo = imageSetting(v.Photo, store.ImagePhoto), imageSetting(v.Logo, store.ImageLogo)
 	if d.ImageErrors == nil && v.Photo != nil {
 		d.PhotoAlt = v.Photo.Alt

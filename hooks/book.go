@@ -40,6 +40,10 @@ func (h *handlers) bookPage(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
+	if embedded(e.Request) {
+		// The origins as read after the version: a kept page never carries a list older than it.
+		setEmbedHeaders(e.Response.Header(), v.EmbedOrigins())
+	}
 	off, err := h.st.Offering(e.App, slug)
 	if err != nil {
 		return notFound(err)
@@ -166,6 +170,9 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		return jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, token, now)
 	})
 	switch {
+	case err == nil && embedded(e.Request):
+		// Framed: the confirmation stays in the frame, in the language of the form.
+		return e.Redirect(http.StatusSeeOther, embedPrefix+"b/"+token+"?m=booked&lang="+url.QueryEscape(in.locale))
 	case err == nil:
 		return e.Redirect(http.StatusSeeOther, "/b/"+token+"?m=booked")
 	case errors.Is(err, errDailyCap):

@@ -7,11 +7,11 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// fastPages answers the kept availability answers (GET /book/{slug} without a chosen time and
-// GET /api/reserva/availability, see pagecache.go) before PocketBase's router and the
-// middleware chain run: on a busy evening most requests are such a view, and the chain cost
-// more than the answer. Everything else, and any request the short path is unsure of, goes to
-// next, the full chain.
+// fastPages answers the kept availability answers (GET /book/{slug} and /embed/{slug} without
+// a chosen time and GET /api/reserva/availability, see pagecache.go) before PocketBase's
+// router and the middleware chain run: on a busy evening most requests are such a view, and
+// the chain cost more than the answer. Everything else, and any request the short path is
+// unsure of, goes to next, the full chain.
 //
 // The answer is the same as the chain's: its headers are those the chain sent with the kept
 // answer (security headers, CORS, Cache-Control), with a fresh X-Request-Id and HSTS under
@@ -39,6 +39,11 @@ func (h *handlers) serveFast(app core.App, w http.ResponseWriter, r *http.Reques
 			return false
 		}
 		slug = p[len("/book/"):]
+	case strings.HasPrefix(p, embedPrefix) && !strings.Contains(p[len(embedPrefix):], "/"):
+		if r.URL.Query().Has("start") {
+			return false
+		}
+		slug = p[len(embedPrefix):]
 	default:
 		return false
 	}

@@ -19,12 +19,17 @@ const langCookie = "reserva_lang"
 
 // visitorLanguage is the catalog a visitor's page is written in: the one picked now (?lang=),
 // the one picked before (the cookie), the browser's on a first visit (Accept-Language), or the
-// venue's.
+// venue's. A framed page (under /embed/) reads no cookie, as a browser sends none to a frame
+// on another site: the language travels in the query and in the booking form (field lang).
 func visitorLanguage(r *http.Request, venue string) string {
 	if l := r.URL.Query().Get("lang"); views.HasLanguage(l) {
 		return l
 	}
-	if c, err := r.Cookie(langCookie); err == nil && views.HasLanguage(c.Value) {
+	if embedded(r) {
+		if l := r.PostForm.Get("lang"); views.HasLanguage(l) { // nil PostForm: ""
+			return l
+		}
+	} else if c, err := r.Cookie(langCookie); err == nil && views.HasLanguage(c.Value) {
 		return c.Value
 	}
 	if l := views.MatchLanguage(r.Header.Get("Accept-Language")); l != "" {

@@ -94,9 +94,11 @@ func TestPagesInGermanHoldNoEnglish(t *testing.T) {
 	for _, target := range []string{"/", "/book/dinner?date=2026-11-27&party=2", "/book/dinner?date=2026-11-27&party=2&start=2026-11-27T19:00",
 		"/book/pottery", "/book/dinner?date=2026-11-28&party=2", "/b/" + token, "/b/" + token + "/change", "/b/" + token + "/change?party=3&start=2026-11-27T20:00",
 		"/privacy", "/account", "/no-such-page", "/book/dinner?date=not-a-date", "/waitlist/dinner?party=2&start=2026-11-27T21:00",
-		"/api/reserva/availability?offering=dinner&date=x"} {
+		"/api/reserva/availability?offering=dinner&date=x",
+		"/embed/dinner?date=2026-11-27&party=2&start=2026-11-27T19:00", "/embed/dinner?date=2026-11-28&party=2", "/embed/b/" + token + "?m=booked"} {
 		pages["GET "+target] = s.get(t, target)
 	}
+	pages["POST /embed/dinner (errors)"] = s.post(t, "/embed/dinner", url.Values{"start": {"2026-11-27T19:00"}, "party": {"2"}})
 	pages["POST /book/dinner (errors)"] = s.post(t, "/book/dinner", url.Values{"start": {"2026-11-27T19:00"}, "party": {"2"}})
 	pages["POST /account"] = s.post(t, "/account", url.Values{"email": {"ada@example.com"}})
 
@@ -124,6 +126,8 @@ func TestPagesInGermanHoldNoEnglish(t *testing.T) {
 
 	pages["POST /admin/special-hours (errors)"] = s.as(t, f.cookie, http.MethodPost, "/admin/special-hours",
 		url.Values{"special_from": {"2026-12-24"}, "special_to": {"2026-12-23"}, "opens_1": {"12:00"}, "closes_1": {"11:00"}})
+	pages["POST /admin/settings/embed (errors)"] = s.as(t, f.cookie, http.MethodPost, "/admin/settings/embed",
+		url.Values{"embed_origins": {"https://venue.example/booking"}})
 	pages["POST /admin/closures (errors)"] = s.as(t, f.cookie, http.MethodPost, "/admin/closures",
 		url.Values{"from": {"2026-12-24"}, "to": {"2026-12-24"}, "opens": {"12:00"}})
 	for _, want := range []struct{ page, text string }{

@@ -88,17 +88,18 @@ func (c *pageCache) serve(e *core.RequestEvent, now time.Time) bool {
 
 // cacheKey names the answer to r: its address, and what chooses its language (the visitor's
 // remembered choice and the browser's languages; a request that picks one with ?lang= is
-// never kept, as its answer sets the cookie).
+// never kept, as its answer sets the cookie). A framed page reads no cookie (visitorLanguage).
 func cacheKey(r *http.Request) string {
 	lang := ""
-	if c, err := r.Cookie(langCookie); err == nil && views.HasLanguage(c.Value) {
+	if c, err := r.Cookie(langCookie); err == nil && views.HasLanguage(c.Value) && !embedded(r) {
 		lang = c.Value
 	}
 	return r.URL.RequestURI() + "\x00" + lang + "\x00" + views.MatchLanguage(r.Header.Get("Accept-Language"))
 }
 
-// cacheable reports whether the answer to r may be kept: not when it picks a language.
-func cacheable(r *http.Request) bool { return !r.URL.Query().Has("lang") }
+// cacheable reports whether the answer to r may be kept: not when it picks a language, but for
+// a framed page, whose ?lang= sets no cookie (its language is in its address).
+func cacheable(r *http.Request) bool { return !r.URL.Query().Has("lang") || embedded(r) }
 
 // current is the kept answer for key (cacheKey), if there is one and it is current.
 func (c *pageCache) current(key string, now time.Time) (pageEntry, bool) {

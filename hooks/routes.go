@@ -135,6 +135,17 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	forms.POST("/account/erase", h.accountErase)
 	forms.POST("/account/logout", h.accountLogout)
 
+	// Framable booking pages (embed.go): the booking page, its post and the confirmation after
+	// it, which the venue's own sites (the owner's list) may show in a frame. No cookie is set
+	// or needed (a browser sends none to a frame on another site): no language cookie here.
+	embedPages := r.Group("/embed")
+	embedPages.Bind(h.embedHeaders(), apis.SkipSuccessActivityLog())
+	embedPages.GET("/{slug}", h.bookPage).Bind(h.rateLimit(h.pages))
+	embedPages.GET("/b/{token}", h.embedBooked).Bind(h.rateLimit(h.pages))
+	embedForms := r.Group("/embed")
+	embedForms.Bind(h.embedHeaders(), crossOriginOnly(), h.rateLimit(h.posts), apis.BodyLimit(formBodyLimit))
+	embedForms.POST("/{slug}", h.book)
+
 	h.adminRoutes(r)
 
 	// Reserva's JSON API, for embedding availability in another site.
@@ -258,6 +269,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	own.POST("/settings", h.settingsSave)
 	own.POST("/settings/mail", h.mailSave)
 	own.POST("/settings/access", h.accessSave)
+	own.POST("/settings/embed", h.embedSave)
 	// A picture's upload: the body may hold the picture (imageSave answers those over its limit).
 	own.POST("/settings/images/{kind}", h.imageSave).Bind(apis.BodyLimit(imageUploadLimit))
 	own.POST("/settings/images/{kind}/remove", h.imageRemove)

@@ -94,7 +94,7 @@ func (h *handlers) bookData(e *core.RequestEvent, v *store.Venue, off *store.Off
 		return views.BookData{}, err
 	}
 	r := off.Rules()
-	picker, err := h.picker(app, v, off, "/book/"+off.Slug, sel, now)
+	picker, err := h.picker(app, v, off, bookPath(e.Request, off.Slug), sel, now)
 	if err != nil {
 		return views.BookData{}, err
 	}
@@ -105,8 +105,13 @@ func (h *handlers) bookData(e *core.RequestEvent, v *store.Venue, off *store.Off
 		sel.with = "" // no longer one to pick: any
 	}
 	picker.WithValue = sel.with
+	p := page(e, v, views.M("title.book", off.Name))
+	if p.Embed {
+		// No cookie reaches a frame on another site: the picker carries the language along.
+		picker.Keep = append(picker.Keep, [2]string{"lang", p.L.Lang()})
+	}
 	return views.BookData{
-		Page:          page(e, v, views.M("title.book", off.Name)),
+		Page:          p,
 		Offering:      offeringView(off),
 		Picker:        picker,
 		Times:         timeOptions(r, r.ForParty(sel.party).Preferring(sel.with).Slots(cal.Calendar, sel.date, now, v.Loc), sel.date, sel.party, v.Loc),

@@ -3,6 +3,7 @@ package hooks
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/pocketbase/pocketbase/core"
 
@@ -25,6 +26,9 @@ func page(e *core.RequestEvent, v *store.Venue, title views.Msg) views.Page {
 	lang := visitorLanguage(e.Request, v.Locale)
 	p := views.Page{L: views.NewLocale(lang), Venue: jobs.VenueView(v), Title: title, Languages: languageLinks(e.Request, lang)}
 	p.Venue.Logo = imageView(v.Logo, "")
+	if embedded(e.Request) {
+		p.Embed, p.EmbedOrigins = true, strings.Join(v.EmbedOrigins(), " ")
+	}
 	return p
 }
 

@@ -447,6 +447,12 @@ type SettingsData struct {
 	Photo, Logo ImageSetting
 	ImageErrors map[string]Msg
 	PhotoAlt    string
+	// EmbedOrigins are the sites that may frame the booking pages, one per line, as stored or as
+	// sent; EmbedErrors the form's problem ("embed_origins"); EmbedSnippet the HTML to paste
+	// into the venue's site.
+	EmbedOrigins string
+	EmbedErrors  map[string]Msg
+	EmbedSnippet string
 }
 
 // ImageSetting is one of the venue's pictures on the settings page.

@@ -62,6 +62,7 @@ var auditActions = map[string]string{
 	"series.changed":                  "audit.series.changed",
 	"series.ended":                    "audit.series.ended",
 	"settings.access":                 "audit.settings.access",
+	"settings.embed":                  "audit.settings.embed",
 	"settings.logo":                   "audit.settings.logo",
 	"settings.mail":                   "audit.settings.mail",
 	"settings.photo":                  "audit.settings.photo",

@@ -21,6 +21,12 @@ type Page struct {
 	// Languages are the links to this page in each language, for the header's switch (none
 	// when there is one language).
 	Languages []LanguageLink
+	// Embed marks a page shown in a frame on the venue's own site (under /embed/): a compact
+	// layout without the site's header and footer, links that leave the flow open outside the
+	// frame. EmbedOrigins are the sites that may frame it, space-separated, to which its height
+	// script reports the page's height.
+	Embed        bool
+	EmbedOrigins string
 }
 
 // LanguageLink is this page in one language.
@@ -297,6 +303,16 @@ type ManageData struct {
 	BookAgain string
 }
 
+// EmbedBookedData is the view model of EmbedBookedPage.
+type EmbedBookedData struct {
+	Page
+	Booking   Booking
+	ManageURL string // the booking's private page, "/b/{token}"
+	Notice    Msg
+	// BookAgain is the framed booking page of the same offering ("" when it is not bookable).
+	BookAgain string
+}
+
 // ChangeData is the view model of ChangePage.
 type ChangeData struct {
 	Page
@@ -350,6 +366,13 @@ const (
 
 // StylesheetURL is the one stylesheet every page loads (served from static/, revalidated by ETag).
 const StylesheetURL = "/static/style.css"
+
+// EmbedFrameScriptURL is the script of a framed page (Page.Embed) that tells the framing page
+// its height; EmbedScriptURL the one the venue's site includes to set the frame's height.
+const (
+	EmbedFrameScriptURL = "/static/embed-frame.js"
+	EmbedScriptURL      = "/static/embed.js"
+)
 
 // TelURL is a tel: link for a phone number as people write it (spaces and brackets dropped).
 func TelURL(phone string) string {

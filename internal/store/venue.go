@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -33,6 +34,7 @@ type Venue struct {
 	NotifyEmail          string         `db:"notify_email"`
 	RetentionDaysField   int            `db:"retention_days"`
 	WaitlistOfferMinutes int            `db:"waitlist_offer_minutes"`
+	EmbedOriginsField    string         `db:"embed_origins"`
 	Created              types.DateTime `db:"created"`
 
 	// Loc is the venue's time zone.
@@ -114,6 +116,33 @@ func (v *Venue) OfferTTL() time.Duration {
 		return time.Duration(v.WaitlistOfferMinutes) * time.Minute
 	}
 	return defaultOfferMinutes * time.Minute
+}
+
+// EmbedOrigins are the sites whose pages may frame the booking pages under /embed/ (origins
+// such as "https://www.example.com", as SaveEmbedOrigins checked them); none: no site may.
+func (v *Venue) EmbedOrigins() []string { return strings.Fields(v.EmbedOriginsField) }
+
+// SaveEmbedOrigins writes the sites that may frame the booking pages (origins the caller
+// checked) to the venue, through its record, so the kept copy and the kept pages follow. It
+// reports whether the list changed.
+func SaveEmbedOrigins(app core.App, origins []string) (bool, error) {
+	recs, err := app.FindRecordsByFilter(colVenue, "", "created", 1, 0)
+	if err != nil {
+		return false, fmt.Errorf("venue: %w", err)
+	}
+	if len(recs) == 0 {
+		return false, ErrNoVenue
+	}
+	rec := recs[0]
+	value := strings.Join(origins, "\n")
+	if rec.GetString("embed_origins") == value {
+		return false, nil
+	}
+	rec.Set("embed_origins", value)
+	if err := app.Save(rec); err != nil {
+		return false, fmt.Errorf("venue: save embed origins: %w", err)
+	}
+	return true, nil
 }
 
 // Today is the venue-local date of now.
