@@ -600,6 +600,12 @@ func (h *handlers) newBooking(e *core.RequestEvent) error {
 				bigCal.Sessions[i].Seats = 1 << 30
 			}
 			slot, err = roomy.Check(bigCal, booking.Request{Start: in.start, Party: in.party}, now, v.Loc)
+			if errors.Is(err, booking.ErrFull) && !bigCal.Pool.Empty() {
+				// No staff member or table is free either: the booking holds none (staff may
+				// reassign it once one is).
+				bigCal.Pool = booking.Pool{}
+				slot, err = roomy.Check(bigCal, booking.Request{Start: in.start, Party: in.party}, now, v.Loc)
+			}
 		} else if err == nil {
 			over = ""
 		}

@@ -89,6 +89,11 @@ func (h *handlers) availability(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
+	// with: the staff member or room the times are for (as on the booking page); "" is anyone.
+	with := strings.TrimSpace(q.Get("with"))
+	if res, ok := cal.Calendar.Pool.Resource(with); with != "" && (!ok || !res.Kind.Pickable()) {
+		return fail(http.StatusUnprocessableEntity, "api.unknown_with")
+	}
 	ans := availabilityAnswer{
 		Offering: off.Slug,
 		Date:     d.String(),
@@ -96,7 +101,7 @@ func (h *handlers) availability(e *core.RequestEvent) error {
 		Party:    party,
 		Times:    []availabilityTime{},
 	}
-	for _, t := range timeOptions(r, r.ForParty(party).Slots(cal.Calendar, d, now, v.Loc), d, party, v.Loc) {
+	for _, t := range timeOptions(r, r.ForParty(party).Preferring(with).Slots(cal.Calendar, d, now, v.Loc), d, party, v.Loc) {
 		at := availabilityTime{
 			Value:     t.Value,
 			Start:     t.Start,

@@ -89,6 +89,14 @@ func TestStaffResources(t *testing.T) {
 	mustContain(t, "with Anna", withAnna.body, `value="2026-11-27T18:00"`)
 	mustNotContain(t, "with Anna", withAnna.body, `value="2026-11-27T18:30"`)
 	mustContain(t, "anyone", book.body, `value="2026-11-27T21:00"`)
+	api := s.get(t, "/api/reserva/availability?offering=dinner&date=2026-11-27&party=2&with="+anna)
+	if api.status != http.StatusOK || !strings.Contains(api.body, `"local":"2026-11-27T18:00","remaining":40,"available":true`) ||
+		!strings.Contains(api.body, `"local":"2026-11-27T18:30","remaining":0,"available":false`) {
+		t.Errorf("availability with Anna = %d\n%s", api.status, api.body)
+	}
+	if res := s.get(t, "/api/reserva/availability?offering=dinner&date=2026-11-27&party=2&with=nope"); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("availability with an unknown staff member = %d, want 422", res.status)
+	}
 
 	bookFor := func(start, with string) response {
 		f := bookingForm(start, "2")
@@ -122,6 +130,16 @@ func TestStaffResources(t *testing.T) {
 	}
 	if res := bookFor("2026-11-27T19:00", anna); res.status != http.StatusConflict {
 		t.Errorf("Anna at 19:00 (busy until 20:00) = %d, want 409", res.status)
+	}
+	// A manager's booking over capacity with a reason is taken though nobody is free: it holds
+	// no staff member until one is reassigned.
+	over := url.Values{"offering": {dinner}, "start": {"2026-11-27T18:00"}, "party": {"2"}, "name": {"Regulars"},
+		"email": {"regulars@example.com"}, "consent": {"yes"}, "override": {"Regulars, squeezed in"}}
+	if res := s.as(t, mgr, http.MethodPost, "/admin/bookings/new", over); res.status != http.StatusSeeOther {
+		t.Errorf("an override with everyone busy = %d\n%s", res.status, snippet(res.body))
+	}
+	if n := s.count(t, "bookings", dbx.HashExp{"email": "regulars@example.com", "resources": ""}); n != 1 {
+		t.Errorf("override bookings holding nothing: %d", n)
 	}
 
 	// Reassign: Ben's 18:00 booking cannot move to Anna (busy); a later booking of Ben's can
