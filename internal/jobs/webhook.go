@@ -171,14 +171,14 @@ func (j *Jobs) DeliverWebhooks(now time.Time) (WebhookResult, error) {
 		return r, err
 	}
 	for _, d := range due {
-		status, cause := j.postWebhook(d)
+		status, cause := j.postWebhook(d, now)
 		attempt := d.Attempts + 1
 		var next time.Time
 		delivered := cause == ""
 		if !delivered {
-			next = WebhookRetryAt(attempt, j.now())
+			next = WebhookRetryAt(attempt, now)
 		}
-		if err := store.RecordDelivery(j.app, d, delivered, status, cause, next, j.now()); err != nil {
+		if err := store.RecordDelivery(j.app, d, delivered, status, cause, next, now); err != nil {
 			return r, err
 		}
 		switch {
@@ -196,7 +196,7 @@ func (j *Jobs) DeliverWebhooks(now time.Time) (WebhookResult, error) {
 
 // postWebhook posts d once; it returns the answer's status (0: none) and why it failed ("" when
 // delivered).
-func (j *Jobs) postWebhook(d *store.Delivery) (int, string) {
+func (j *Jobs) postWebhook(d *store.Delivery, now time.Time) (int, string) {
 	e, err := store.EndpointByID(j.app, d.Endpoint)
 	if err != nil {
 		return 0, "endpoint: " + err.Error()
@@ -216,7 +216,7 @@ func (j *Jobs) postWebhook(d *store.Delivery) (int, string) {
 	req.Header.Set("User-Agent", "Reserva-Webhooks/1")
 	req.Header.Set("Reserva-Event", string(d.Event))
 	req.Header.Set("Reserva-Delivery", d.EventID)
-	req.Header.Set("Reserva-Signature", SignWebhook(secret, j.now(), body))
+	req.Header.Set("Reserva-Signature", SignWebhook(secret, now, body))
 	res, err := webhookClient.Do(req)
 	if err != nil {
 		return 0, err.Error()
