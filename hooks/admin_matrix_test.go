@@ -241,11 +241,11 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/webhooks/deliveries/{id}/retry": {ownPOST, func(f *matrixFixtures) (string, url.Values) {
 		return "/admin/webhooks/deliveries/" + f.webhookDelivery() + "/retry", url.Values{}
 	}},
-	"GET /admin/backups":                {ownGET, get("/admin/backups")},
-	"POST /admin/backups/now":           {ownPOST, post("/admin/backups/now")},
-	"POST /admin/purge/now":             {ownPOST, post("/admin/purge/now")},
-	"POST /admin/backups/drill":         {ownPOST, post("/admin/backups/drill")},
-	"GET /admin/audit":                  {ownGET, get("/admin/audit?action=booking&from=2026-11-01&to=2026-12-31")},
+	"GET /admin/backups":        {ownGET, get("/admin/backups")},
+	"POST /admin/backups/now":   {ownPOST, post("/admin/backups/now")},
+	"POST /admin/purge/now":     {ownPOST, post("/admin/purge/now")},
+	"POST /admin/backups/drill": {ownPOST, post("/admin/backups/drill")},
+	"GET /admin/audit":          {ownGET, get("/admin/audit?action=booking&from=2026-11-01&to=2026-12-31")},
 
 	// A form without a picture (the matrix posts url-encoded forms): the owner is asked for one.
 	"POST /admin/settings/images/{kind}":        {[4]int{forbid, forbid, forbid, unproc}, post("/admin/settings/images/photo")},

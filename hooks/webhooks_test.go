@@ -392,3 +392,29 @@ func TestWebhookSettings(t *testing.T) {
 		t.Errorf("delete = %d", res.status)
 	}
 }
+
+// TestWebhookDeliveriesArePurged: the retention purge deletes delivered and failed deliveries
+// 30 days after they finished, and keeps pending ones and younger ones.
+func TestWebhookDeliveriesArePurged(t *testing.T) {
+	t.Setenv(store.EncryptionKeyEnv, webhookTestKey)
+	s := newServer(t)
+	owner, _ := s.signedIn(t, "owner")
+	rc := newReceiver(t)
+	s.addWebhook(t, owner, rc.srv.URL, false, "booking.created")
+	s.book(t, "2026-11-27T19:00", "2")
+	s.book(t, "2026-11-27T20:00", "2")
+	if r, err := s.jobs.DeliverWebhooks(s.now); err != nil || r.Delivered != 2 {
+		t.Fatalf("run: %+v %v", r, err)
+	}
+	s.book(t, "2026-11-27T21:00", "2") // pending
+	if r, err := s.jobs.Purge(s.now.Add(29*24*time.Hour), false); err != nil || r.Webhooks != 0 {
+		t.Fatalf("purge after 29 days: %+v %v", r, err)
+	}
+	r, err := s.jobs.Purge(s.now.Add(31*24*time.Hour), false)
+	if err != nil || r.Webhooks != 2 {
+		t.Fatalf("purge after 31 days: %d deleted (%v), want 2", r.Webhooks, err)
+	}
+	if rows := s.deliveries(t, store.EventBookingCreated); len(rows) != 1 || rows[0].Status != store.DeliveryPending {
+		t.Errorf("left: %v, want the pending one", rows)
+	}
+}
