@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
 
 	"reserva/internal/jobs"
 	"reserva/internal/store"
@@ -414,7 +415,18 @@ func TestWebhookDeliveriesArePurged(t *testing.T) {
 	if err != nil || r.Webhooks != 2 {
 		t.Fatalf("purge after 31 days: %d deleted (%v), want 2", r.Webhooks, err)
 	}
-	if rows := s.deliveries(t, store.EventBookingCreated); len(rows) != 1 || rows[0].Status != store.DeliveryPending {
-		t.Errorf("left: %v, want the pending one", rows)
+	rows := s.deliveries(t, store.EventBookingCreated)
+	if len(rows) != 1 || rows[0].Status != store.DeliveryPending {
+		t.Fatalf("left: %v, want the pending one", rows)
+	}
+	// An erased or anonymised booking takes its deliveries with it (a payload may hold contact).
+	if err := s.app.RunInTransaction(func(tx core.App) error {
+		_, _, err := store.AnonymiseBookings(tx, []string{rows[0].Booking})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rows := s.deliveries(t, store.EventBookingCreated); len(rows) != 0 {
+		t.Errorf("after anonymising its booking: %d deliveries, want 0", len(rows))
 	}
 }

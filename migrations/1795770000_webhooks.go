@@ -48,6 +48,7 @@ func init() {
 		d.AddIndex("idx_webhook_deliveries_due", false, "status, next_attempt", "")
 		d.AddIndex("idx_webhook_deliveries_event", true, "endpoint, event_id", "")
 		d.AddIndex("idx_webhook_deliveries_created", false, "created", "")
+		d.AddIndex("idx_webhook_deliveries_booking", false, "booking", "booking != ''")
 		if err := app.Save(d); err != nil {
 			return fmt.Errorf("webhooks: deliveries: %w", err)
 		}
