@@ -209,7 +209,7 @@ func (h *handlers) webhookDelete(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	return e.Redirect(http.StatusSeeOther, "/admin/webhooks?done=deleted")
+	return e.Redirect(http.StatusSeeOther, "/admin/webhooks?done=saved")
 }
 
 // webhookRetry (owner) makes a pending or failed delivery due now, with a new round of tries.
