@@ -430,3 +430,39 @@ func TestWebhookDeliveriesArePurged(t *testing.T) {
 		t.Errorf("after anonymising its booking: %d deliveries, want 0", len(rows))
 	}
 }
+
+// TestWebhookOverlappingRunsPostOnce: two runs at once share the due rows, each posted once.
+func TestWebhookOverlappingRunsPostOnce(t *testing.T) {
+	t.Setenv(store.EncryptionKeyEnv, webhookTestKey)
+	s := newServer(t)
+	owner, _ := s.signedIn(t, "owner")
+	rc := newReceiver(t)
+	s.addWebhook(t, owner, rc.srv.URL, false, "booking.created")
+	for _, at := range []string{"17:00", "17:30", "18:00", "18:30", "19:00", "19:30"} {
+		s.book(t, "2026-11-27T"+at, "2")
+	}
+	var wg sync.WaitGroup
+	results := make([]jobs.WebhookResult, 2)
+	for i := range results {
+		wg.Go(func() {
+			r, err := s.jobs.DeliverWebhooks(s.now)
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = r
+		})
+	}
+	wg.Wait()
+	if n := results[0].Delivered + results[1].Delivered; n != 6 {
+		t.Errorf("delivered %d (%+v), want 6", n, results)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	seen := map[string]int{}
+	for _, g := range rc.got {
+		seen[g.delivery]++
+	}
+	if len(rc.got) != 6 || len(seen) != 6 {
+		t.Errorf("the receiver got %d posts of %d events, want 6 of 6", len(rc.got), len(seen))
+	}
+}
