@@ -152,7 +152,10 @@ func (h *handlers) staffCancel(e *core.RequestEvent) error {
 		if err := h.staffAudit(tx.App, e, "booking.cancel", "bookings/"+b.ID, "by the venue"); err != nil {
 			return err
 		}
-		return jobs.QueueBookingMail(tx.App, v, store.MailCancellation, b, "", now)
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailCancellation, b, "", now); err != nil {
+			return err
+		}
+		return jobs.QueueEvent(tx.App, v, store.EventBookingCancelled, b.ID, now)
 	})
 	if err != nil {
 		return err
@@ -476,7 +479,10 @@ func (h *handlers) bookingMove(e *core.RequestEvent) error {
 		if err := h.staffAudit(tx.App, e, "booking.change", "bookings/"+cur.ID, old+" → "+slot.Start.In(v.Loc).Format(localLayout)); err != nil {
 			return err
 		}
-		return jobs.QueueBookingMail(tx.App, v, store.MailChange, cur, "", now)
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailChange, cur, "", now); err != nil {
+			return err
+		}
+		return jobs.QueueEvent(tx.App, v, store.EventBookingChanged, cur.ID, now)
 	})
 	switch {
 	case err == nil:
@@ -624,7 +630,10 @@ func (h *handlers) newBooking(e *core.RequestEvent) error {
 		if err := h.staffAudit(tx.App, e, "booking.create", "bookings/"+b.ID, detail); err != nil {
 			return err
 		}
-		return jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, "", now)
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, "", now); err != nil {
+			return err
+		}
+		return jobs.QueueEvent(tx.App, v, store.EventBookingCreated, b.ID, now)
 	})
 	switch {
 	case err == nil:

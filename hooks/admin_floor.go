@@ -12,6 +12,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"reserva/internal/booking"
+	"reserva/internal/jobs"
 	"reserva/internal/store"
 	"reserva/views"
 )
@@ -295,7 +296,10 @@ func (h *handlers) walkinSeatTable(e *core.RequestEvent, id, value string) error
 		if err := store.CloseWalkin(tx.App, id, store.WalkinSeated, now); err != nil {
 			return err
 		}
-		return h.staffAudit(tx.App, e, "walkin.seated_table", "bookings/"+in.ID, want)
+		if err := h.staffAudit(tx.App, e, "walkin.seated_table", "bookings/"+in.ID, want); err != nil {
+			return err
+		}
+		return jobs.QueueEvent(tx.App, v, store.EventBookingCreated, in.ID, now)
 	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

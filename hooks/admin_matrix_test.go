@@ -223,11 +223,29 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/settings/mail":         {ownPOST, post("/admin/settings/mail")},
 	"POST /admin/settings/access":       {ownPOST, func(*matrixFixtures) (string, url.Values) { return "/admin/settings/access", url.Values{"allow": {""}} }},
 	"POST /admin/settings/embed":        {ownPOST, post("/admin/settings/embed")},
-	"GET /admin/backups":                {ownGET, get("/admin/backups")},
-	"POST /admin/backups/now":           {ownPOST, post("/admin/backups/now")},
-	"POST /admin/purge/now":             {ownPOST, post("/admin/purge/now")},
-	"POST /admin/backups/drill":         {ownPOST, post("/admin/backups/drill")},
-	"GET /admin/audit":                  {ownGET, get("/admin/audit?action=booking&from=2026-11-01&to=2026-12-31")},
+	"GET /admin/webhooks":               {ownGET, get("/admin/webhooks")},
+	// Without RESERVA_ENCRYPTION_KEY (the matrix runs in parallel, without one) a new endpoint
+	// or a new secret is refused beside the field: secrets are only stored sealed.
+	"POST /admin/webhooks": {[4]int{forbid, forbid, forbid, unproc}, func(*matrixFixtures) (string, url.Values) {
+		return "/admin/webhooks", url.Values{"url": {"https://hooks.example/reserva"}, "events": {"booking.created"}}
+	}},
+	"POST /admin/webhooks/{id}": {ownPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/webhooks/" + f.webhook(), url.Values{"url": {"https://hooks.example/other"}, "events": {"booking.changed"}, "active": {"yes"}}
+	}},
+	"POST /admin/webhooks/{id}/rotate": {[4]int{forbid, forbid, forbid, unproc}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/webhooks/" + f.webhook() + "/rotate", url.Values{}
+	}},
+	"POST /admin/webhooks/{id}/delete": {ownPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/webhooks/" + f.webhook() + "/delete", url.Values{}
+	}},
+	"POST /admin/webhooks/deliveries/{id}/retry": {ownPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/webhooks/deliveries/" + f.webhookDelivery() + "/retry", url.Values{}
+	}},
+	"GET /admin/backups":        {ownGET, get("/admin/backups")},
+	"POST /admin/backups/now":   {ownPOST, post("/admin/backups/now")},
+	"POST /admin/purge/now":     {ownPOST, post("/admin/purge/now")},
+	"POST /admin/backups/drill": {ownPOST, post("/admin/backups/drill")},
+	"GET /admin/audit":          {ownGET, get("/admin/audit?action=booking&from=2026-11-01&to=2026-12-31")},
 
 	// A form without a picture (the matrix posts url-encoded forms): the owner is asked for one.
 	"POST /admin/settings/images/{kind}":        {[4]int{forbid, forbid, forbid, unproc}, post("/admin/settings/images/photo")},
@@ -553,6 +571,31 @@ func (f *matrixFixtures) outboxRow() string {
 	f.booking()
 	var id string
 	if err := f.s.app.DB().Select("id").From("outbox").OrderBy("created DESC").Limit(1).Row(&id); err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+// webhook inserts a webhook endpoint (its secret sealed under a key the test does not hold:
+// the routes that need none work) and returns its id.
+func (f *matrixFixtures) webhook() string {
+	f.t.Helper()
+	f.n++
+	id := fmt.Sprintf("webhook%08d", f.n)
+	if _, err := f.s.app.DB().Insert("webhook_endpoints", dbx.Params{"id": id, "url": "https://hooks.example/" + id,
+		"events": "booking.created", "active": true, "include_contact": false, "secret": "c2VhbGVk"}).Execute(); err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+// webhookDelivery inserts a failed delivery of a new endpoint and returns its id.
+func (f *matrixFixtures) webhookDelivery() string {
+	f.t.Helper()
+	ep := f.webhook()
+	id := "d" + ep[1:]
+	if _, err := f.s.app.DB().Insert("webhook_deliveries", dbx.Params{"id": id, "endpoint": ep, "event_id": "evt_" + id,
+		"event": "booking.created", "payload": "{}", "status": "failed", "attempts": 7}).Execute(); err != nil {
 		f.t.Fatal(err)
 	}
 	return id

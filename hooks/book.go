@@ -167,7 +167,10 @@ func (h *handlers) book(e *core.RequestEvent) error {
 			Target: "bookings/" + b.ID}); err != nil {
 			return err
 		}
-		return jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, token, now)
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, token, now); err != nil {
+			return err
+		}
+		return jobs.QueueEvent(tx.App, v, store.EventBookingCreated, b.ID, now)
 	})
 	switch {
 	case err == nil && embedded(e.Request):

@@ -155,7 +155,10 @@ func (h *handlers) change(e *core.RequestEvent) error {
 			Target: "bookings/" + cur.ID}); err != nil {
 			return err
 		}
-		return jobs.QueueBookingMail(tx.App, v, store.MailChange, cur, "", now)
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailChange, cur, "", now); err != nil {
+			return err
+		}
+		return jobs.QueueEvent(tx.App, v, store.EventBookingChanged, cur.ID, now)
 	})
 	switch {
 	case err == nil:

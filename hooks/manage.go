@@ -115,7 +115,10 @@ func (h *handlers) cancel(e *core.RequestEvent) error {
 			Target: "bookings/" + b.ID}); err != nil {
 			return err
 		}
-		return jobs.QueueBookingMail(tx.App, v, store.MailCancellation, b, "", now)
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailCancellation, b, "", now); err != nil {
+			return err
+		}
+		return jobs.QueueEvent(tx.App, v, store.EventBookingCancelled, b.ID, now)
 	})
 	if errors.Is(err, store.ErrTooLate) || errors.Is(err, store.ErrNotActive) {
 		return h.problem(e, v, token, err)

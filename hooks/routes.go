@@ -270,6 +270,12 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	own.POST("/settings/mail", h.mailSave)
 	own.POST("/settings/access", h.accessSave)
 	own.POST("/settings/embed", h.embedSave)
+	own.GET("/webhooks", h.webhooksPage)
+	own.POST("/webhooks", h.webhookAdd)
+	own.POST("/webhooks/{id}", h.webhookSave)
+	own.POST("/webhooks/{id}/rotate", h.webhookRotate)
+	own.POST("/webhooks/{id}/delete", h.webhookDelete)
+	own.POST("/webhooks/deliveries/{id}/retry", h.webhookRetry)
 	// A picture's upload: the body may hold the picture (imageSave answers those over its limit).
 	own.POST("/settings/images/{kind}", h.imageSave).Bind(apis.BodyLimit(imageUploadLimit))
 	own.POST("/settings/images/{kind}/remove", h.imageRemove)

@@ -199,7 +199,10 @@ func (h *handlers) waitlistAccept(e *core.RequestEvent) error {
 			Target: "waitlist/" + w.ID, Detail: "bookings/" + hold.ID}); err != nil {
 			return err
 		}
-		return jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, hold, manage, now)
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, hold, manage, now); err != nil {
+			return err
+		}
+		return jobs.QueueEvent(tx.App, v, store.EventBookingCreated, hold.ID, now)
 	})
 	if errors.Is(err, store.ErrNotActive) {
 		return h.renderEntry(e, http.StatusConflict, views.M("waitlist.offer_gone"))

@@ -518,3 +518,43 @@ type SensitiveData struct {
 	AdminPage
 	BookingID, Reference, Note string
 }
+
+// WebhooksData is the owner's webhooks page: the endpoints, a form for a new one and the
+// recent deliveries.
+type WebhooksData struct {
+	AdminPage
+	// Enabled is false without RESERVA_ENCRYPTION_KEY: secrets are only stored sealed.
+	Enabled    bool
+	Endpoints  []WebhookEndpoint
+	Deliveries []WebhookDelivery
+	Events     []string
+	// Form is the new endpoint's form (kept after an error); Errors are its messages, or those
+	// of the endpoint ErrorsFor names.
+	Form      WebhookEndpoint
+	Errors    map[string]Msg
+	ErrorsFor string
+}
+
+// WebhookEndpoint is one endpoint as the owner sees it, with its signing secret.
+type WebhookEndpoint struct {
+	ID, URL, Secret        string
+	Events                 []string
+	Active, IncludeContact bool
+}
+
+// Takes reports whether the endpoint takes event.
+func (w WebhookEndpoint) Takes(event string) bool {
+	for _, e := range w.Events {
+		if e == event {
+			return true
+		}
+	}
+	return false
+}
+
+// WebhookDelivery is one delivery in the list.
+type WebhookDelivery struct {
+	ID, URL, Event, EventID, Status, Error string
+	Attempts, LastStatus                   int
+	Created, Next                          time.Time
+}

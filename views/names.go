@@ -111,6 +111,12 @@ var (
 		"sent":   "outbox.status.sent",
 		"failed": "outbox.status.failed",
 	}
+	// WebhookStatusNames name a webhook delivery's status.
+	WebhookStatusNames = Names{
+		"pending":   "webhooks.status.pending",
+		"delivered": "webhooks.status.delivered",
+		"failed":    "webhooks.status.failed",
+	}
 	// OutboxKindNames name a kind of mail.
 	OutboxKindNames = Names{
 		"confirmation":       "outbox.kind.confirmation",

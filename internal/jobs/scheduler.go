@@ -58,6 +58,8 @@ func (j *Jobs) Start() error {
 			// indexed query, and a reminder then leaves within one interval. The waitlist runs on
 			// the same tick too, for offers that ran out (freed places wake it at once).
 			{fmt.Sprintf("@every %s", j.cfg.MailInterval), func() { j.RunWaitlist(); j.runReminders(); j.RunDeliver() }},
+			// Webhooks run apart from the mail: a slow endpoint (10 s a post) never holds mail back.
+			{fmt.Sprintf("@every %s", j.cfg.MailInterval), j.RunWebhooks},
 			{"30 3 * * *", func() { j.runMailCleanup(); j.runStaffCleanup() }},
 			{"0 4 * * *", j.runPurge},
 			// Series make their sessions a day further ahead each night.

@@ -132,6 +132,9 @@ func CancelSession(tx *store.Tx, v *store.Venue, o *store.Offering, s *store.Ses
 		if err := QueueBookingMail(tx.App, v, store.MailCancellation, b, "", now); err != nil {
 			return 0, err
 		}
+		if err := QueueEvent(tx.App, v, store.EventBookingCancelled, b.ID, now); err != nil {
+			return 0, err
+		}
 	}
 	waiting, err := store.SessionWaitlist(tx.App, s.ID)
 	if err != nil {
@@ -182,6 +185,9 @@ func MoveSession(tx *store.Tx, v *store.Venue, o *store.Offering, s *store.Sessi
 			return 0, err
 		}
 		if err := QueueBookingMail(tx.App, v, store.MailChange, b, "", now); err != nil {
+			return 0, err
+		}
+		if err := QueueEvent(tx.App, v, store.EventBookingChanged, b.ID, now); err != nil {
 			return 0, err
 		}
 	}

@@ -136,8 +136,11 @@ func (j *Jobs) offer(tx *store.Tx, v *store.Venue, o *store.Offering, w *store.W
 			l.Time(expires.In(v.Loc)))}, now); err != nil {
 		return false, err
 	}
-	return true, store.Audit(tx.App, store.Entry{Actor: store.ActorSystem, Action: "waitlist.offered", Target: "waitlist/" + w.ID,
-		Detail: "bookings/" + hold.ID})
+	if err := store.Audit(tx.App, store.Entry{Actor: store.ActorSystem, Action: "waitlist.offered", Target: "waitlist/" + w.ID,
+		Detail: "bookings/" + hold.ID}); err != nil {
+		return false, err
+	}
+	return true, QueueEvent(tx.App, v, store.EventWaitlistOffered, hold.ID, now)
 }
 
 // StartWaitlistWorker runs the waitlist whenever the store says a place may have freed up,
