@@ -225,6 +225,7 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("outbox", "/admin/outbox", "/admin/outbox", http.StatusOK)
 	pc.open("privacy requests", "/admin/privacy", "/admin/privacy", http.StatusOK)
 	pc.open("settings", "/admin/settings", "/admin/settings", http.StatusOK)
+	pc.open("webhooks", "/admin/webhooks", "/admin/webhooks", http.StatusOK)
 	// The venue's photo and logo, uploaded through the settings page as the owner does; then
 	// the home page with them, checked like every page and laid out at a phone and a wide screen.
 	pictures := t.TempDir()

@@ -111,4 +111,29 @@ func TestResourcesInChromium(t *testing.T) {
 	if strings.Contains(annaRow, "Grace Hopper") {
 		t.Errorf("Anna's row still holds the guest: %q", annaRow)
 	}
+
+	// A table, and a walk-in of two seated on it from the queue: the floor view of today shows
+	// the walk-in in the table's row.
+	step("open the dinner", chromedp.Do(ctx, chromedp.Navigate(inst.URL+dinner)))
+	step("open the resource form", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`section[aria-labelledby="resources-h"] summary`))))
+	step("fill the table", chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("resource_kind"), "table"),
+		chromedp.SendKeys(chromedp.ID("resource_name"), "Window"), chromedp.SendKeys(chromedp.ID("resource_max_seats"), "4")))
+	click(`[data-testid="resource-form"] button[type="submit"]`)
+	step("open the walk-ins", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/walkins")))
+	step("add a walk-in", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid="walkin-new"] #name`), "Door Party"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="walkin-new"] #party`), "2"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="walkin-new"] #wait`), "5")))
+	click(`[data-testid="walkin-new"] button[type="submit"]`)
+	window, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`[...document.querySelectorAll('[data-testid="walkin-seat-table"] option')].find(o => o.textContent.includes('Window')).value`))
+	step("find the window table", err)
+	step("choose the window table", chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`[data-testid="walkin-seat-table"] select`), window)))
+	click(`[data-testid="walkin-seat-table"] button[type="submit"]`)
+	step("open today's floor", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/floor")))
+	windowRow, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`[...document.querySelectorAll('[data-testid="floor"] tbody tr')].find(r => r.querySelector('th').textContent.includes('Window')).textContent`))
+	step("read the window table's row", err)
+	if !strings.Contains(windowRow, "Door Party") || !strings.Contains(windowRow, "walk-in") {
+		t.Errorf("the window table's row reads %q", windowRow)
+	}
 }

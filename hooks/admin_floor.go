@@ -91,7 +91,7 @@ func (h *handlers) floorPage(e *core.RequestEvent) error {
 	for _, res := range pool {
 		held := false
 		for _, b := range bookings {
-			held = held || containsID(b.resources, res.ID)
+			held = held || slices.Contains(b.resources, res.ID)
 		}
 		if !res.Active && !held {
 			continue // retired and holding nothing this day
@@ -113,15 +113,6 @@ func (h *handlers) floorPage(e *core.RequestEvent) error {
 type floorBooking struct {
 	views.FloorBooking
 	resources []string
-}
-
-func containsID(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // floorColumns are the starts of the floor view's columns: every half hour (real time) from the
@@ -165,7 +156,7 @@ func floorCells(cols []time.Time, id string, bookings []floorBooking) []views.Fl
 		var at *floorBooking
 		for k := range bookings {
 			b := &bookings[k]
-			if containsID(b.resources, id) && b.Start.Before(colEnd) && b.End.After(cols[i]) {
+			if slices.Contains(b.resources, id) && b.Start.Before(colEnd) && b.End.After(cols[i]) {
 				at = b
 				break
 			}

@@ -543,14 +543,7 @@ type WebhookEndpoint struct {
 }
 
 // Takes reports whether the endpoint takes event.
-func (w WebhookEndpoint) Takes(event string) bool {
-	for _, e := range w.Events {
-		if e == event {
-			return true
-		}
-	}
-	return false
-}
+func (w WebhookEndpoint) Takes(event string) bool { return slices.Contains(w.Events, event) }
 
 // WebhookDelivery is one delivery in the list.
 type WebhookDelivery struct {

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"slices"
 	"strconv"
 	"time"
 )
@@ -39,14 +40,7 @@ type ComboForm struct {
 }
 
 // Has reports whether the form picked table id.
-func (c ComboForm) Has(id string) bool {
-	for _, t := range c.Tables {
-		if t == id {
-			return true
-		}
-	}
-	return false
-}
+func (c ComboForm) Has(id string) bool { return slices.Contains(c.Tables, id) }
 
 // ResourceData is the page of one resource.
 type ResourceData struct {

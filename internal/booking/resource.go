@@ -171,18 +171,7 @@ func (o Offering) Assign(pool Pool, res []Reservation, ignore, want string, part
 	var best *Combination
 	for i := range pool.Combinations {
 		c := &pool.Combinations[i]
-		if len(c.Tables) < 2 || !c.Fits(party) {
-			continue
-		}
-		ok := true
-		for _, id := range c.Tables {
-			t, in := pool.Resource(id)
-			if !in || busy[id] || !t.works(start, end, loc) {
-				ok = false
-				break
-			}
-		}
-		if !ok {
+		if !pool.comboFree(*c, busy, party, start, end, loc) {
 			continue
 		}
 		if best == nil || seatsOrder(c.MaxSeats) < seatsOrder(best.MaxSeats) ||
@@ -194,6 +183,21 @@ func (o Offering) Assign(pool Pool, res []Reservation, ignore, want string, part
 		return nil, nil
 	}
 	return slices.Clone(best.Tables), nil
+}
+
+// comboFree reports whether combination c takes party and each of its tables is in the pool,
+// not busy, and works the whole booking [start, end).
+func (p Pool) comboFree(c Combination, busy map[string]bool, party int, start, end time.Time, loc *time.Location) bool {
+	if len(c.Tables) < 2 || !c.Fits(party) {
+		return false
+	}
+	for _, id := range c.Tables {
+		t, in := p.Resource(id)
+		if !in || busy[id] || !t.works(start, end, loc) {
+			return false
+		}
+	}
+	return true
 }
 
 // seatsOrder orders seat limits: no limit (0 or less) after every limit.
@@ -226,18 +230,7 @@ func (o Offering) FreeCombinations(pool Pool, res []Reservation, ignore string, 
 	busy := o.busy(res, ignore, start, end)
 	var out []Combination
 	for _, c := range pool.Combinations {
-		if len(c.Tables) < 2 || !c.Fits(party) {
-			continue
-		}
-		ok := true
-		for _, id := range c.Tables {
-			t, in := pool.Resource(id)
-			if !in || busy[id] || !t.works(start, end, loc) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if pool.comboFree(c, busy, party, start, end, loc) {
 			out = append(out, c)
 		}
 	}
