@@ -225,7 +225,6 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("outbox", "/admin/outbox", "/admin/outbox", http.StatusOK)
 	pc.open("privacy requests", "/admin/privacy", "/admin/privacy", http.StatusOK)
 	pc.open("settings", "/admin/settings", "/admin/settings", http.StatusOK)
-	pc.open("webhooks", "/admin/webhooks", "/admin/webhooks", http.StatusOK)
 	// The venue's photo and logo, uploaded through the settings page as the owner does; then
 	// the home page with them, checked like every page and laid out at a phone and a wide screen.
 	pictures := t.TempDir()
@@ -238,6 +237,7 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.submit("settings: a logo uploaded (POST, then the settings page)", `[data-testid="logo-save"]`, http.StatusOK)
 	pc.open("home with a photo and a logo", "/{$}", "/", http.StatusOK)
 	pc.checkHomeLayout()
+	pc.open("webhooks", "/admin/webhooks", "/admin/webhooks", http.StatusOK)
 	pc.open("backups", "/admin/backups", "/admin/backups", http.StatusOK)
 	pc.open("audit log", "/admin/audit", "/admin/audit", http.StatusOK)
 	pc.open("staff", "/admin/staff", "/admin/staff", http.StatusOK)
