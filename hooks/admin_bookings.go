@@ -350,6 +350,21 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 	if err := h.reassignOptions(e.App, v, off, b, &d); err != nil {
 		return err
 	}
+	texts, err := store.TextsOf(e.App, b.ID)
+	if err != nil {
+		return err
+	}
+	for _, x := range texts {
+		status := string(x.Status)
+		if x.Status == store.TextPending {
+			status = string(store.MailQueued)
+		}
+		when := x.Created.Time()
+		if !x.DoneAt.IsZero() {
+			when = x.DoneAt.Time() // sent or given up
+		}
+		d.Texts = append(d.Texts, views.TextEntry{When: when.In(v.Loc), Kind: string(x.Kind), Status: status, Error: x.LastError})
+	}
 	history, err := store.History(e.App, "bookings/"+b.ID, 100)
 	if err != nil {
 		return err

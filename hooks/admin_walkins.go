@@ -1,15 +1,10 @@
 package hooks
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,13 +16,6 @@ import (
 	"reserva/internal/jobs"
 	"reserva/internal/store"
 	"reserva/views"
-)
-
-// The SMS gateway: a generic HTTP webhook the venue sets up (off when unset). Reserva POSTs
-// {"to": phone, "text": message} as JSON, with the token as a bearer token when given.
-const (
-	smsWebhookEnv      = "RESERVA_SMS_WEBHOOK_URL"
-	smsWebhookTokenEnv = "RESERVA_SMS_WEBHOOK_TOKEN"
 )
 
 // walkinsPage (GET /admin/walkins, front desk) is today's queue of parties at the door, in the
@@ -47,7 +35,7 @@ func (h *handlers) renderWalkins(e *core.RequestEvent, status int, form views.Wa
 		return err
 	}
 	d := views.WalkinsData{AdminPage: h.adminPage(e, views.M("admin.nav.walkins")), Form: form, Errors: errs,
-		SMS: os.Getenv(smsWebhookEnv) != ""}
+		SMS: h.jobs.Texts() != nil}
 	pos := 0
 	tables := map[int][]views.Option{} // by party: the tables free for it now
 	for _, w := range queue {
@@ -136,7 +124,7 @@ func (h *handlers) walkinNotify(e *core.RequestEvent) error {
 	if err != nil {
 		return notFound(err)
 	}
-	sms := os.Getenv(smsWebhookEnv) != ""
+	sms := h.jobs.Texts() != nil
 	if w.Email == "" && (w.Phone == "" || !sms) {
 		return &pageError{status: http.StatusConflict, heading: "admin.walkins.no_contact", body: "admin.walkins.no_contact_body"}
 	}
@@ -148,7 +136,7 @@ func (h *handlers) walkinNotify(e *core.RequestEvent) error {
 		results = append(results, l.T("admin.walkins.mailed"))
 	}
 	if w.Phone != "" && sms {
-		if err := sendSMS(e.Request.Context(), w.Phone, text); err != nil {
+		if err := h.textWalkin(e.Request.Context(), v, w.Phone, text); err != nil {
 			e.App.Logger().Warn("walk-in: SMS", "error", err.Error())
 			results = append(results, l.T("admin.walkins.sms_failed", err.Error()))
 		} else {
@@ -204,31 +192,14 @@ func (h *handlers) walkinClose(status store.WalkinStatus) func(*core.RequestEven
 	}
 }
 
-// sendSMS posts one message to the venue's SMS webhook; a non-2xx answer is an error.
-func sendSMS(ctx context.Context, to, text string) error {
-	target := os.Getenv(smsWebhookEnv)
-	u, err := url.Parse(target)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%s is not an http(s) URL", smsWebhookEnv)
-	}
-	body, _ := json.Marshal(map[string]string{"to": to, "text": text})
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+// textWalkin texts a party at the door through the venue's gateway, at once.
+func (h *handlers) textWalkin(ctx context.Context, v *store.Venue, phone, text string) error {
+	to, err := jobs.TextNumber(phone, v.Phone)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if tok := os.Getenv(smsWebhookTokenEnv); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("SMS webhook: %w", err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("SMS webhook answered %d", res.StatusCode)
-	}
-	return nil
+	ctx, cancel := context.WithTimeout(ctx, jobs.TextTimeout)
+	defer cancel()
+	_, err = h.jobs.Texts().SendText(ctx, to, text)
+	return err
 }

@@ -121,6 +121,7 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		}
 		in.form.Guests = nil
 	}
+	h.checkTextNumber(v, &in, errs)
 	in.stamp = h.stampFor(e.Request.PostForm.Get("t"), now)
 	in.with = e.Request.PostForm.Get("with")
 	in.locale = visitorLanguage(e.Request, v.Locale)
@@ -290,6 +291,7 @@ func parseBookForm(f url.Values) (bookInput, map[string]views.Msg) {
 			Consent:          f.Get("consent") == "yes" || f.Get("consent") == "on",
 			Sensitive:        strings.TrimSpace(strings.ReplaceAll(f.Get("sensitive"), "\r\n", "\n")),
 			SensitiveConsent: f.Get("sensitive_consent") == "yes" || f.Get("sensitive_consent") == "on",
+			SMS:              f.Get("sms") == "yes" || f.Get("sms") == "on",
 		},
 		start: strings.TrimSpace(f.Get("start")),
 	}
@@ -415,6 +417,25 @@ func validPhone(s string) bool {
 	return digits >= 5
 }
 
+// checkTextNumber checks the phone of a guest who asked for texts: a mobile number, kept in its
+// international form (+47 912 34 567); without a gateway set up, nobody is offered texts and
+// the box counts for nothing.
+func (h *handlers) checkTextNumber(v *store.Venue, in *bookInput, errs map[string]views.Msg) {
+	if !in.form.SMS || h.jobs.Texts() == nil {
+		in.form.SMS = false
+		return
+	}
+	if _, bad := errs["phone"]; bad {
+		return
+	}
+	n, err := jobs.TextNumber(in.form.Phone, v.Phone)
+	if err != nil {
+		errs["phone"] = views.M("err.phone_sms")
+		return
+	}
+	in.form.Phone = jobs.DisplayNumber(n)
+}
+
 // newBooking is a booking just written, with the manage token its guest is sent to.
 type newBooking struct {
 	*store.Booking
@@ -432,12 +453,13 @@ func insertBooking(tx core.App, v *store.Venue, off *store.Offering, slot bookin
 	ins, err := store.InsertBooking(tx, store.NewBooking{Offering: off.ID, Slot: slot, Party: in.party, Status: booking.StatusConfirmed,
 		Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Notes: in.form.Notes, Sensitive: in.form.Sensitive,
 		Guests: guests, Source: source, Override: override, ConsentAt: now, NoticeVersion: v.NoticeVersion(),
-		NoticeText: v.PrivacyNotice, RemindedAt: v.ReminderMark(slot.Start, now), Token: in.form.Email != "", Locale: in.locale, Now: now})
+		NoticeText: v.PrivacyNotice, RemindedAt: v.ReminderMark(slot.Start, now), Token: in.form.Email != "", Locale: in.locale, SMS: in.form.SMS, Now: now})
 	if err != nil {
 		return newBooking{}, err
 	}
 	b := &store.Booking{ID: ins.ID, Reference: ins.Reference, Offering: off.ID, Session: slot.Session, Party: in.party,
-		Status: booking.StatusConfirmed, Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Source: source, Locale: in.locale}
+		Status: booking.StatusConfirmed, Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Source: source, Locale: in.locale,
+		SMS: in.form.SMS}
 	return newBooking{Booking: b, token: ins.Token}, nil
 }
 

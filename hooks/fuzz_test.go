@@ -77,6 +77,7 @@ var fuzzRoutes = []fuzzRoute{
 	{"GET", "/api/reserva/availability", false, []string{"offering=dinner&date=2026-11-27&party=2", "offering=pottery&party=1"}},
 	{"GET", "/b/{token}/change", false, []string{"date=2026-11-28&party=3"}},
 	{"POST", "/b/{token}/change", false, []string{"start=2026-11-28T20%3A00&party=3"}},
+	{"POST", "/b/{token}/texts/stop", false, []string{""}},
 	{"POST", "/admin/login", false, []string{"email=owner%40demo.invalid&password=violet-harbour-lantern"}},
 	{"POST", "/admin/forgot", false, []string{"email=owner%40demo.invalid", "email=nobody%40example.org"}},
 	{"POST", "/admin/settings/images/photo", true, []string{"photo_alt=The+terrace+at+dusk"}},

@@ -53,6 +53,8 @@ func (h *handlers) manage(e *core.RequestEvent) error {
 		d.Notice = views.M("manage.changed")
 	case "cancelled":
 		d.Notice = views.M("manage.cancelled")
+	case "texts_stopped":
+		d.Notice = views.M("manage.texts_stopped")
 	}
 	return render(e, http.StatusOK, views.ManagePage(d))
 }
@@ -127,4 +129,26 @@ func (h *handlers) cancel(e *core.RequestEvent) error {
 		return err
 	}
 	return e.Redirect(http.StatusSeeOther, "/b/"+token+"?m=cancelled")
+}
+
+// stopTexts (POST /b/{token}/texts/stop) turns the booking's text messages off: none is sent
+// any more, queued ones included. Sending it again changes nothing.
+func (h *handlers) stopTexts(e *core.RequestEvent) error {
+	token := e.Request.PathValue("token")
+	err := h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		b, _, err := findBooking(tx.App, token)
+		if err != nil {
+			return err
+		}
+		on, err := store.StopTexts(tx.App, b.ID)
+		if err != nil || !on {
+			return err
+		}
+		return store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "booking.texts_stopped",
+			Target: "bookings/" + b.ID})
+	})
+	if err != nil {
+		return err
+	}
+	return e.Redirect(http.StatusSeeOther, "/b/"+token+"?m=texts_stopped")
 }

@@ -126,6 +126,7 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	forms.POST("/book/{slug}", h.book)
 	forms.POST("/b/{token}/cancel", h.cancel)
 	forms.POST("/b/{token}/change", h.change)
+	forms.POST("/b/{token}/texts/stop", h.stopTexts)
 	forms.POST("/waitlist/{slug}", h.waitlistJoin)
 	forms.POST("/w/{token}/accept", h.waitlistAccept)
 	forms.POST("/w/{token}/leave", h.waitlistLeave)

@@ -50,6 +50,7 @@ type options struct {
 	demo      bool // the demo venue (default true)
 	guests    bool // its made-up guests
 	proxy     *Proxy
+	texts     jobs.TextSender // the text-message gateway (none by default)
 }
 
 // fakeRelay is a mail transport that records messages, or fails with err while err is set.
@@ -117,7 +118,7 @@ func newServerOpts(t testing.TB, set func(*options)) *testServer {
 	clock := func() time.Time { return s.now }
 	s.st = store.New(app)
 	t.Cleanup(s.st.Close)
-	s.jobs = jobs.New(s.st, jobs.Config{BaseURL: "https://booking.test", Transport: opts.transport, Backup: opts.backup, Now: clock})
+	s.jobs = jobs.New(s.st, jobs.Config{BaseURL: "https://booking.test", Transport: opts.transport, Backup: opts.backup, Texts: opts.texts, Now: clock})
 	s.jobs.BindPocketBaseMail(app)
 	s.jobs.BindBackupExclusions(app)
 	if opts.demo {

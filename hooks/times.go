@@ -121,6 +121,7 @@ func (h *handlers) bookData(e *core.RequestEvent, v *store.Venue, off *store.Off
 		Policy:        policyOf(v, off),
 		NoticeVersion: v.NoticeVersion(),
 		Stamp:         h.stamps.stamp(now),
+		Texts:         h.jobs.Texts() != nil,
 	}, nil
 }
 

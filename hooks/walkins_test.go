@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
+
+	"reserva/internal/jobs"
 )
 
 // TestWalkinQueue: the front desk adds parties at the door (bad input refused), sees them in
@@ -18,9 +20,8 @@ import (
 // through the venue's webhook (a real HTTP server here, with its bearer token), seats, skips
 // and removes with one click; a party without any contact cannot be notified (409); the
 // names go a day after the evening.
-//
-// Not parallel: the SMS webhook is set in the environment.
 func TestWalkinQueue(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var got []map[string]string
 	var auth string
@@ -33,9 +34,9 @@ func TestWalkinQueue(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer hook.Close()
-	t.Setenv(smsWebhookEnv, hook.URL+"/send")
-	t.Setenv(smsWebhookTokenEnv, "gateway-secret")
-	s := newServer(t)
+	s := newServerOpts(t, func(o *options) {
+		o.texts = smsGateway(t, map[string]string{jobs.SMSWebhookEnv: hook.URL + "/send", jobs.SMSWebhookTokenEnv: "gateway-secret"})
+	})
 	desk, _ := s.signedIn(t, "frontdesk")
 
 	for _, bad := range []url.Values{
@@ -74,7 +75,7 @@ func TestWalkinQueue(t *testing.T) {
 		t.Fatalf("notify = %d\n%s", res.status, snippet(res.body))
 	}
 	mu.Lock()
-	if len(got) != 1 || got[0]["to"] != "+47 912 34 567" || !strings.Contains(got[0]["text"], "table at Demo Bistro") || auth != "Bearer gateway-secret" {
+	if len(got) != 1 || got[0]["to"] != "+4791234567" || !strings.Contains(got[0]["text"], "table at Demo Bistro") || auth != "Bearer gateway-secret" {
 		t.Errorf("the SMS webhook got %v (auth %q)", got, auth)
 	}
 	mu.Unlock()

@@ -194,6 +194,16 @@ type BookingAdminData struct {
 	Held     string
 	Pooled   bool
 	Reassign []Option
+	// Texts are the text messages about the booking, the oldest first.
+	Texts []TextEntry
+}
+
+// TextEntry is one text message about a booking: its kind and status as in the mail outbox
+// (OutboxKindNames, OutboxStatusNames), and the gateway's last error.
+type TextEntry struct {
+	When         time.Time
+	Kind, Status string
+	Error        string
 }
 
 // NewBookingData is the view model of NewBookingPage (a booking taken by staff).

@@ -16,6 +16,7 @@ var auditActions = map[string]string{
 	"booking.list_viewed":             "audit.booking.list_viewed",
 	"booking.sensitive_viewed":        "audit.booking.sensitive_viewed",
 	"booking.status":                  "audit.booking.status",
+	"booking.texts_stopped":           "audit.booking.texts_stopped",
 	"booking.viewed":                  "audit.booking.viewed",
 	"closure.added":                   "audit.closure.added",
 	"closure.deleted":                 "audit.closure.deleted",

@@ -207,6 +207,8 @@ type BookForm struct {
 	// Guests are the other people of the party, when the offering asks for them (index i is
 	// form fields guest_(i+1) and guest_consent_(i+1)).
 	Guests []Guest
+	// SMS asks for text messages about the booking (to Phone).
+	SMS bool
 }
 
 // Guest returns the i-th other person (0-based) as entered, or an empty one.
@@ -238,6 +240,8 @@ type BookData struct {
 	PartClosed    []ClosedSpan
 	Policy        string
 	NoticeVersion int
+	// Texts offers the guest text messages about the booking (a gateway is set up).
+	Texts bool
 	// Stamp is the signed moment the form was shown (hidden field "t"), against bots.
 	Stamp string
 }
@@ -284,6 +288,8 @@ type Booking struct {
 	Phone     string
 	Notes     string
 	Cancelled time.Time
+	// SMS says that texts about the booking go to Phone.
+	SMS bool
 }
 
 // Active reports whether the booking still holds a place.

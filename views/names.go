@@ -192,6 +192,7 @@ var ExportSectionNames = Names{
 	"visitor_sessions": "export.section.visitor_sessions",
 	"gdpr_requests":    "export.section.gdpr_requests",
 	"participants":     "export.section.participants",
+	"sms_outbox":       "export.section.sms_outbox",
 	"waitlist":         "export.section.waitlist",
 	"walkins":          "export.section.walkins",
 	"privacy_notices":  "export.section.privacy_notices",

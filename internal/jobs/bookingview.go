@@ -43,6 +43,7 @@ func BookingView(v *store.Venue, o *store.Offering, b *store.Booking) views.Book
 		Phone:     b.Phone,
 		Notes:     b.Notes,
 		Cancelled: b.CancelledAt.Time(),
+		SMS:       b.SMS,
 	}
 }
 

@@ -26,6 +26,8 @@ type Config struct {
 	MailInterval time.Duration
 	// Transport replaces the configured SMTP relays (tests).
 	Transport mail.Transport
+	// Texts is the text-message gateway (TextsFromEnv); nil when none is set up.
+	Texts TextSender
 	// Backup is how backups are taken; without recipients, none are.
 	Backup BackupConfig
 	// Version is the application's version, for backups' manifests.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -215,8 +216,9 @@ func (j *Jobs) RenderForTest(m *store.Mail) (mail.Message, error) {
 	return msg, err
 }
 
-// QueueBookingMail queues the mail of kind about b to its guest, and for a new booking also the
-// notice to the venue's notify address. token, when not empty, is the manage link the mail
+// QueueBookingMail queues the mail of kind about b to its guest (and its text, when the guest
+// asked for texts and kind is one of store.TextKinds), and for a new booking also the notice to
+// the venue's notify address. token, when not empty, is the manage link the mail
 // carries: the one the booking page itself sends the guest to (one token for both); otherwise
 // the mail gets a link of its own when it is sent (none for a cancellation). Call it inside the
 // transaction of the change.
@@ -226,6 +228,11 @@ func QueueBookingMail(tx core.App, v *store.Venue, kind store.MailKind, b *store
 	}
 	if err := store.QueueBookingMail(tx, kind, b, token, now); err != nil {
 		return err
+	}
+	if b.SMS && slices.Contains(store.TextKinds, kind) {
+		if err := store.QueueText(tx, b.ID, kind, now); err != nil {
+			return err
+		}
 	}
 	if notice := kind.VenueCopy(); notice != "" && v.NotifyEmail != "" {
 		return store.QueueBookingMailTo(tx, notice, b.ID, v.NotifyEmail, v.Name, "", now)

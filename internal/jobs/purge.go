@@ -43,6 +43,7 @@ type PurgeReport struct {
 	Customers  int64 // customer records deleted
 	MailBodies int64 // sent mails' bodies stripped
 	Webhooks   int64 // delivered and failed webhook deliveries deleted
+	Texts      int64 // sent and failed text messages deleted from their outbox
 	Tokens     int64 // expired or orphaned manage, sign-in and session tokens deleted
 	Logs       int64 // log entries deleted
 	Batches    int
@@ -51,13 +52,13 @@ type PurgeReport struct {
 
 // Changed reports whether the purge changed (or would change) anything.
 func (r PurgeReport) Changed() bool {
-	return r.Bookings+r.Customers+r.MailBodies+r.Webhooks+r.Tokens+r.Logs > 0
+	return r.Bookings+r.Customers+r.MailBodies+r.Webhooks+r.Texts+r.Tokens+r.Logs > 0
 }
 
 // logArgs are the report's counts as key-value pairs for the app log.
 func (r PurgeReport) logArgs() []any {
 	return []any{"dry_run", r.DryRun, "retention_days", r.Days, "bookings_anonymised", r.Bookings,
-		"customers_deleted", r.Customers, "mail_bodies_stripped", r.MailBodies, "webhooks_deleted", r.Webhooks, "tokens_deleted", r.Tokens,
+		"customers_deleted", r.Customers, "mail_bodies_stripped", r.MailBodies, "webhooks_deleted", r.Webhooks, "texts_deleted", r.Texts, "tokens_deleted", r.Tokens,
 		"logs_deleted", r.Logs, "batches", r.Batches, "duration_ms", r.Duration.Milliseconds()}
 }
 
@@ -75,6 +76,7 @@ func (r PurgeReport) Write(w io.Writer) {
 		{"customers deleted", r.Customers},
 		{"mail bodies stripped", r.MailBodies},
 		{"webhooks deleted", r.Webhooks},
+		{"texts deleted", r.Texts},
 		{"tokens deleted", r.Tokens},
 		{"log entries deleted", r.Logs},
 	} {
@@ -126,7 +128,7 @@ func (j *Jobs) Purge(now time.Time, dryRun bool) (PurgeReport, error) {
 	r.Days, r.Cutoff = days, now.Add(-time.Duration(days)*24*time.Hour)
 	for _, step := range []func(core.App, time.Time, *PurgeReport) error{
 		// Mail first: a dry run, which deletes no booking's mail, then counts the same bodies.
-		purgeMailBodies, purgeWebhooks, j.purgeBookings, purgeCustomers, purgeTokens, purgeLogs,
+		purgeMailBodies, purgeWebhooks, purgeTexts, j.purgeBookings, purgeCustomers, purgeTokens, purgeLogs,
 	} {
 		if err = step(app, now, &r); err != nil {
 			break
@@ -141,8 +143,8 @@ func (j *Jobs) Purge(now time.Time, dryRun bool) (PurgeReport, error) {
 	if dryRun || !r.Changed() {
 		return r, err
 	}
-	detail := fmt.Sprintf("retention %d days: %d bookings anonymised, %d customers deleted, %d mail bodies stripped, %d webhook deliveries deleted, %d tokens deleted, %d log entries deleted",
-		r.Days, r.Bookings, r.Customers, r.MailBodies, r.Webhooks, r.Tokens, r.Logs)
+	detail := fmt.Sprintf("retention %d days: %d bookings anonymised, %d customers deleted, %d mail bodies stripped, %d webhook deliveries deleted, %d texts deleted, %d tokens deleted, %d log entries deleted",
+		r.Days, r.Bookings, r.Customers, r.MailBodies, r.Webhooks, r.Texts, r.Tokens, r.Logs)
 	if aerr := store.Audit(app, store.Entry{Actor: store.ActorSystem, Action: "gdpr.purge", Detail: detail}); aerr != nil {
 		err = errors.Join(err, aerr)
 	}
@@ -153,17 +155,28 @@ func (j *Jobs) Purge(now time.Time, dryRun bool) (PurgeReport, error) {
 	return r, err
 }
 
-// webhookKeep is how long delivered and failed webhook deliveries are kept.
+// webhookKeep is how long delivered and failed webhook deliveries, and sent and failed texts,
+// are kept.
 const webhookKeep = 30 * 24 * time.Hour
 
 // purgeWebhooks deletes the delivered and failed webhook deliveries finished more than 30 days
-// ago (a payload may hold a guest's contact details); a dry run counts them in a rolled-back
-// transaction.
+// ago (a payload may hold a guest's contact details); a dry run counts them.
 func purgeWebhooks(app core.App, now time.Time, r *PurgeReport) error {
-	var n int64
+	return purgeDone(app, now.Add(-webhookKeep), store.PurgeDeliveries, r.DryRun, &r.Webhooks)
+}
+
+// purgeTexts deletes the sent and failed texts finished more than 30 days ago; a dry run counts
+// them.
+func purgeTexts(app core.App, now time.Time, r *PurgeReport) error {
+	return purgeDone(app, now.Add(-webhookKeep), store.PurgeTexts, r.DryRun, &r.Texts)
+}
+
+// purgeDone runs purge(cut) in a transaction, rolled back in a dry run, and sets *n to its count.
+func purgeDone(app core.App, cut time.Time, purge func(core.App, time.Time) (int64, error), dryRun bool, n *int64) error {
+	var count int64
 	err := app.RunInTransaction(func(tx core.App) error {
 		var err error
-		if n, err = store.PurgeDeliveries(tx, now.Add(-webhookKeep)); err == nil && r.DryRun {
+		if count, err = purge(tx, cut); err == nil && dryRun {
 			return errRehearsal
 		}
 		return err
@@ -171,7 +184,7 @@ func purgeWebhooks(app core.App, now time.Time, r *PurgeReport) error {
 	if err != nil && !errors.Is(err, errRehearsal) {
 		return err
 	}
-	r.Webhooks = n
+	*n = count
 	return nil
 }
 

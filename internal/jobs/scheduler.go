@@ -60,6 +60,7 @@ func (j *Jobs) Start() error {
 			{fmt.Sprintf("@every %s", j.cfg.MailInterval), func() { j.RunWaitlist(); j.runReminders(); j.RunDeliver() }},
 			// Webhooks run apart from the mail: a slow endpoint (10 s a post) never holds mail back.
 			{fmt.Sprintf("@every %s", j.cfg.MailInterval), j.RunWebhooks},
+			{fmt.Sprintf("@every %s", j.cfg.MailInterval), j.RunTexts},
 			{"30 3 * * *", func() { j.runMailCleanup(); j.runStaffCleanup() }},
 			{"0 4 * * *", j.runPurge},
 			// Series make their sessions a day further ahead each night.

@@ -30,10 +30,16 @@ var webhookBackoff = []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Min
 // WebhookRetryAt is when to try a delivery again after its attempt number attempt (1 for the
 // first) failed at now; the zero time when it is to be given up.
 func WebhookRetryAt(attempt int, now time.Time) time.Time {
-	if attempt < 1 || attempt > len(webhookBackoff) {
+	return retryAt(webhookBackoff, attempt, now)
+}
+
+// retryAt is when to try again after attempt number attempt (1 for the first) failed at now,
+// waiting steps[attempt-1]; the zero time once the steps are used up.
+func retryAt(steps []time.Duration, attempt int, now time.Time) time.Time {
+	if attempt < 1 || attempt > len(steps) {
 		return time.Time{}
 	}
-	return now.Add(webhookBackoff[attempt-1])
+	return now.Add(steps[attempt-1])
 }
 
 // webhookLease is how long a run holds the rows it claimed: longer than a post may take.

@@ -44,6 +44,7 @@ type Booking struct {
 	Anonymised     bool           `db:"anonymised"`
 	Locale         string         `db:"locale"`    // the guest's language: its mails are in it ("": the venue's)
 	Resources      string         `db:"resources"` // the resources it holds, space-separated ids ("": none)
+	SMS            bool           `db:"sms"`       // the guest asked for texts (Phone is then a checked number)
 	Created        types.DateTime `db:"created"`
 	Updated        types.DateTime `db:"updated"`
 }
@@ -122,7 +123,9 @@ type NewBooking struct {
 	// Locale is the language the guest booked in, which every mail about the booking is
 	// written in ("" for the venue's).
 	Locale string
-	Now    time.Time
+	// SMS records that the guest asked for text messages (Phone is a checked number).
+	SMS bool
+	Now time.Time
 }
 
 // Inserted is what InsertBooking wrote.
@@ -161,11 +164,11 @@ func InsertBooking(tx core.App, nb NewBooking) (Inserted, error) {
 	params := dbx.Params{"id": in.ID, "offering": nb.Offering, "session": nb.Slot.Session, "start": DBTime(nb.Slot.Start),
 		"end": DBTime(nb.Slot.End), "party": nb.Party, "status": string(nb.Status), "name": nb.Name, "email": nb.Email,
 		"phone": nb.Phone, "notes": nb.Notes, "sensitive": sealed, "source": string(nb.Source), "consent": DBTime(nb.ConsentAt),
-		"notice": nb.NoticeVersion, "customer": customer, "reminded": DBTime(nb.RemindedAt), "override": nb.Override, "locale": nb.Locale, "resources": strings.Join(nb.Slot.Resources, " "), "now": now}
+		"notice": nb.NoticeVersion, "customer": customer, "reminded": DBTime(nb.RemindedAt), "override": nb.Override, "locale": nb.Locale, "resources": strings.Join(nb.Slot.Resources, " "), "sms": nb.SMS, "now": now}
 	insert := db.NewQuery(`INSERT INTO bookings (id, reference, offering, session, start, "end", party, status, name, email,
-		phone, notes, sensitive_notes, source, consent_at, notice_version, customer, reminded_at, override_reason, locale, resources, created, updated)
+		phone, notes, sensitive_notes, source, consent_at, notice_version, customer, reminded_at, override_reason, locale, resources, sms, created, updated)
 		VALUES ({:id}, {:ref}, {:offering}, {:session}, {:start}, {:end}, {:party}, {:status}, {:name}, {:email},
-		{:phone}, {:notes}, {:sensitive}, {:source}, {:consent}, {:notice}, {:customer}, {:reminded}, {:override}, {:locale}, {:resources}, {:now}, {:now})`)
+		{:phone}, {:notes}, {:sensitive}, {:source}, {:consent}, {:notice}, {:customer}, {:reminded}, {:override}, {:locale}, {:resources}, {:sms}, {:now}, {:now})`)
 	for try := 0; ; try++ {
 		in.Reference = newReference()
 		params["ref"] = in.Reference

@@ -22,6 +22,9 @@ var subjectQueries = []struct{ collection, sql string }{
 	{colParticipants, `SELECT p.* FROM participants p JOIN bookings b ON b.id = p.booking
 		WHERE (b.email != '' AND lower(b.email) = {:e}) OR b.customer IN (SELECT id FROM customers WHERE email = {:e})
 		ORDER BY p.created`},
+	{colSMSOutbox, `SELECT s.* FROM sms_outbox s JOIN bookings b ON b.id = s.booking
+		WHERE (b.email != '' AND lower(b.email) = {:e}) OR b.customer IN (SELECT id FROM customers WHERE email = {:e})
+		ORDER BY s.created`},
 	{colWaitlist, `SELECT * FROM waitlist WHERE email = {:e} ORDER BY created`},
 	{colWalkins, `SELECT * FROM walkins WHERE email = {:e} ORDER BY added_at`},
 	// Not personal data: the notices, word for word, that the person (or their guests) consented to.

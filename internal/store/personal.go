@@ -57,7 +57,7 @@ var PersonalFields = []PersonalField{
 // bookingErasedColumns are the bookings columns an erasure clears; what stays (offering, time,
 // party, status, source, reference) keeps the statistics.
 func bookingErasedColumns() dbx.Params {
-	p := dbx.Params{"anonymised": true}
+	p := dbx.Params{"anonymised": true, "sms": false}
 	for _, f := range PersonalFields {
 		if f.Collection == colBookings {
 			p[f.Field] = ""
@@ -71,8 +71,8 @@ func bookingErasedColumns() dbx.Params {
 func Pseudonym(email string) string { return "p-" + HashToken(strings.ToLower(email))[:16] }
 
 // AnonymiseBookings clears the personal fields of the bookings ids, deletes their manage
-// tokens, named guests, mail (queued or sent) and webhook deliveries (a payload may carry the
-// guest's contact), and then deletes the customers of those bookings that no booking keeping
+// tokens, named guests, mail (queued or sent), texts and webhook deliveries (a payload may carry
+// the guest's contact), and then deletes the customers of those bookings that no booking keeping
 // personal data names any more, and the profile notes of those
 // kept whose consent went with the bookings (dropUnconsentedNotes). Run it inside a transaction.
 // It returns how many bookings and customers it changed. The customer check looks only at the
@@ -93,7 +93,8 @@ func AnonymiseBookings(tx core.App, ids []string) (bookings, customers int64, er
 		Column(&emails); err != nil {
 		return 0, 0, fmt.Errorf("anonymise: customers: %w", err)
 	}
-	for _, q := range []struct{ table, col string }{{colBookingTokens, "booking"}, {colOutbox, "booking"}, {colParticipants, "booking"}, {colWebhookDeliveries, "booking"}} {
+	for _, q := range []struct{ table, col string }{{colBookingTokens, "booking"}, {colOutbox, "booking"}, {colParticipants, "booking"}, {colWebhookDeliveries, "booking"},
+		{colSMSOutbox, "booking"}} {
 		// "!= ''" lets SQLite use the partial indexes on the relation.
 		if _, err := db.Delete(q.table, dbx.And(dbx.In(q.col, in...), dbx.NewExp("[["+q.col+"]] != ''"))).Execute(); err != nil {
 			return 0, 0, fmt.Errorf("anonymise: %s: %w", q.table, err)
