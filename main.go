@@ -76,6 +76,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	stripeAPI, err := jobs.StripeAPIFromEnv(os.Getenv)
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	// The health check probes the running server; it opens no database.
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
@@ -110,7 +114,7 @@ func main() {
 	// The pieces: the data with its booking writer, the work beside the requests, the routes,
 	// the commands.
 	st := store.New(app)
-	jb := jobs.New(st, jobs.Config{BaseURL: baseURL, MailInterval: mailEvery, Backup: backups, Texts: texts, Version: appVersion()})
+	jb := jobs.New(st, jobs.Config{BaseURL: baseURL, MailInterval: mailEvery, Backup: backups, Texts: texts, StripeAPI: stripeAPI, Version: appVersion()})
 	jb.BindPocketBaseMail(app)
 	jb.BindBackupExclusions(app)
 	proxy := &hooks.Proxy{}

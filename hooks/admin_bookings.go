@@ -160,6 +160,8 @@ func (h *handlers) staffCancel(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
+	// Cancelled by the venue: what the guest paid goes back in full.
+	h.refundCancelled(e, e.Request.PathValue("id"), "cancelled by the venue")
 	return e.Redirect(http.StatusSeeOther, backTo(e, "/admin/")+doneParam(e, "cancelled"))
 }
 
@@ -350,6 +352,15 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 	if err := h.reassignOptions(e.App, v, off, b, &d); err != nil {
 		return err
 	}
+	pays, err := store.PaymentsOf(e.App, b.ID)
+	if err != nil {
+		return err
+	}
+	d.Payments = paymentViews(pays, v.Loc)
+	if staffOf(e).Role().Rank() >= store.RoleManager.Rank() {
+		d.CanRefund, d.CanCharge = h.refundable(e.App, b.ID), chargeable(e.App, b) != nil
+	}
+	d.Booking.AwaitsPayment, _, _ = awaitingPayment(pays, b, h.now())
 	texts, err := store.TextsOf(e.App, b.ID)
 	if err != nil {
 		return err

@@ -39,7 +39,35 @@ func offeringForm(o *store.Offering) views.OfferingForm {
 		BufferBefore: o.BufferBefore, BufferAfter: o.BufferAfter, LeadTime: o.LeadTime,
 		Horizon: o.Horizon, CancelCutoff: o.CancelCutoff, Sort: o.Sort, Active: o.Active,
 		SensitivePrompt: o.SensitivePrompt, AskParticipants: o.AskParticipants, Policy: o.Policy,
-		Pacing: o.Pacing, TurnTimes: o.TurnTimes}
+		Pacing: o.Pacing, TurnTimes: o.TurnTimes, PaymentMode: string(o.PaymentMode), PaymentAmount: formatMinor(o.PaymentAmount)}
+}
+
+// formatMinor writes an amount in minor units as typed into a form ("20.00"; "" for none).
+func formatMinor(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d.%02d", n/100, n%100)
+}
+
+// parseMinor reads an amount typed into a form ("20", "20.5", "20,50") in minor units; ok is
+// false for anything else, or more than 100,000.
+func parseMinor(s string) (int, bool) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+	if s == "" {
+		return 0, true
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > 2 || whole == "" || strings.Trim(whole+frac, "0123456789") != "" || len(whole) > 6 {
+		return 0, false
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	w, _ := strconv.Atoi(whole)
+	f, _ := strconv.Atoi(frac)
+	n := w*100 + f
+	return n, n <= 100000*100
 }
 
 // offeringPage shows the form of a new offering or of an existing one (with hours or sessions).
@@ -111,7 +139,8 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	form := views.OfferingForm{ID: id, Name: strings.TrimSpace(f.Get("name")), Slug: strings.TrimSpace(f.Get("slug")),
 		Description: strings.TrimSpace(f.Get("description")), Kind: f.Get("kind"), Mode: f.Get("mode"), Active: f.Get("active") == "yes",
 		SensitivePrompt: strings.TrimSpace(f.Get("sensitive_prompt")), AskParticipants: f.Get("ask_participants") == "yes",
-		Policy: strings.TrimSpace(f.Get("policy")), TurnTimes: strings.TrimSpace(f.Get("turn_times"))}
+		Policy: strings.TrimSpace(f.Get("policy")), TurnTimes: strings.TrimSpace(f.Get("turn_times")),
+		PaymentMode: f.Get("payment_mode"), PaymentAmount: strings.TrimSpace(f.Get("payment_amount"))}
 	ints := map[string]*int{"duration": &form.Duration, "interval": &form.Interval, "capacity": &form.Capacity, "min_party": &form.MinParty,
 		"max_party": &form.MaxParty, "buffer_before": &form.BufferBefore, "buffer_after": &form.BufferAfter, "lead_time": &form.LeadTime,
 		"horizon": &form.Horizon, "cancel_cutoff": &form.CancelCutoff, "sort": &form.Sort, "pacing": &form.Pacing}
@@ -170,6 +199,22 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 	case form.SensitivePrompt != "" && !store.SensitiveEnabled():
 		errs["sensitive_prompt"] = views.M("admin.offerings.sensitive_no_key")
 	}
+	amount, ok := parseMinor(form.PaymentAmount)
+	switch mode := store.PaymentMode(form.PaymentMode); {
+	case !ok:
+		errs["payment_amount"] = views.M("admin.offerings.payment_amount_bad")
+	case mode != "" && mode != store.PayDeposit && mode != store.PayPrepay && mode != store.PayCard:
+		errs["payment_mode"] = views.M("admin.required")
+	case mode != "" && amount == 0:
+		errs["payment_amount"] = views.M("admin.offerings.payment_amount_missing")
+	case mode != "":
+		if acct, err := store.LoadPaymentAccount(e.App); err != nil || !acct.Ready() {
+			errs["payment_mode"] = views.M("admin.offerings.payment_no_account")
+		}
+	}
+	if form.PaymentMode == "" {
+		amount = 0
+	}
 	if len(errs) > 0 {
 		return h.renderOffering(e, http.StatusUnprocessableEntity, views.OfferingData{Form: form, New: id == "new", Errors: errs})
 	}
@@ -183,7 +228,7 @@ func (h *handlers) offeringSave(e *core.RequestEvent) error {
 		MinParty: form.MinParty, MaxParty: form.MaxParty, BufferBefore: form.BufferBefore, BufferAfter: form.BufferAfter,
 		LeadTime: form.LeadTime, Horizon: form.Horizon, CancelCutoff: form.CancelCutoff, Sort: form.Sort, Active: form.Active,
 		SensitivePrompt: form.SensitivePrompt, AskParticipants: form.AskParticipants, Policy: form.Policy,
-		Pacing: form.Pacing, TurnTimes: form.TurnTimes}
+		Pacing: form.Pacing, TurnTimes: form.TurnTimes, PaymentMode: store.PaymentMode(form.PaymentMode), PaymentAmount: amount}
 	var saved string
 	err := e.App.RunInTransaction(func(tx core.App) error {
 		var err error

@@ -145,7 +145,16 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		return h.renderBookForm(e, v, off, date, in, nil, views.M("book.send_again"), http.StatusUnprocessableEntity)
 	}
 
-	var token string
+	var acct store.PaymentAccount
+	if off.PaymentMode != "" {
+		// Paid for through Stripe: the place is held until Stripe says it is paid.
+		if acct, err = store.LoadPaymentAccount(e.App); err != nil || !acct.Ready() {
+			return &pageError{status: http.StatusServiceUnavailable, heading: "error.payments_unavailable",
+				body: "error.payments_unavailable_body", err: err}
+		}
+		in.pay = true
+	}
+	var token, bookingID string
 	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
 		tx.Only(off.Slug) // a new booking of this offering: other offerings' pages stay current
 		cal, err := h.st.LoadCheckCalendar(tx.App, off, date, v.Loc, "", in.start)
@@ -163,10 +172,18 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		token = b.token
+		token, bookingID = b.token, b.ID
+		detail := ""
+		if in.pay {
+			detail = "awaiting payment"
+		}
 		if err := store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "booking.create",
-			Target: "bookings/" + b.ID}); err != nil {
+			Target: "bookings/" + b.ID, Detail: detail}); err != nil {
 			return err
+		}
+		if in.pay {
+			// The confirmation and the event wait for the payment (paymentCompleted).
+			return holdForPayment(tx.App, off, b.Booking, acct.Currency, now)
 		}
 		if err := jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, token, now); err != nil {
 			return err
@@ -174,6 +191,8 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		return jobs.QueueEvent(tx.App, v, store.EventBookingCreated, b.ID, now)
 	})
 	switch {
+	case err == nil && in.pay:
+		return h.startCheckout(e, v, off, acct, bookingID, token, in)
 	case err == nil && embedded(e.Request):
 		// Framed: the confirmation stays in the frame, in the language of the form.
 		return e.Redirect(http.StatusSeeOther, embedPrefix+"b/"+token+"?m=booked&lang="+url.QueryEscape(in.locale))
@@ -232,6 +251,8 @@ type bookInput struct {
 	stamp  string // the form stamp to render again: the posted one when genuine, else a fresh one
 	locale string // the guest's language, for the mails ("" for the venue's: a staff booking)
 	with   string // the staff member or room picked ("": any)
+	// pay holds the place until the guest pays through Stripe (the offering asks for a payment).
+	pay bool
 }
 
 // stampFor keeps a genuine posted form stamp (the visitor's time already counts) or makes a
@@ -450,7 +471,11 @@ func insertBooking(tx core.App, v *store.Venue, off *store.Offering, slot bookin
 	for i, g := range in.form.Guests {
 		guests[i] = store.Guest{Name: g.Name, Consent: g.Consent}
 	}
-	ins, err := store.InsertBooking(tx, store.NewBooking{Offering: off.ID, Slot: slot, Party: in.party, Status: booking.StatusConfirmed,
+	status := booking.StatusConfirmed
+	if in.pay {
+		status = booking.StatusHeld
+	}
+	ins, err := store.InsertBooking(tx, store.NewBooking{Offering: off.ID, Slot: slot, Party: in.party, Status: status, AwaitsPayment: in.pay,
 		Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Notes: in.form.Notes, Sensitive: in.form.Sensitive,
 		Guests: guests, Source: source, Override: override, ConsentAt: now, NoticeVersion: v.NoticeVersion(),
 		NoticeText: v.PrivacyNotice, RemindedAt: v.ReminderMark(slot.Start, now), Token: in.form.Email != "", Locale: in.locale, SMS: in.form.SMS, Now: now})
@@ -458,7 +483,7 @@ func insertBooking(tx core.App, v *store.Venue, off *store.Offering, slot bookin
 		return newBooking{}, err
 	}
 	b := &store.Booking{ID: ins.ID, Reference: ins.Reference, Offering: off.ID, Session: slot.Session, Party: in.party,
-		Status: booking.StatusConfirmed, Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Source: source, Locale: in.locale,
+		Status: status, Name: in.form.Name, Email: in.form.Email, Phone: in.form.Phone, Source: source, Locale: in.locale,
 		SMS: in.form.SMS}
 	return newBooking{Booking: b, token: ins.Token}, nil
 }

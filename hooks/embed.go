@@ -187,7 +187,16 @@ func (h *handlers) embedBooked(e *core.RequestEvent) error {
 		return err
 	}
 	d := views.EmbedBookedData{Page: page(e, v, views.M("title.manage")), Booking: jobs.BookingView(v, off, b), ManageURL: "/b/" + token}
-	if e.Request.URL.Query().Get("m") == "booked" {
+	pays, err := store.PaymentsOf(e.App, b.ID)
+	if err != nil {
+		return err
+	}
+	d.Booking.AwaitsPayment, _, _ = awaitingPayment(pays, b, h.now())
+	switch {
+	case d.Booking.AwaitsPayment:
+		// Stripe's page cannot be framed: the booking's own page, in a new window, has "Pay".
+		d.Notice = views.M("embed.pay")
+	case e.Request.URL.Query().Get("m") == "booked":
 		d.Notice = views.M("embed.booked")
 	}
 	if off.Active {

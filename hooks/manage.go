@@ -55,6 +55,16 @@ func (h *handlers) manage(e *core.RequestEvent) error {
 		d.Notice = views.M("manage.cancelled")
 	case "texts_stopped":
 		d.Notice = views.M("manage.texts_stopped")
+	case "paid":
+		if d.Booking.AwaitsPayment {
+			d.Notice = views.M("manage.paid_pending")
+		} else {
+			d.Notice = views.M("manage.paid")
+		}
+	case "unpaid":
+		if d.Booking.AwaitsPayment {
+			d.Notice = views.M("manage.unpaid")
+		}
 	}
 	return render(e, http.StatusOK, views.ManagePage(d))
 }
@@ -71,6 +81,14 @@ func manageData(e *core.RequestEvent, v *store.Venue, off *store.Offering, b *st
 	if b.Status == booking.StatusCancelled && off.Active {
 		d.BookAgain = "/book/" + url.PathEscape(off.Slug) + "?party=" + strconv.Itoa(b.Party)
 	}
+	pays, err := store.PaymentsOf(e.App, b.ID)
+	if err != nil {
+		e.App.Logger().Error("manage: payments", "booking", b.ID, "error", err.Error())
+	}
+	var by time.Time
+	d.Booking.AwaitsPayment, d.PayURL, by = awaitingPayment(pays, b, now)
+	d.PayBy = by.In(v.Loc)
+	d.Payments = paymentViews(pays, v.Loc)
 	return d
 }
 
@@ -98,11 +116,13 @@ func (h *handlers) cancel(e *core.RequestEvent) error {
 	}
 	token := e.Request.PathValue("token")
 	now := h.now()
+	var bookingID string
 	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
 		b, off, err := findBooking(tx.App, token)
 		if err != nil {
 			return err
 		}
+		bookingID = b.ID
 		if b.Status == booking.StatusCancelled {
 			return nil
 		}
@@ -128,6 +148,8 @@ func (h *handlers) cancel(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
+	// Cancelled within the policy (Changeable): what the guest paid goes back in full.
+	h.refundCancelled(e, bookingID, "cancelled by the guest")
 	return e.Redirect(http.StatusSeeOther, "/b/"+token+"?m=cancelled")
 }
 

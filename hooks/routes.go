@@ -147,6 +147,13 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	embedForms.Bind(h.embedHeaders(), crossOriginOnly(), h.rateLimit(h.posts), apis.BodyLimit(formBodyLimit))
 	embedForms.POST("/{slug}", h.book)
 
+	// Stripe's events about payments: signed with the venue's webhook secret (checked in the
+	// handler), posted by Stripe's servers, so no same-origin check; Stripe's own retries are
+	// not rate-limited.
+	stripeHooks := r.Group("/stripe")
+	stripeHooks.Bind(securityHeaders(), apis.BodyLimit(stripeBodyLimit))
+	stripeHooks.POST("/webhook", h.stripeWebhook)
+
 	h.adminRoutes(r)
 
 	// Reserva's JSON API, for embedding availability in another site.
@@ -219,6 +226,8 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	mgr := r.Group("/admin")
 	mgr.Bind(append(common, h.staffGuard(store.RoleManager))...)
 	mgr.POST("/bookings/{id}/move", h.bookingMove)
+	mgr.POST("/bookings/{id}/refund", h.bookingRefund)
+	mgr.POST("/bookings/{id}/charge", h.bookingCharge)
 	mgr.GET("/bookings/{id}/sensitive", h.bookingSensitive)
 	mgr.GET("/guests", h.guestsList)
 	mgr.GET("/guests/{id}", h.guestProfile)
@@ -271,6 +280,8 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	own.POST("/settings/mail", h.mailSave)
 	own.POST("/settings/access", h.accessSave)
 	own.POST("/settings/embed", h.embedSave)
+	own.GET("/payments", h.paymentsPage)
+	own.POST("/payments", h.paymentsSave)
 	own.GET("/webhooks", h.webhooksPage)
 	own.POST("/webhooks", h.webhookAdd)
 	own.POST("/webhooks/{id}", h.webhookSave)

@@ -122,6 +122,7 @@ func (h *handlers) bookData(e *core.RequestEvent, v *store.Venue, off *store.Off
 		NoticeVersion: v.NoticeVersion(),
 		Stamp:         h.stamps.stamp(now),
 		Texts:         h.jobs.Texts() != nil,
+		Payment:       paymentNote(e.App, off),
 	}, nil
 }
 

@@ -196,6 +196,19 @@ type BookingAdminData struct {
 	Reassign []Option
 	// Texts are the text messages about the booking, the oldest first.
 	Texts []TextEntry
+	// Payments are its money movements; CanRefund and CanCharge offer a manager a refund of
+	// what is left paid, and the no-show fee to the card kept.
+	Payments             []PaymentEntry
+	CanRefund, CanCharge bool
+}
+
+// PaymentEntry is one money movement of a booking (kinds and statuses: PaymentKindNames,
+// PaymentStatusNames), its amount as people read it, and Stripe's last error.
+type PaymentEntry struct {
+	When                 time.Time
+	Kind, Status, Amount string
+	Error                string
+	Card                 bool // a card kept, not money taken
 }
 
 // TextEntry is one text message about a booking: its kind and status as in the mail outbox
@@ -302,6 +315,8 @@ type OfferingForm struct {
 	Active, AskParticipants bool
 	Pacing                  int    // covers per quarter hour (0: no limit)
 	TurnTimes               string // "2:90, 4:120"
+	PaymentMode             string // "", deposit, prepay, card
+	PaymentAmount           string // per person, as typed ("20.00")
 }
 
 // HoursRow is one weekly opening rule.
@@ -560,4 +575,21 @@ type WebhookDelivery struct {
 	ID, URL, Event, EventID, Status, Error string
 	Attempts, LastStatus                   int
 	Created, Next                          time.Time
+}
+
+// PaymentsForm is the Stripe account's form: the currency, and whether keys are stored (they
+// are never shown back).
+type PaymentsForm struct {
+	Currency                 string
+	HasKey, HasWebhookSecret bool
+}
+
+// PaymentsData is the view model of PaymentsPage.
+type PaymentsData struct {
+	AdminPage
+	Form       PaymentsForm
+	Errors     map[string]Msg
+	WebhookURL string   // the address to give Stripe for its events
+	Currencies []string // those payments may be taken in
+	KeyOK      bool     // RESERVA_ENCRYPTION_KEY is set: keys can be stored
 }

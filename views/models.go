@@ -242,6 +242,8 @@ type BookData struct {
 	NoticeVersion int
 	// Texts offers the guest text messages about the booking (a gateway is set up).
 	Texts bool
+	// Payment says what the offering asks to be paid through Stripe (zero: nothing).
+	Payment Msg
 	// Stamp is the signed moment the form was shown (hidden field "t"), against bots.
 	Stamp string
 }
@@ -290,6 +292,8 @@ type Booking struct {
 	Cancelled time.Time
 	// SMS says that texts about the booking go to Phone.
 	SMS bool
+	// AwaitsPayment says the place is held until the guest pays (Status held).
+	AwaitsPayment bool
 }
 
 // Active reports whether the booking still holds a place.
@@ -307,6 +311,12 @@ type ManageData struct {
 	// BookAgain is the booking page of the same offering and party, offered once the booking
 	// is cancelled ("" when the offering is no longer bookable).
 	BookAgain string
+	// PayURL is Stripe's page to pay on while the place is held for its payment; PayBy the
+	// hold's end.
+	PayURL string
+	PayBy  time.Time
+	// Payments are what the guest paid and got back.
+	Payments []PaymentEntry
 }
 
 // EmbedBookedData is the view model of EmbedBookedPage.

@@ -145,6 +145,9 @@ var (
 	// DoneNotices name the notice after a staff action (?done=).
 	DoneNotices = Names{
 		"saved":                 "admin.done.saved",
+		"refunded":              "admin.done.refunded",
+		"charged":               "admin.done.charged",
+		"charge_failed":         "admin.done.charge_failed",
 		"password":              "admin.done.password",
 		"password_reset":        "admin.done.password_reset",
 		"reset_sent":            "admin.done.reset_sent",
@@ -183,6 +186,31 @@ var (
 	}
 )
 
+// PaymentModeNames name what an offering asks to be paid ("" none).
+var PaymentModeNames = Names{
+	"":        "payments.mode.none",
+	"deposit": "payments.mode.deposit",
+	"prepay":  "payments.mode.prepay",
+	"card":    "payments.mode.card",
+}
+
+// PaymentKindNames name a kind of money movement of a booking.
+var PaymentKindNames = Names{
+	"deposit":     "payments.kind.deposit",
+	"prepay":      "payments.kind.prepay",
+	"card":        "payments.kind.card",
+	"refund":      "payments.kind.refund",
+	"no_show_fee": "payments.kind.no_show_fee",
+}
+
+// PaymentStatusNames name where a payment stands.
+var PaymentStatusNames = Names{
+	"pending": "payments.status.pending",
+	"paid":    "payments.status.paid",
+	"expired": "payments.status.expired",
+	"failed":  "payments.status.failed",
+}
+
 // ExportSectionNames name the parts of a person's export (data.html), by collection.
 var ExportSectionNames = Names{
 	"customers":        "export.section.customers",
@@ -193,6 +221,7 @@ var ExportSectionNames = Names{
 	"gdpr_requests":    "export.section.gdpr_requests",
 	"participants":     "export.section.participants",
 	"sms_outbox":       "export.section.sms_outbox",
+	"payments":         "export.section.payments",
 	"waitlist":         "export.section.waitlist",
 	"walkins":          "export.section.walkins",
 	"privacy_notices":  "export.section.privacy_notices",

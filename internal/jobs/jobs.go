@@ -28,6 +28,8 @@ type Config struct {
 	Transport mail.Transport
 	// Texts is the text-message gateway (TextsFromEnv); nil when none is set up.
 	Texts TextSender
+	// StripeAPI replaces Stripe's API address (StripeAPIFromEnv); "" for Stripe itself.
+	StripeAPI string
 	// Backup is how backups are taken; without recipients, none are.
 	Backup BackupConfig
 	// Version is the application's version, for backups' manifests.

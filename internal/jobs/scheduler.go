@@ -61,6 +61,8 @@ func (j *Jobs) Start() error {
 			// Webhooks run apart from the mail: a slow endpoint (10 s a post) never holds mail back.
 			{fmt.Sprintf("@every %s", j.cfg.MailInterval), j.RunWebhooks},
 			{fmt.Sprintf("@every %s", j.cfg.MailInterval), j.RunTexts},
+			// Places held for a payment that did not come are freed within a minute of their time.
+			{"@every 1m", j.RunPaymentHolds},
 			{"30 3 * * *", func() { j.runMailCleanup(); j.runStaffCleanup() }},
 			{"0 4 * * *", j.runPurge},
 			// Series make their sessions a day further ahead each night.

@@ -125,7 +125,10 @@ type NewBooking struct {
 	Locale string
 	// SMS records that the guest asked for text messages (Phone is a checked number).
 	SMS bool
-	Now time.Time
+	// AwaitsPayment marks a place held (Status held) until the guest pays: the guest's consents
+	// are kept now, their customer row when it is paid (ConfirmPaid).
+	AwaitsPayment bool
+	Now           time.Time
 }
 
 // Inserted is what InsertBooking wrote.
@@ -181,7 +184,7 @@ func InsertBooking(tx core.App, nb NewBooking) (Inserted, error) {
 			return in, fmt.Errorf("book: save booking: %w", err)
 		}
 	}
-	if nb.Status != booking.StatusHeld {
+	if nb.Status != booking.StatusHeld || nb.AwaitsPayment {
 		if err := keepConsents(tx, in.ID, nb); err != nil {
 			return in, err
 		}

@@ -25,6 +25,10 @@ var subjectQueries = []struct{ collection, sql string }{
 	{colSMSOutbox, `SELECT s.* FROM sms_outbox s JOIN bookings b ON b.id = s.booking
 		WHERE (b.email != '' AND lower(b.email) = {:e}) OR b.customer IN (SELECT id FROM customers WHERE email = {:e})
 		ORDER BY s.created`},
+	{colPayments, `SELECT p.id, p.booking, p.kind, p.status, p.amount, p.currency, p.created, p.updated FROM payments p
+		JOIN bookings b ON b.id = p.booking
+		WHERE (b.email != '' AND lower(b.email) = {:e}) OR b.customer IN (SELECT id FROM customers WHERE email = {:e})
+		ORDER BY p.created`},
 	{colWaitlist, `SELECT * FROM waitlist WHERE email = {:e} ORDER BY created`},
 	{colWalkins, `SELECT * FROM walkins WHERE email = {:e} ORDER BY added_at`},
 	// Not personal data: the notices, word for word, that the person (or their guests) consented to.

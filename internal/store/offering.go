@@ -36,9 +36,11 @@ type Offering struct {
 	Sort            int          `db:"sort"`
 	SensitivePrompt string       `db:"sensitive_prompt"`
 	AskParticipants bool         `db:"ask_participants"`
-	Policy          string       `db:"policy"`     // shown instead of the venue's booking policy when set
-	Pacing          int          `db:"pacing"`     // covers per quarter hour (0: no limit)
-	TurnTimes       string       `db:"turn_times"` // "2:90, 4:120" (booking.ParseTurnTimes)
+	Policy          string       `db:"policy"`         // shown instead of the venue's booking policy when set
+	Pacing          int          `db:"pacing"`         // covers per quarter hour (0: no limit)
+	TurnTimes       string       `db:"turn_times"`     // "2:90, 4:120" (booking.ParseTurnTimes)
+	PaymentMode     PaymentMode  `db:"payment_mode"`   // "": no payment
+	PaymentAmount   int          `db:"payment_amount"` // per person, in minor units
 }
 
 // Rules is the offering as the booking rules take it.
@@ -199,7 +201,7 @@ func SaveOffering(app core.App, o Offering) (string, error) {
 		"min_party": o.MinParty, "max_party": o.MaxParty, "buffer_before": o.BufferBefore, "buffer_after": o.BufferAfter,
 		"lead_time": o.LeadTime, "horizon": o.Horizon, "cancel_cutoff": o.CancelCutoff, "sort": o.Sort, "active": o.Active,
 		"sensitive_prompt": o.SensitivePrompt, "ask_participants": o.AskParticipants, "policy": o.Policy,
-		"pacing": o.Pacing, "turn_times": o.TurnTimes})
+		"pacing": o.Pacing, "turn_times": o.TurnTimes, "payment_mode": string(o.PaymentMode), "payment_amount": o.PaymentAmount})
 	if err := app.Save(rec); err != nil {
 		return "", fmt.Errorf("offering: save: %w", err)
 	}

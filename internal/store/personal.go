@@ -100,6 +100,9 @@ func AnonymiseBookings(tx core.App, ids []string) (bookings, customers int64, er
 			return 0, 0, fmt.Errorf("anonymise: %s: %w", q.table, err)
 		}
 	}
+	if err := forgetPaymentCards(tx, in); err != nil {
+		return 0, 0, err
+	}
 	res, err := db.Update(colBookings, bookingErasedColumns(), dbx.In("id", in...)).Execute()
 	if err != nil {
 		return 0, 0, fmt.Errorf("anonymise: bookings: %w", err)

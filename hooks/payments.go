@@ -1,0 +1,311 @@
+package hooks
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+
+	"reserva/internal/booking"
+	"reserva/internal/jobs"
+	"reserva/internal/store"
+	"reserva/views"
+)
+
+// stripeBodyLimit bounds a webhook post from Stripe (its events are a few KB).
+const stripeBodyLimit = 256 << 10
+
+// paymentKinds are the payments rows a payment mode starts.
+var paymentKinds = map[store.PaymentMode]store.PaymentKind{
+	store.PayDeposit: store.PaymentDeposit, store.PayPrepay: store.PaymentPrepay, store.PayCard: store.PaymentCard,
+}
+
+// holdForPayment records, in the booking's write, the payment the held place b waits for: the
+// offering's amount per person times the party (nothing for a card kept), due within
+// jobs.StripeHold.
+func holdForPayment(tx core.App, off *store.Offering, b *store.Booking, currency string, now time.Time) error {
+	var amount int64
+	if off.PaymentMode != store.PayCard {
+		amount = int64(off.PaymentAmount) * int64(b.Party)
+	}
+	_, err := store.InsertPayment(tx, store.Payment{Booking: b.ID, Kind: paymentKinds[off.PaymentMode], Status: store.PaymentPending,
+		Amount: amount, Currency: currency, ExpiresAt: dbTime(now.Add(jobs.StripeHold))})
+	return err
+}
+
+// dbTime is t as a record's date.
+func dbTime(t time.Time) types.DateTime {
+	d, _ := types.ParseDateTime(t) // a time.Time always parses
+	return d
+}
+
+// payItems are the catalog keys of what a guest pays for on Stripe's page, by payment mode.
+var payItems = map[store.PaymentMode]string{
+	store.PayDeposit: "pay.item.deposit", store.PayPrepay: "pay.item.prepay", store.PayCard: "pay.item.card",
+}
+
+// startCheckout opens the Stripe Checkout page of a booking just held and sends the guest
+// there (303). When Stripe cannot be reached the hold is released at once and the guest is told
+// nothing was booked (503).
+func (h *handlers) startCheckout(e *core.RequestEvent, v *store.Venue, off *store.Offering, acct store.PaymentAccount,
+	bookingID, token string, in bookInput) error {
+	now := h.now()
+	b, err := store.BookingByID(e.App, bookingID)
+	if err != nil {
+		return err
+	}
+	pays, err := store.PaymentsOf(e.App, bookingID)
+	if err != nil || len(pays) != 1 {
+		return fmt.Errorf("checkout: the payment of %s: %v", bookingID, err)
+	}
+	l := jobs.GuestLocale(v, in.locale)
+	start := b.Start.Time().In(v.Loc)
+	item := l.T(payItems[off.PaymentMode], off.Name, l.ShortDate(start)+" "+l.Time(start), v.Name)
+	back := "/b/" + token
+	st, cerr := h.jobs.StartCheckout(e.Request.Context(), acct, jobs.Checkout{BookingID: b.ID, Reference: b.Reference,
+		Mode: off.PaymentMode, PerPerson: int64(off.PaymentAmount), Party: b.Party, Currency: acct.Currency, Item: item,
+		Name: b.Name, Email: b.Email, SuccessURL: h.jobs.AbsURL(back + "?m=paid"), CancelURL: h.jobs.AbsURL(back + "?m=unpaid"), Now: now})
+	err = h.st.Writer().Do(context.Background(), func(tx *store.Tx) error {
+		if cerr != nil {
+			tx.Freed()
+			if err := jobs.ReleasePaymentHold(tx.App, pays[0], "Stripe: "+cerr.Error()); err != nil {
+				return err
+			}
+			return store.UpdatePayment(tx.App, pays[0].ID, map[string]any{"status": string(store.PaymentFailed)})
+		}
+		return store.UpdatePayment(tx.App, pays[0].ID, map[string]any{"session": st.Session, "checkout_url": st.URL, "customer": st.Customer})
+	})
+	if err != nil {
+		return err
+	}
+	if cerr != nil {
+		e.App.Logger().Error("payments: checkout", "booking", b.ID, "error", cerr.Error())
+		return &pageError{status: http.StatusServiceUnavailable, heading: "error.payments_unavailable", body: "error.payments_unavailable_body", err: cerr}
+	}
+	// Stripe's page cannot be framed: a framed form sends the guest on in a new window
+	// (the booking's page, with its "Pay" link), the site's own straight to Stripe.
+	if embedded(e.Request) {
+		return e.Redirect(http.StatusSeeOther, embedPrefix+"b/"+token+"?m=pay&lang="+url.QueryEscape(in.locale))
+	}
+	return e.Redirect(http.StatusSeeOther, st.URL)
+}
+
+// stripeWebhook (POST /stripe/webhook) takes Stripe's events about Checkout sessions, each
+// checked against the venue's webhook signing secret: completed (paid, or card saved) confirms
+// the held booking; expired frees it. Anything else signed is acknowledged and ignored. Stripe
+// sends an event again until it gets a 2xx, so each is applied once whatever the retries.
+func (h *handlers) stripeWebhook(e *core.RequestEvent) error {
+	payload, err := io.ReadAll(io.LimitReader(e.Request.Body, stripeBodyLimit+1))
+	if err != nil {
+		return e.JSON(http.StatusBadRequest, map[string]string{"error": "unreadable body"})
+	}
+	if len(payload) > stripeBodyLimit {
+		return e.JSON(http.StatusRequestEntityTooLarge, map[string]string{"error": "body too large"})
+	}
+	acct, err := store.LoadPaymentAccount(e.App)
+	if err != nil || !acct.Ready() {
+		return e.JSON(http.StatusServiceUnavailable, map[string]string{"error": "payments are not set up"})
+	}
+	ev, err := jobs.VerifyStripeEvent(payload, e.Request.Header.Get("Stripe-Signature"), acct.WebhookSecret)
+	if err != nil {
+		e.App.Logger().Warn("payments: webhook refused", "error", err.Error())
+		return e.JSON(http.StatusBadRequest, map[string]string{"error": "bad signature"})
+	}
+	switch ev.Type {
+	case "checkout.session.completed", "checkout.session.async_payment_succeeded":
+		err = h.paymentCompleted(e, acct, ev)
+	case "checkout.session.expired", "checkout.session.async_payment_failed":
+		err = h.paymentEnded(e, ev)
+	}
+	if err != nil {
+		// Stripe tries again later.
+		e.App.Logger().Error("payments: webhook", "event", ev.ID, "type", ev.Type, "error", err.Error())
+		return e.JSON(http.StatusServiceUnavailable, map[string]string{"error": "try again"})
+	}
+	return e.JSON(http.StatusOK, map[string]bool{"received": true})
+}
+
+// paymentCompleted applies a completed Checkout session: the held booking is confirmed (its
+// mail and webhook event go out) and the payment recorded. A payment for a place whose hold
+// already ran out is refunded at once; a session Reserva does not know is ignored.
+func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAccount, ev jobs.StripeEvent) error {
+	p, err := store.PaymentBySession(e.App, ev.Session)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil || p.Status == store.PaymentPaid {
+		return err
+	}
+	method := ""
+	if p.Kind == store.PaymentCard {
+		if method, err = h.jobs.SetupMethod(e.Request.Context(), acct, ev.SetupIntent); err != nil {
+			return err
+		}
+	}
+	v, err := h.st.Venue(e.App)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	late := false
+	err = h.st.Writer().Do(context.Background(), func(tx *store.Tx) error {
+		cur, err := store.PaymentByID(tx.App, p.ID)
+		if err != nil || cur.Status == store.PaymentPaid {
+			return err
+		}
+		cols := map[string]any{"status": string(store.PaymentPaid), "intent": ev.Intent, "method": method, "last_error": ""}
+		if ev.Customer != "" {
+			cols["customer"] = ev.Customer
+		}
+		if ev.Amount > 0 {
+			cols["amount"] = ev.Amount
+		}
+		if err := store.UpdatePayment(tx.App, cur.ID, cols); err != nil {
+			return err
+		}
+		b, err := store.BookingByID(tx.App, cur.Booking)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && b.Status != booking.StatusHeld) {
+			late = true // the hold ran out first: the money goes back
+			return store.Audit(tx.App, store.Entry{Actor: store.ActorSystem, Action: "payment.paid", Target: "bookings/" + cur.Booking,
+				Detail: "after the hold ran out"})
+		}
+		if err != nil {
+			return err
+		}
+		if err := store.ConfirmPaid(tx.App, b, v.ReminderMark(b.Start.Time(), now), now); err != nil {
+			return err
+		}
+		if err := store.Audit(tx.App, store.Entry{Actor: store.ActorSystem, Action: "payment.paid", Target: "bookings/" + b.ID,
+			Detail: paymentDetail(cur.Kind, ev.Amount, cur.Currency)}); err != nil {
+			return err
+		}
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b, "", now); err != nil {
+			return err
+		}
+		return jobs.QueueEvent(tx.App, v, store.EventBookingCreated, b.ID, now)
+	})
+	if err != nil || !late {
+		return err
+	}
+	return h.refund(e.Request.Context(), acct, p.Booking, "the hold had run out", store.ActorSystem)
+}
+
+// paymentDetail is the audit detail of a payment: its kind and amount.
+func paymentDetail(kind store.PaymentKind, amount int64, currency string) string {
+	if kind == store.PaymentCard {
+		return "card kept for a no-show fee"
+	}
+	return string(kind) + " " + store.FormatAmount(amount, currency)
+}
+
+// paymentEnded applies an expired (or failed) Checkout session: the held place is freed.
+func (h *handlers) paymentEnded(e *core.RequestEvent, ev jobs.StripeEvent) error {
+	p, err := store.PaymentBySession(e.App, ev.Session)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return h.st.Writer().Do(context.Background(), func(tx *store.Tx) error {
+		cur, err := store.PaymentByID(tx.App, p.ID)
+		if err != nil || cur.Status != store.PaymentPending {
+			return err
+		}
+		tx.Freed()
+		return jobs.ReleasePaymentHold(tx.App, cur, "Stripe: "+ev.Type)
+	})
+}
+
+// refund gives back what the guest paid for bookingID (a deposit or prepayment) less what was
+// already refunded, recording the refund (or Stripe's refusal, for staff to retry). Nothing is
+// done when nothing was paid or all was refunded. It calls Stripe: never inside a transaction.
+func (h *handlers) refund(ctx context.Context, acct store.PaymentAccount, bookingID, why, who string) error {
+	paid, err := store.Paid(h.st.App(), bookingID)
+	if err != nil || paid == nil || paid.Kind == store.PaymentCard || paid.Intent == "" {
+		return err
+	}
+	done, err := store.Refunded(h.st.App(), bookingID)
+	if err != nil {
+		return err
+	}
+	amount := paid.Amount - done
+	if amount <= 0 {
+		return nil
+	}
+	id, rerr := h.jobs.Refund(ctx, acct, paid.Intent, amount, bookingID)
+	row := store.Payment{Booking: bookingID, Kind: store.PaymentRefund, Status: store.PaymentPaid, Amount: amount,
+		Currency: paid.Currency, Intent: paid.Intent, Refund: id}
+	detail := store.FormatAmount(amount, paid.Currency) + ": " + why
+	if rerr != nil {
+		row.Status, row.LastError = store.PaymentFailed, rerr.Error()
+		detail = "failed: " + rerr.Error()
+	}
+	return h.st.App().RunInTransaction(func(tx core.App) error {
+		if _, err := store.InsertPayment(tx, row); err != nil {
+			return err
+		}
+		return store.Audit(tx, store.Entry{Actor: who, Action: "payment.refunded", Target: "bookings/" + bookingID, Detail: detail})
+	})
+}
+
+// refundCancelled refunds a booking cancelled by its guest (within the policy: later, the
+// guest cannot cancel online) or by the venue; a refund Stripe refuses is logged and shown to
+// staff on the booking, never to the guest as an error.
+func (h *handlers) refundCancelled(e *core.RequestEvent, bookingID, why string) {
+	acct, err := store.LoadPaymentAccount(e.App)
+	if err == nil && acct.Ready() {
+		err = h.refund(e.Request.Context(), acct, bookingID, why, store.ActorSystem)
+	}
+	if err != nil {
+		e.App.Logger().Error("payments: refund", "booking", bookingID, "error", err.Error())
+	}
+}
+
+// paymentViews are a booking's payments as pages list them.
+func paymentViews(list []*store.Payment, loc *time.Location) []views.PaymentEntry {
+	out := make([]views.PaymentEntry, 0, len(list))
+	for _, p := range list {
+		out = append(out, views.PaymentEntry{When: p.Updated.Time().In(loc), Kind: string(p.Kind), Status: string(p.Status),
+			Amount: store.FormatAmount(p.Amount, p.Currency), Error: p.LastError, Card: p.Kind == store.PaymentCard})
+	}
+	return out
+}
+
+// awaitingPayment reports whether b is a place held for its payment, with Stripe's page to
+// pay on and until when ("" once the hold ran out).
+func awaitingPayment(pays []*store.Payment, b *store.Booking, now time.Time) (awaits bool, payURL string, by time.Time) {
+	for _, p := range pays {
+		if p.Status == store.PaymentPending && b.Status == booking.StatusHeld {
+			awaits = true
+			if p.CheckoutURL != "" && p.ExpiresAt.Time().After(now) {
+				payURL, by = p.CheckoutURL, p.ExpiresAt.Time()
+			}
+		}
+	}
+	return awaits, payURL, by
+}
+
+// payNotes are the catalog keys of what the booking page says an offering asks to be paid.
+var payNotes = map[store.PaymentMode]string{
+	store.PayDeposit: "pay.note.deposit", store.PayPrepay: "pay.note.prepay", store.PayCard: "pay.note.card",
+}
+
+// paymentNote is what the booking page says of the offering's payment (zero: none).
+func paymentNote(app core.App, off *store.Offering) views.Msg {
+	if off.PaymentMode == "" {
+		return views.Msg{}
+	}
+	var s store.PaymentSettings
+	if _, err := store.LoadSetting(app, store.SettingPayments, &s, nil); err != nil || s.Currency == "" {
+		return views.Msg{}
+	}
+	return views.M(payNotes[off.PaymentMode], store.FormatAmount(int64(off.PaymentAmount), s.Currency))
+}
