@@ -60,6 +60,7 @@ var skippedRoutes = map[string]string{
 	"/admin/export":              "a CSV download",
 	"/admin/2fa/qr.png":          "a PNG image, shown (with its alt text) on /admin/2fa/setup, which is visited",
 	"/b/{token}/calendar.ics":    "an iCalendar file",
+	"/feeds/{token}":             "a staff member's iCalendar feed (checked in TestStaffCalendarFeed)",
 	"/.well-known/security.txt":  "a plain-text file",
 	"/static/{path...}":          "the stylesheet, loaded by every page (and counted in the page weight)",
 	"/images/{file}":             "the venue's photo and logo, loaded (and their sizes read) by the home page with its photo",

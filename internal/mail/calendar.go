@@ -108,7 +108,7 @@ func Feed(name string, refresh time.Duration, events []Event) ([]byte, error) {
 	cal.SetXWRCalName(oneText(name))
 	ttl := fmt.Sprintf("PT%dM", int(refresh/time.Minute))
 	cal.SetXPublishedTTL(ttl)
-	cal.SetRefreshInterval(ttl, ics.WithValue(string(ics.ValueDataTypeDuration)))
+	cal.SetRefreshInterval(ttl) // the library adds VALUE=DURATION
 	for _, ev := range events {
 		if !ev.End.After(ev.Start) {
 			return nil, fmt.Errorf("calendar feed: event %q ends before it starts", ev.UID)
