@@ -60,6 +60,7 @@ var skippedRoutes = map[string]string{
 	"/admin/export":              "a CSV download",
 	"/admin/2fa/qr.png":          "a PNG image, shown (with its alt text) on /admin/2fa/setup, which is visited",
 	"/b/{token}/calendar.ics":    "an iCalendar file",
+	"/feeds/{token}":             "a staff member's iCalendar feed (checked in TestStaffCalendarFeed)",
 	"/.well-known/security.txt":  "a plain-text file",
 	"/static/{path...}":          "the stylesheet, loaded by every page (and counted in the page weight)",
 	"/images/{file}":             "the venue's photo and logo, loaded (and their sizes read) by the home page with its photo",
@@ -238,6 +239,14 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("home with a photo and a logo", "/{$}", "/", http.StatusOK)
 	pc.checkHomeLayout()
 	pc.open("webhooks", "/admin/webhooks", "/admin/webhooks", http.StatusOK)
+	// A staff member of the dinner and their calendar link, made on their page: the page that
+	// shows the address once.
+	pc.open("an offering (a staff member)", "/admin/offerings/{id}", offeringURL, http.StatusOK)
+	pc.must("fill a staff member", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`section[aria-labelledby="resources-h"] summary`)),
+		chromedp.SetValue(chromedp.ID("resource_kind"), "staff"), chromedp.SendKeys(chromedp.ID("resource_name"), "Anna Guide")))
+	pc.submit("an offering: a staff member added (POST, then the page)", `[data-testid="resource-form"] button[type="submit"]`, http.StatusOK)
+	pc.open("a staff member", "/admin/offerings/{id}/resources/{rid}", pc.attr(`[data-testid="resources-list"] a`, "href"), http.StatusOK)
+	pc.submit("a staff member: a calendar link made (POST, then the page)", `[data-testid="feed-create"]`, http.StatusOK)
 	pc.open("backups", "/admin/backups", "/admin/backups", http.StatusOK)
 	pc.open("audit log", "/admin/audit", "/admin/audit", http.StatusOK)
 	pc.open("staff", "/admin/staff", "/admin/staff", http.StatusOK)

@@ -170,6 +170,12 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/offerings/{id}/resources/{rid}": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
 		return f.resource(), url.Values{"resource_name": {"Table 1"}, "resource_min_seats": {"1"}, "resource_max_seats": {"4"}, "resource_active": {"yes"}}
 	}},
+	"POST /admin/offerings/{id}/resources/{rid}/feed": {[4]int{forbid, forbid, ok, ok}, func(f *matrixFixtures) (string, url.Values) {
+		return f.staffMember() + "/feed", url.Values{}
+	}},
+	"POST /admin/offerings/{id}/resources/{rid}/feed/revoke": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
+		return f.staffMemberWithFeed() + "/feed/revoke", url.Values{}
+	}},
 	"POST /admin/offerings/{id}/combinations": {mgrPOST, func(f *matrixFixtures) (string, url.Values) {
 		a, b := f.table(), f.table()
 		return "/admin/offerings/" + f.terrace() + "/combinations", url.Values{"table": {a, b}, "min_seats": {"5"}, "max_seats": {"8"}}
@@ -529,6 +535,28 @@ func (f *matrixFixtures) table() string {
 // resource adds a table to the terrace and returns the path of its page.
 func (f *matrixFixtures) resource() string {
 	return "/admin/offerings/" + f.terrace() + "/resources/" + f.table()
+}
+
+// staffMember adds a staff member to the terrace and returns the path of their page.
+func (f *matrixFixtures) staffMember() string {
+	f.t.Helper()
+	f.n++
+	id := f.s.addResource(f.t, f.terrace(), booking.ResourceStaff, fmt.Sprintf("Guide %d", f.n), 0, 0, "")
+	return "/admin/offerings/" + f.terrace() + "/resources/" + id
+}
+
+// staffMemberWithFeed adds a staff member with a calendar link and returns the path of their page.
+func (f *matrixFixtures) staffMemberWithFeed() string {
+	f.t.Helper()
+	path := f.staffMember()
+	r, err := store.ResourceByID(f.s.app, f.terrace(), path[strings.LastIndex(path, "/")+1:])
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, _, err := store.NewStaffFeed(f.s.app, r, "console"); err != nil {
+		f.t.Fatal(err)
+	}
+	return path
 }
 
 // seriesValues is a series form: Mondays and Wednesdays at 18:00, 8 places, from from to the

@@ -156,8 +156,25 @@ func (h *handlers) resourcePage(e *core.RequestEvent) error {
 }
 
 func (h *handlers) renderResource(e *core.RequestEvent, status int, off *store.Offering, r views.ResourceForm, errs map[string]views.Msg) error {
+	feed, err := h.feedState(e.App, r)
+	if err != nil {
+		return err
+	}
+	return h.renderResourceFeed(e, status, off, r, errs, feed)
+}
+
+// renderResourceFeed is renderResource with what its calendar link section shows (a link just
+// made carries its address, shown this once).
+func (h *handlers) renderResourceFeed(e *core.RequestEvent, status int, off *store.Offering, r views.ResourceForm, errs map[string]views.Msg, feed views.StaffFeedView) error {
+	if feed.URL != "" {
+		cur, err := h.feedState(e.App, r)
+		if err != nil {
+			return err
+		}
+		feed.Exists, feed.Created = cur.Exists, cur.Created
+	}
 	return render(e, status, views.ResourcePage(views.ResourceData{AdminPage: h.adminPage(e, views.M("admin.nav.offerings")),
-		Offering: offeringForm(off), Resource: r, Errors: errs}))
+		Offering: offeringForm(off), Resource: r, Errors: errs, Feed: feed}))
 }
 
 // resourceSave (POST /admin/offerings/{id}/resources/{rid}) changes a resource, or retires it

@@ -125,6 +125,9 @@ var fuzzRoutes = []fuzzRoute{
 	{"GET", "/admin/guests", true, []string{"q=ada&tag=vip&page=2"}},
 	{"POST", "/admin/guests/{guest}/tags", true, []string{"tags=regular%2C+vip", "tags="}},
 	{"POST", "/admin/guests/{guest}/note", true, []string{"note=Nut+allergy", "note="}},
+	{"POST", "/admin/offerings/{dinner}/resources/{staffres}/feed", true, []string{"", "x=1"}},
+	{"POST", "/admin/offerings/{dinner}/resources/{staffres}/feed/revoke", true, []string{""}},
+	{"GET", "/feeds/{feed}.ics", false, []string{"", "lang=de"}},
 }
 
 // contractStatuses are the statuses Reserva's contract allows for a fuzzed request.
@@ -168,6 +171,14 @@ func FuzzForms(f *testing.F) {
 	fill["{colleague}"] = s.staffAccount(f, "colleague@demo.invalid", "frontdesk").Id
 	fill["{resource}"] = s.addResource(f, fill["{dinner}"], booking.ResourceTable, "T1", 1, 4, "")
 	fill["{resource2}"] = s.addResource(f, fill["{dinner}"], booking.ResourceTable, "T2", 1, 4, "")
+	fill["{staffres}"] = s.addResource(f, fill["{dinner}"], booking.ResourceStaff, "Anna", 0, 0, "")
+	staffRes, err := store.ResourceByID(s.app, fill["{dinner}"], fill["{staffres}"])
+	if err != nil {
+		f.Fatal(err)
+	}
+	if fill["{feed}"], _, err = store.NewStaffFeed(s.app, staffRes, "console"); err != nil {
+		f.Fatal(err)
+	}
 	if fill["{walkin}"], err = store.AddWalkin(s.app, booking.DateOf(testNow, time.UTC), "Door", 2, "", "", 10, testNow); err != nil {
 		f.Fatal(err)
 	}

@@ -154,6 +154,13 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	stripeHooks.Bind(securityHeaders(), apis.BodyLimit(stripeBodyLimit))
 	stripeHooks.POST("/webhook", h.stripeWebhook)
 
+	// Staff members' calendar feeds (staff_feed.go), fetched by calendar apps: no cookie read or
+	// set (no language cookie), the token redacted from the log, successful fetches not logged
+	// (each is audited, at most hourly).
+	feeds := r.Group("/feeds")
+	feeds.Bind(securityHeaders(), apis.SkipSuccessActivityLog())
+	feeds.GET("/{token}", h.staffFeed).Bind(h.rateLimit(h.pages))
+
 	h.adminRoutes(r)
 
 	// Reserva's JSON API, for embedding availability in another site.
@@ -245,6 +252,8 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	mgr.POST("/offerings/{id}/resources", h.resourceAdd)
 	mgr.GET("/offerings/{id}/resources/{rid}", h.resourcePage)
 	mgr.POST("/offerings/{id}/resources/{rid}", h.resourceSave)
+	mgr.POST("/offerings/{id}/resources/{rid}/feed", h.resourceFeedNew)
+	mgr.POST("/offerings/{id}/resources/{rid}/feed/revoke", h.resourceFeedRevoke)
 	mgr.POST("/offerings/{id}/combinations", h.comboAdd)
 	mgr.POST("/offerings/{id}/combinations/{cid}/delete", h.comboDelete)
 	mgr.POST("/offerings/{id}/series", h.seriesAdd)

@@ -30,7 +30,7 @@ func TestPublicRoutesNeverFailWithServerErrors(t *testing.T) {
 		"?offering=%00", "?offering=dinner&date=2026-11-27&party=999",
 	}
 	pathTemplates := []string{"/", "/book/%s", "/b/%s", "/b/%s/change", "/b/%s/calendar.ics", "/b/%s/cancel",
-		"/b/%s/texts/stop", "/privacy", "/.well-known/security.txt", "/static/%s", "/healthz", "/api/reserva/availability", "/%s"}
+		"/b/%s/texts/stop", "/privacy", "/.well-known/security.txt", "/static/%s", "/healthz", "/api/reserva/availability", "/feeds/%s.ics", "/feeds/%s", "/%s"}
 	bodies := []struct {
 		contentType, body string
 	}{

@@ -48,6 +48,17 @@ type ResourceData struct {
 	Offering OfferingForm
 	Resource ResourceForm
 	Errors   map[string]Msg
+	Feed     StaffFeedView
+}
+
+// StaffFeedView is a staff member's calendar link as their resource's page shows it.
+type StaffFeedView struct {
+	Staff     bool      // the resource is a person: the page offers a link
+	Exists    bool      // a link works now
+	Created   time.Time // when it was made
+	LastFetch time.Time // when a fetch was last audited (zero: not fetched yet)
+	// URL and Webcal are the address of a link just made, shown this once (only its hash is kept).
+	URL, Webcal string
 }
 
 // ResourceKinds are the kinds of resource, in the order the forms offer them.

@@ -153,6 +153,7 @@ var (
 		"reset_sent":            "admin.done.reset_sent",
 		"reinvited":             "admin.done.reinvited",
 		"revoked":               "admin.done.revoked",
+		"feed_revoked":          "admin.done.feed_revoked",
 		"invited":               "admin.done.invited",
 		"status":                "admin.done.status",
 		"cancelled":             "admin.done.cancelled",

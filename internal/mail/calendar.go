@@ -3,6 +3,7 @@ package mail
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
@@ -52,17 +53,25 @@ func Calendar(ev Event) ([]byte, error) {
 	}
 	cal.AddVTimezone(timezone(tzid, ev.Location, ev.Start.AddDate(-1, 0, 0), ev.End.AddDate(1, 0, 0)))
 
+	addEvent(cal, ev, false)
+	return []byte(cal.Serialize(ics.WithNewLineWindows)), nil // lines end in CRLF (RFC 5545 §3.1)
+}
+
+// addEvent adds ev to cal as a VEVENT: its times local with the zone's TZID or, when utc (or a
+// local time is ambiguous), in UTC. Escaping and folding are the library's, on serialisation:
+// every calendar file Reserva writes goes through it.
+func addEvent(cal *ics.Calendar, ev Event, utc bool) {
 	e := cal.AddEvent(ev.UID)
 	e.SetDtStampTime(ev.Stamp)
 	e.SetSequence(ev.Sequence)
-	setTime(e, ics.ComponentPropertyDtStart, ev.Start, ev.Location, ev.StartAmbiguous)
-	setTime(e, ics.ComponentPropertyDtEnd, ev.End, ev.Location, ev.EndAmbiguous)
-	e.SetSummary(ev.Summary)
+	setTime(e, ics.ComponentPropertyDtStart, ev.Start, ev.Location, utc || ev.StartAmbiguous)
+	setTime(e, ics.ComponentPropertyDtEnd, ev.End, ev.Location, utc || ev.EndAmbiguous)
+	e.SetSummary(oneText(ev.Summary))
 	if ev.Description != "" {
-		e.SetDescription(ev.Description)
+		e.SetDescription(oneText(ev.Description))
 	}
 	if ev.Place != "" {
-		e.SetLocation(ev.Place)
+		e.SetLocation(oneText(ev.Place))
 	}
 	if ev.URL != "" {
 		e.SetURL(ev.URL)
@@ -75,7 +84,41 @@ func Calendar(ev Event) ([]byte, error) {
 	} else {
 		e.SetStatus(ics.ObjectStatusConfirmed)
 	}
-	return []byte(cal.Serialize(ics.WithNewLineWindows)), nil // lines end in CRLF (RFC 5545 §3.1)
+}
+
+// oneText is s without carriage returns and other control characters but the line feed, which
+// TEXT values escape as \n: nothing in a value can end or break its content line.
+func oneText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r >= ' ' && r != 0x7f {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// Feed renders events as one iCalendar subscription (RFC 5545, METHOD:PUBLISH), named name for
+// calendar apps and refreshed by them about every refresh. Times are in UTC: a feed mixes
+// events from both sides of a clock change, and UTC names each instant without a VTIMEZONE.
+// Lines end in CRLF and are folded at 75 octets, as in Calendar. The events' Location and
+// Ambiguous fields are not used; a cancelled event is left out of a feed rather than sent.
+func Feed(name string, refresh time.Duration, events []Event) ([]byte, error) {
+	cal := ics.NewCalendarFor("Reserva")
+	cal.SetMethod(ics.MethodPublish)
+	cal.SetXWRCalName(oneText(name))
+	ttl := fmt.Sprintf("PT%dM", int(refresh/time.Minute))
+	cal.SetXPublishedTTL(ttl)
+	cal.SetRefreshInterval(ttl) // the library adds VALUE=DURATION
+	for _, ev := range events {
+		if !ev.End.After(ev.Start) {
+			return nil, fmt.Errorf("calendar feed: event %q ends before it starts", ev.UID)
+		}
+		if ev.Cancelled {
+			continue
+		}
+		addEvent(cal, ev, true)
+	}
+	return []byte(cal.Serialize(ics.WithNewLineWindows)), nil
 }
 
 // setTime sets the time property p to t: the local time with the zone's TZID or, when that
