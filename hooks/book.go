@@ -144,34 +144,8 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		return h.renderBookForm(e, v, off, date, in, nil, views.M("book.send_again"), http.StatusUnprocessableEntity)
 	}
 
-	var token string
-	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
-		tx.Only(off.Slug) // a new booking of this offering: other offerings' pages stay current
-		cal, err := h.st.LoadCheckCalendar(tx.App, off, date, v.Loc, "", in.start)
-		if err != nil {
-			return err
-		}
-		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party, Resource: in.with}, now, v.Loc)
-		if err != nil {
-			return err
-		}
-		if err := h.checkDailyCap(tx.App, v, in.form.Email, now); err != nil {
-			return err
-		}
-		b, err := insertBooking(tx.App, v, off, slot, in, store.SourceWeb, "", now)
-		if err != nil {
-			return err
-		}
-		token = b.token
-		if err := store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "booking.create",
-			Target: "bookings/" + b.ID}); err != nil {
-			return err
-		}
-		if err := jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, token, now); err != nil {
-			return err
-		}
-		return jobs.QueueEvent(tx.App, v, store.EventBookingCreated, b.ID, now)
-	})
+	placed, err := h.placeBooking(e, v, off, date, in, store.SourceWeb, store.ActorVisitor, now, nil)
+	token := placed.token
 	switch {
 	case err == nil && embedded(e.Request):
 		// Framed: the confirmation stays in the frame, in the language of the form.
@@ -194,6 +168,58 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		return fmt.Errorf("book: %w", err)
 	}
 	return h.renderBookForm(e, v, off, date, in, errs, views.Msg{}, http.StatusUnprocessableEntity)
+}
+
+// placeBooking writes a guest's booking of in at off (on date) through the booking writer, the
+// one way every guest's booking is made (the booking page, the embedded one, the API): the
+// offering's rules in full (capacity, pacing, resources, lead time, horizon, closures), the
+// daily cap per address for the site's bookings, the booking with its manage token, its audit
+// entry by actor, the confirmation mail and the webhook event, all in one write, so no number
+// of simultaneous requests can overfill a time. also, when not nil, runs last inside the same
+// write with the new booking (the API records its idempotency key there).
+func (h *handlers) placeBooking(e *core.RequestEvent, v *store.Venue, off *store.Offering, date booking.Date, in bookInput,
+	source store.Source, actor string, now time.Time, also func(tx core.App, b newBooking) error) (newBooking, error) {
+	r := off.Rules()
+	var placed newBooking
+	err := h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		tx.Only(off.Slug) // a new booking of this offering: other offerings' pages stay current
+		cal, err := h.st.LoadCheckCalendar(tx.App, off, date, v.Loc, "", in.start)
+		if err != nil {
+			return err
+		}
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party, Resource: in.with}, now, v.Loc)
+		if err != nil {
+			return err
+		}
+		if source == store.SourceWeb {
+			if err := h.checkDailyCap(tx.App, v, in.form.Email, now); err != nil {
+				return err
+			}
+		}
+		b, err := insertBooking(tx.App, v, off, slot, in, source, "", now)
+		if err != nil {
+			return err
+		}
+		placed = b
+		if err := store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: actor, Action: "booking.create",
+			Target: "bookings/" + b.ID}); err != nil {
+			return err
+		}
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, b.token, now); err != nil {
+			return err
+		}
+		if err := jobs.QueueEvent(tx.App, v, store.EventBookingCreated, b.ID, now); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx.App, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return newBooking{}, err
+	}
+	return placed, nil
 }
 
 // renderBookForm re-renders the booking page with the visitor's details kept. The picked time is

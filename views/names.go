@@ -34,6 +34,12 @@ var (
 		"web":    "source.web",
 		"staff":  "source.staff",
 		"walkin": "source.walkin",
+		"api":    "source.api",
+	}
+	// ScopeNames say what an API key's scope lets a program do.
+	ScopeNames = Names{
+		"bookings:read":  "admin.apikeys.scope_read",
+		"bookings:write": "admin.apikeys.scope_write",
 	}
 	// PrivacyKindNames name a kind of privacy request.
 	PrivacyKindNames = Names{
@@ -150,6 +156,7 @@ var (
 		"reset_sent":            "admin.done.reset_sent",
 		"reinvited":             "admin.done.reinvited",
 		"revoked":               "admin.done.revoked",
+		"api_key_revoked":       "admin.apikeys.done_revoked",
 		"invited":               "admin.done.invited",
 		"status":                "admin.done.status",
 		"cancelled":             "admin.done.cancelled",
