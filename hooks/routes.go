@@ -45,9 +45,9 @@ type handlers struct {
 	posts, pages, signinRate *limiter
 	// The booking API's allowances: requests per key, failed authentications per IP.
 	apiRate, apiFails *limiter
-	signins                  backoff      // failed staff sign-ins, per account and per address
-	cache                    pageCache    // availability answers, see pagecache.go
-	fastServed               atomic.Int64 // answers of the short path (fastpage.go)
+	signins           backoff      // failed staff sign-ins, per account and per address
+	cache             pageCache    // availability answers, see pagecache.go
+	fastServed        atomic.Int64 // answers of the short path (fastpage.go)
 }
 
 // Register adds Reserva's routes to app's router when the server starts.
