@@ -56,17 +56,20 @@ var (
 // skippedRoutes are the GET routes of hooks/routes.go that are not HTML pages a person reads,
 // with the reason; every other GET route must be visited by TestPagesAccessibleAndLight.
 var skippedRoutes = map[string]string{
-	"/admin":                     "a 301 redirect to /admin/, which is visited",
-	"/admin/export":              "a CSV download",
-	"/admin/2fa/qr.png":          "a PNG image, shown (with its alt text) on /admin/2fa/setup, which is visited",
-	"/b/{token}/calendar.ics":    "an iCalendar file",
-	"/.well-known/security.txt":  "a plain-text file",
-	"/static/{path...}":          "the stylesheet, loaded by every page (and counted in the page weight)",
-	"/images/{file}":             "the venue's photo and logo, loaded (and their sizes read) by the home page with its photo",
-	"/healthz":                   "JSON for monitoring",
-	"/api/reserva/availability":  "the JSON API",
-	"/account/export":            "a zip download (checked in TestVisitorAccountInChromium)",
-	"/admin/privacy/{id}/export": "a zip download (checked in hooks.TestPrivacyRequestQueue)",
+	"/admin":                       "a 301 redirect to /admin/, which is visited",
+	"/admin/export":                "a CSV download",
+	"/admin/2fa/qr.png":            "a PNG image, shown (with its alt text) on /admin/2fa/setup, which is visited",
+	"/b/{token}/calendar.ics":      "an iCalendar file",
+	"/.well-known/security.txt":    "a plain-text file",
+	"/static/{path...}":            "the stylesheet, loaded by every page (and counted in the page weight)",
+	"/images/{file}":               "the venue's photo and logo, loaded (and their sizes read) by the home page with its photo",
+	"/healthz":                     "JSON for monitoring",
+	"/api/reserva/availability":    "the JSON API",
+	"/api/v1/openapi.yaml":         "the booking API's description (TestOpenAPIDescribesEveryRoute, TestAPIKeysEndToEnd)",
+	"/api/v1/bookings":             "the booking API, JSON (hooks' TestAPI* and TestAPIKeysEndToEnd)",
+	"/api/v1/bookings/{reference}": "the booking API, JSON (hooks' TestAPI* and TestAPIKeysEndToEnd)",
+	"/account/export":              "a zip download (checked in TestVisitorAccountInChromium)",
+	"/admin/privacy/{id}/export":   "a zip download (checked in hooks.TestPrivacyRequestQueue)",
 }
 
 // TestPagesAccessibleAndLight opens every visitor page and every staff page of the demo in
@@ -238,6 +241,9 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("home with a photo and a logo", "/{$}", "/", http.StatusOK)
 	pc.checkHomeLayout()
 	pc.open("webhooks", "/admin/webhooks", "/admin/webhooks", http.StatusOK)
+	pc.open("api keys", "/admin/api-keys", "/admin/api-keys", http.StatusOK)
+	pc.must("name an API key", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("apikey_name"), "Till at the bar")))
+	pc.submit("api keys: a key made (POST, the key shown once)", `[data-testid="apikey-form"] button[type="submit"]`, http.StatusOK)
 	pc.open("backups", "/admin/backups", "/admin/backups", http.StatusOK)
 	pc.open("audit log", "/admin/audit", "/admin/audit", http.StatusOK)
 	pc.open("staff", "/admin/staff", "/admin/staff", http.StatusOK)
