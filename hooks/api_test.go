@@ -723,3 +723,68 @@ func TestAPIKeepsPersonalDataOutOfLogs(t *testing.T) {
 	mustNotContain(t, "request log", all.String(), key[4:], strings.Repeat("1", 64), "grace@example.com", "grace%40example.com", "Grace Hopper", "+1 212")
 	mustContain(t, "request log", all.String(), "/api/v1/bookings")
 }
+
+// TestAPIWithoutVenue: before a venue is set up the API says so calmly, in JSON (503).
+func TestAPIWithoutVenue(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	key := s.apiKey(t, "Early", store.ScopeBookingsRead, store.ScopeBookingsWrite)
+	if _, err := s.app.DB().NewQuery("DELETE FROM venue").Execute(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []response{
+		s.api(t, http.MethodGet, "/api/v1/bookings?from=2026-11-24&to=2026-11-30", key, ""),
+		s.api(t, http.MethodGet, "/api/v1/bookings/AAA-AAA", key, ""),
+		s.api(t, http.MethodPost, "/api/v1/bookings", key, apiBookingJSON("2026-11-27T19:00", 2, "a@example.com")),
+	} {
+		if r.status != http.StatusServiceUnavailable || apiErr(t, "no venue", r).Code != "unavailable" {
+			t.Errorf("without a venue = %d %s", r.status, r.body)
+		}
+	}
+}
+
+// FuzzAPIBookings posts fuzzed bodies and Idempotency-Keys to POST /api/v1/bookings with a
+// valid key: the status is one of the contract's, the answer is the API's JSON and leaks no
+// internals, and booking_usage still equals the bookings it summarises. Run longer with
+//
+//	go test -run='^$' -fuzz=FuzzAPIBookings -fuzztime=5m ./hooks
+func FuzzAPIBookings(f *testing.F) {
+	s := newServer(f)
+	key := s.apiKey(f, "Fuzz", store.ScopeBookingsWrite)
+	for _, seed := range []string{
+		apiBookingJSON("2026-11-27T19:00", 2, "ada@example.com"),
+		apiBookingJSON("2026-11-27T18:00:00Z", 8, "ada@example.com"),
+		`{"offering":"pottery","start":"2026-11-25T18:00","party":1,"name":"Lin","email":"lin@example.com"}`,
+		`{"offering":"dinner","start":"2026-11-27T19:00","party":1e9,"name":"\u202eA","email":"a@b.c","phone":"+1 (2) 3-4/5"}`,
+		`{"offering":null,"start":[],"party":{},"name":true}`, `[]`, `""`, `{`, "",
+	} {
+		f.Add(seed, "")
+		f.Add(seed, "retry-1")
+	}
+	allowed := map[int]bool{201: true, 400: true, 409: true, 413: true, 415: true, 422: true}
+	f.Fuzz(func(t *testing.T, body, idem string) {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/bookings", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		if idem != "" {
+			req.Header["Idempotency-Key"] = []string{idem}
+		}
+		res := s.serve(req)
+		if !allowed[res.status] {
+			t.Fatalf("%q = %d, a status outside the contract\n%s", body, res.status, res.body)
+		}
+		if res.status != http.StatusCreated {
+			apiErr(t, body, res)
+		}
+		if leaks.MatchString(res.body) || strings.Contains(res.body, "⟦") {
+			t.Fatalf("%q leaks internals: %s", body, res.body)
+		}
+		var bad int
+		err := s.app.DB().NewQuery(`SELECT count(*) FROM (` + usageFromBookings + `) b
+			LEFT JOIN booking_usage u USING (offering, start, "end", session)
+			WHERE u.party IS NOT b.party OR u.n IS NOT b.n`).Row(&bad)
+		if err != nil || bad != 0 {
+			t.Fatalf("after %q booking_usage differs from the bookings in %d rows (%v)", body, bad, err)
+		}
+	})
+}
