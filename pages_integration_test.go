@@ -56,18 +56,21 @@ var (
 // skippedRoutes are the GET routes of hooks/routes.go that are not HTML pages a person reads,
 // with the reason; every other GET route must be visited by TestPagesAccessibleAndLight.
 var skippedRoutes = map[string]string{
-	"/admin":                     "a 301 redirect to /admin/, which is visited",
-	"/admin/export":              "a CSV download",
-	"/admin/2fa/qr.png":          "a PNG image, shown (with its alt text) on /admin/2fa/setup, which is visited",
-	"/b/{token}/calendar.ics":    "an iCalendar file",
-	"/feeds/{token}":             "a staff member's iCalendar feed (checked in TestStaffCalendarFeed)",
-	"/.well-known/security.txt":  "a plain-text file",
-	"/static/{path...}":          "the stylesheet, loaded by every page (and counted in the page weight)",
-	"/images/{file}":             "the venue's photo and logo, loaded (and their sizes read) by the home page with its photo",
-	"/healthz":                   "JSON for monitoring",
-	"/api/reserva/availability":  "the JSON API",
-	"/account/export":            "a zip download (checked in TestVisitorAccountInChromium)",
-	"/admin/privacy/{id}/export": "a zip download (checked in hooks.TestPrivacyRequestQueue)",
+	"/admin":                       "a 301 redirect to /admin/, which is visited",
+	"/admin/export":                "a CSV download",
+	"/admin/2fa/qr.png":            "a PNG image, shown (with its alt text) on /admin/2fa/setup, which is visited",
+	"/b/{token}/calendar.ics":      "an iCalendar file",
+	"/feeds/{token}":               "a staff member's iCalendar feed (checked in TestStaffCalendarFeed)",
+	"/.well-known/security.txt":    "a plain-text file",
+	"/static/{path...}":            "the stylesheet, loaded by every page (and counted in the page weight)",
+	"/images/{file}":               "the venue's photo and logo, loaded (and their sizes read) by the home page with its photo",
+	"/healthz":                     "JSON for monitoring",
+	"/api/reserva/availability":    "the JSON API",
+	"/api/v1/openapi.yaml":         "the booking API's description (TestOpenAPIDescribesEveryRoute, TestAPIKeysEndToEnd)",
+	"/api/v1/bookings":             "the booking API, JSON (hooks' TestAPI* and TestAPIKeysEndToEnd)",
+	"/api/v1/bookings/{reference}": "the booking API, JSON (hooks' TestAPI* and TestAPIKeysEndToEnd)",
+	"/account/export":              "a zip download (checked in TestVisitorAccountInChromium)",
+	"/admin/privacy/{id}/export":   "a zip download (checked in hooks.TestPrivacyRequestQueue)",
 }
 
 // TestPagesAccessibleAndLight opens every visitor page and every staff page of the demo in
@@ -247,6 +250,9 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.submit("an offering: a staff member added (POST, then the page)", `[data-testid="resource-form"] button[type="submit"]`, http.StatusOK)
 	pc.open("a staff member", "/admin/offerings/{id}/resources/{rid}", pc.attr(`[data-testid="resources-list"] a`, "href"), http.StatusOK)
 	pc.submit("a staff member: a calendar link made (POST, then the page)", `[data-testid="feed-create"]`, http.StatusOK)
+	pc.open("api keys", "/admin/api-keys", "/admin/api-keys", http.StatusOK)
+	pc.must("name an API key", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("apikey_name"), "Till at the bar")))
+	pc.submit("api keys: a key made (POST, the key shown once)", `[data-testid="apikey-form"] button[type="submit"]`, http.StatusOK)
 	pc.open("backups", "/admin/backups", "/admin/backups", http.StatusOK)
 	pc.open("audit log", "/admin/audit", "/admin/audit", http.StatusOK)
 	pc.open("staff", "/admin/staff", "/admin/staff", http.StatusOK)

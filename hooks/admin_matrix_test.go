@@ -247,6 +247,14 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/webhooks/deliveries/{id}/retry": {ownPOST, func(f *matrixFixtures) (string, url.Values) {
 		return "/admin/webhooks/deliveries/" + f.webhookDelivery() + "/retry", url.Values{}
 	}},
+	"GET /admin/api-keys": {ownGET, get("/admin/api-keys")},
+	// The new key is shown on the page itself (200): a redirect would carry it in its address.
+	"POST /admin/api-keys": {[4]int{forbid, forbid, forbid, ok}, func(*matrixFixtures) (string, url.Values) {
+		return "/admin/api-keys", url.Values{"name": {"Till"}, "scopes": {"bookings:read", "bookings:write"}}
+	}},
+	"POST /admin/api-keys/{id}/revoke": {ownPOST, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/api-keys/" + f.apiKeyID() + "/revoke", url.Values{}
+	}},
 	"GET /admin/backups":        {ownGET, get("/admin/backups")},
 	"POST /admin/backups/now":   {ownPOST, post("/admin/backups/now")},
 	"POST /admin/purge/now":     {ownPOST, post("/admin/purge/now")},
@@ -615,6 +623,16 @@ func (f *matrixFixtures) webhook() string {
 		f.t.Fatal(err)
 	}
 	return id
+}
+
+// apiKeyID makes an API key and returns its id.
+func (f *matrixFixtures) apiKeyID() string {
+	f.t.Helper()
+	k, _, err := store.AddAPIKey(f.s.app, "Matrix", []store.Scope{store.ScopeBookingsRead}, "")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return k.ID
 }
 
 // webhookDelivery inserts a failed delivery of a new endpoint and returns its id.

@@ -145,54 +145,20 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		return h.renderBookForm(e, v, off, date, in, nil, views.M("book.send_again"), http.StatusUnprocessableEntity)
 	}
 
-	var acct store.PaymentAccount
 	if off.PaymentMode != "" {
 		// Paid for through Stripe: the place is held until Stripe says it is paid.
-		if acct, err = store.LoadPaymentAccount(e.App); err != nil || !acct.Ready() {
+		acct, err := store.LoadPaymentAccount(e.App)
+		if err != nil || !acct.Ready() {
 			return &pageError{status: http.StatusServiceUnavailable, heading: "error.payments_unavailable",
 				body: "error.payments_unavailable_body", err: err}
 		}
-		in.pay = true
+		in.pay, in.payAccount = true, acct
 	}
-	var token, bookingID string
-	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
-		tx.Only(off.Slug) // a new booking of this offering: other offerings' pages stay current
-		cal, err := h.st.LoadCheckCalendar(tx.App, off, date, v.Loc, "", in.start)
-		if err != nil {
-			return err
-		}
-		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party, Resource: in.with}, now, v.Loc)
-		if err != nil {
-			return err
-		}
-		if err := h.checkDailyCap(tx.App, v, in.form.Email, now); err != nil {
-			return err
-		}
-		b, err := insertBooking(tx.App, v, off, slot, in, store.SourceWeb, "", now)
-		if err != nil {
-			return err
-		}
-		token, bookingID = b.token, b.ID
-		detail := ""
-		if in.pay {
-			detail = "awaiting payment"
-		}
-		if err := store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: store.ActorVisitor, Action: "booking.create",
-			Target: "bookings/" + b.ID, Detail: detail}); err != nil {
-			return err
-		}
-		if in.pay {
-			// The confirmation and the event wait for the payment (paymentCompleted).
-			return holdForPayment(tx.App, off, b.Booking, acct.Currency, now)
-		}
-		if err := jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, token, now); err != nil {
-			return err
-		}
-		return jobs.QueueEvent(tx.App, v, store.EventBookingCreated, b.ID, now)
-	})
+	placed, err := h.placeBooking(e, v, off, date, in, store.SourceWeb, store.ActorVisitor, now, nil)
+	token := placed.token
 	switch {
 	case err == nil && in.pay:
-		return h.startCheckout(e, v, off, acct, bookingID, token, in)
+		return h.startCheckout(e, v, off, in.payAccount, placed.ID, token, in)
 	case err == nil && embedded(e.Request):
 		// Framed: the confirmation stays in the frame, in the language of the form.
 		return e.Redirect(http.StatusSeeOther, embedPrefix+"b/"+token+"?m=booked&lang="+url.QueryEscape(in.locale))
@@ -214,6 +180,66 @@ func (h *handlers) book(e *core.RequestEvent) error {
 		return fmt.Errorf("book: %w", err)
 	}
 	return h.renderBookForm(e, v, off, date, in, errs, views.Msg{}, http.StatusUnprocessableEntity)
+}
+
+// placeBooking writes a guest's booking of in at off (on date) through the booking writer, the
+// one way every guest's booking is made (the booking page, the embedded one, the API): the
+// offering's rules in full (capacity, pacing, resources, lead time, horizon, closures), the
+// daily cap per address for the site's bookings, the booking with its manage token, its audit
+// entry by actor, the confirmation mail and the webhook event, all in one write, so no number
+// of simultaneous requests can overfill a time. also, when not nil, runs last inside the same
+// write with the new booking (the API records its idempotency key there).
+func (h *handlers) placeBooking(e *core.RequestEvent, v *store.Venue, off *store.Offering, date booking.Date, in bookInput,
+	source store.Source, actor string, now time.Time, also func(tx core.App, b newBooking) error) (newBooking, error) {
+	r := off.Rules()
+	var placed newBooking
+	err := h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		tx.Only(off.Slug) // a new booking of this offering: other offerings' pages stay current
+		cal, err := h.st.LoadCheckCalendar(tx.App, off, date, v.Loc, "", in.start)
+		if err != nil {
+			return err
+		}
+		slot, err := r.Check(cal.Calendar, booking.Request{Start: in.start, Party: in.party, Resource: in.with}, now, v.Loc)
+		if err != nil {
+			return err
+		}
+		if source == store.SourceWeb {
+			if err := h.checkDailyCap(tx.App, v, in.form.Email, now); err != nil {
+				return err
+			}
+		}
+		b, err := insertBooking(tx.App, v, off, slot, in, source, "", now)
+		if err != nil {
+			return err
+		}
+		placed = b
+		detail := ""
+		if in.pay {
+			detail = "awaiting payment"
+		}
+		if err := store.Audit(tx.App, store.Entry{RequestID: reqID(e), Actor: actor, Action: "booking.create",
+			Target: "bookings/" + b.ID, Detail: detail}); err != nil {
+			return err
+		}
+		if in.pay {
+			// The confirmation and the event wait for the payment (paymentCompleted).
+			return holdForPayment(tx.App, off, b.Booking, in.payAccount.Currency, now)
+		}
+		if err := jobs.QueueBookingMail(tx.App, v, store.MailConfirmation, b.Booking, b.token, now); err != nil {
+			return err
+		}
+		if err := jobs.QueueEvent(tx.App, v, store.EventBookingCreated, b.ID, now); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx.App, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return newBooking{}, err
+	}
+	return placed, nil
 }
 
 // renderBookForm re-renders the booking page with the visitor's details kept. The picked time is
@@ -251,8 +277,11 @@ type bookInput struct {
 	stamp  string // the form stamp to render again: the posted one when genuine, else a fresh one
 	locale string // the guest's language, for the mails ("" for the venue's: a staff booking)
 	with   string // the staff member or room picked ("": any)
-	// pay holds the place until the guest pays through Stripe (the offering asks for a payment).
-	pay bool
+	// pay holds the place until the guest pays through Stripe (the offering asks for a
+	// payment), into payAccount. Only the booking page sets it: a booking through the API
+	// is made by the venue's own program, which settles any money itself.
+	pay        bool
+	payAccount store.PaymentAccount
 }
 
 // stampFor keeps a genuine posted form stamp (the visitor's time already counts) or makes a

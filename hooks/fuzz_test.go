@@ -112,6 +112,7 @@ var fuzzRoutes = []fuzzRoute{
 	{"POST", "/embed/dinner", false, []string{"start=2026-11-27T19%3A00&party=2&name=Ada&email=ada%40example.com&consent=yes&lang=de"}},
 	{"GET", "/embed/dinner", false, []string{"date=2026-11-27&party=2&lang=fr", "date=2026-11-27&party=2&start=2026-11-27T19%3A00"}},
 	{"POST", "/admin/webhooks", true, []string{"url=https%3A%2F%2Fhooks.example%2Freserva&events=booking.created&events=waitlist.offered&active=yes&include_contact=yes"}},
+	{"POST", "/admin/api-keys", true, []string{"name=Till+at+the+bar&scopes=bookings%3Aread&scopes=bookings%3Awrite", "name=Reports&scopes=bookings%3Aread"}},
 	{"POST", "/admin/settings/embed", true, []string{"embed_origins=https%3A%2F%2Fwww.example.com%0Ahttp%3A%2F%2Flocalhost%3A8080"}},
 	{"POST", "/admin/settings/access", true, []string{"allow=192.0.2.0%2F24%0A10.0.0.1%0A2001%3Adb8%3A%3A%2F32&require_2fa=no"}},
 	{"POST", "/admin/staff/invite", true, []string{"email=new%40demo.invalid&role=frontdesk"}},

@@ -17,6 +17,11 @@ type Limits struct {
 	Pages Rate
 	// Signin limits staff sign-in posts (and invites, the 2FA step) per IP address.
 	Signin Rate
+	// API limits the booking API's requests per API key.
+	API Rate
+	// APIAuthFail limits failed authentications at the booking API per IP address; an address
+	// past it is refused every API request until it may try again.
+	APIAuthFail Rate
 	// BookingsPerEmail caps new bookings per e-mail address per venue-local day; 0 is no cap.
 	BookingsPerEmail int
 	// FormMinFill is the least time between showing the booking form and its post; a faster
@@ -32,6 +37,8 @@ var LimitVars = map[string]string{
 	"RESERVA_RATE_BOOKING":       "10/10m",
 	"RESERVA_RATE_PAGES":         "300/1m",
 	"RESERVA_RATE_SIGNIN":        "10/10m",
+	"RESERVA_RATE_API":           "120/1m",
+	"RESERVA_RATE_API_AUTH":      "10/10m",
 	"RESERVA_BOOKINGS_PER_EMAIL": "10",
 	"RESERVA_FORM_MIN_SECONDS":   "3",
 	"RESERVA_SUPERUSER_IPS":      "",
@@ -56,6 +63,12 @@ func LimitsFromEnv(getenv func(string) string) (Limits, error) {
 	}
 	if l.Signin, err = ParseRate(get("RESERVA_RATE_SIGNIN")); err != nil {
 		return l, fmt.Errorf("RESERVA_RATE_SIGNIN: %w", err)
+	}
+	if l.API, err = ParseRate(get("RESERVA_RATE_API")); err != nil {
+		return l, fmt.Errorf("RESERVA_RATE_API: %w", err)
+	}
+	if l.APIAuthFail, err = ParseRate(get("RESERVA_RATE_API_AUTH")); err != nil {
+		return l, fmt.Errorf("RESERVA_RATE_API_AUTH: %w", err)
 	}
 	n, err := strconv.Atoi(get("RESERVA_BOOKINGS_PER_EMAIL"))
 	if err != nil || n < 0 {

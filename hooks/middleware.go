@@ -176,10 +176,10 @@ func staticFiles() func(*core.RequestEvent) error {
 }
 
 // pocketBasePath reports whether p is PocketBase's dashboard or API: everything under /_/ and
-// /api/ but Reserva's own API and the health check.
+// /api/ but Reserva's own APIs and the health check.
 func pocketBasePath(p string) bool {
 	return (strings.HasPrefix(p, "/_/") || p == "/_" || strings.HasPrefix(p, "/api/")) &&
-		!strings.HasPrefix(p, "/api/reserva/") && p != "/api/health"
+		!strings.HasPrefix(p, "/api/reserva/") && !strings.HasPrefix(p, "/api/v1/") && p != "/api/health"
 }
 
 // superuserNets keeps PocketBase's dashboard and API away from every network but the allowed

@@ -83,6 +83,26 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
+// blocked reports, without counting a request, whether key is past its allowance at now, and
+// if so how long until it may make one.
+func (l *limiter) blocked(key string, now time.Time) (bool, time.Duration) {
+	if l == nil || l.rate.N == 0 {
+		return false, 0
+	}
+	interval := l.rate.Per / time.Duration(l.rate.N)
+	burst := l.rate.Per - interval
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tat, ok := l.tat[key]
+	if !ok || !tat.After(now) {
+		return false, 0
+	}
+	if wait := tat.Sub(now) - burst; wait > 0 {
+		return true, wait
+	}
+	return false, 0
+}
+
 // rateLimit refuses a client over its allowance with 429, a Retry-After header and a page (or
 // JSON under /api/) saying when to try again.
 func (h *handlers) rateLimit(l *limiter) *hook.Handler[*core.RequestEvent] {

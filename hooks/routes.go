@@ -43,9 +43,11 @@ type handlers struct {
 	stamps *stamper
 	// Per-IP allowances of form posts, of availability pages and of staff sign-ins.
 	posts, pages, signinRate *limiter
-	signins                  backoff      // failed staff sign-ins, per account and per address
-	cache                    pageCache    // availability answers, see pagecache.go
-	fastServed               atomic.Int64 // answers of the short path (fastpage.go)
+	// The booking API's allowances: requests per key, failed authentications per IP.
+	apiRate, apiFails *limiter
+	signins           backoff      // failed staff sign-ins, per account and per address
+	cache             pageCache    // availability answers, see pagecache.go
+	fastServed        atomic.Int64 // answers of the short path (fastpage.go)
 }
 
 // Register adds Reserva's routes to app's router when the server starts.
@@ -54,7 +56,8 @@ func Register(app core.App, d Deps) { register(app, d) }
 // register is Register, returning the handlers for tests.
 func register(app core.App, d Deps) *handlers {
 	h := &handlers{st: d.Store, jobs: d.Jobs, now: d.Now, limits: d.Limits, proxy: d.Proxy, stamps: newStamper(),
-		posts: newLimiter(d.Limits.Booking), pages: newLimiter(d.Limits.Pages), signinRate: newLimiter(d.Limits.Signin)}
+		posts: newLimiter(d.Limits.Booking), pages: newLimiter(d.Limits.Pages), signinRate: newLimiter(d.Limits.Signin),
+		apiRate: newLimiter(d.Limits.API), apiFails: newLimiter(d.Limits.APIAuthFail)}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -167,6 +170,18 @@ func (h *handlers) routes(r *router.Router[*core.RequestEvent]) {
 	api := r.Group("/api/reserva")
 	api.Bind(apis.SkipSuccessActivityLog())
 	api.GET("/availability", h.availability).Bind(publicCORS(), h.rateLimit(h.pages))
+
+	// The booking API (api.go): an owner's API key in "Authorization: Bearer" and nothing else
+	// (no cookie is read: no CSRF check), each route with the scope it needs, JSON only, never
+	// cached; the key's allowance and the address's failed sign-ins are limited in apiAuth.
+	v1 := r.Group("/api/v1")
+	v1.Bind(apiHeaders())
+	v1.GET("/openapi.yaml", h.openAPI).Bind(apis.SkipSuccessActivityLog(), h.rateLimit(h.pages))
+	v1.GET("/bookings", h.apiBookings).Bind(h.apiAuth(store.ScopeBookingsRead))
+	v1.GET("/bookings/{reference}", h.apiBookingOne).Bind(h.apiAuth(store.ScopeBookingsRead))
+	v1.POST("/bookings", h.apiBook).Bind(h.apiAuth(store.ScopeBookingsWrite))
+	// Anything else below /api/v1/: the API's own 404, in JSON.
+	v1.Route("", "/", h.apiUnknown)
 }
 
 // adminBodyLimit is the largest staff form (the privacy notice is long).
@@ -297,6 +312,9 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	own.POST("/webhooks/{id}/rotate", h.webhookRotate)
 	own.POST("/webhooks/{id}/delete", h.webhookDelete)
 	own.POST("/webhooks/deliveries/{id}/retry", h.webhookRetry)
+	own.GET("/api-keys", h.apiKeysPage)
+	own.POST("/api-keys", h.apiKeyAdd)
+	own.POST("/api-keys/{id}/revoke", h.apiKeyRevoke)
 	// A picture's upload: the body may hold the picture (imageSave answers those over its limit).
 	own.POST("/settings/images/{kind}", h.imageSave).Bind(apis.BodyLimit(imageUploadLimit))
 	own.POST("/settings/images/{kind}/remove", h.imageRemove)

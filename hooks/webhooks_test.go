@@ -34,10 +34,18 @@ func (s *testServer) addWebhook(t *testing.T, owner, target string, contact bool
 		t.Fatalf("POST /admin/webhooks = %d, want 303\n%s", res.status, snippet(res.body))
 	}
 	eps, err := store.Endpoints(s.app, false)
-	if err != nil || len(eps) == 0 {
-		t.Fatalf("endpoints: %v %v", eps, err)
+	if err != nil {
+		t.Fatalf("endpoints: %v", err)
 	}
-	return eps[len(eps)-1]
+	// By its address: endpoints made in the same millisecond list in the order of their ids,
+	// which is random within it.
+	for _, ep := range eps {
+		if ep.URL == target {
+			return ep
+		}
+	}
+	t.Fatalf("no endpoint %s among %v", target, eps)
+	return nil
 }
 
 // deliveries are the webhook rows of event t, oldest first.

@@ -593,3 +593,32 @@ type PaymentsData struct {
 	Currencies []string // those payments may be taken in
 	KeyOK      bool     // RESERVA_ENCRYPTION_KEY is set: keys can be stored
 }
+
+// APIKeysData is the owner's API keys page: the keys, a form for a new one, and the key just
+// made (shown this once).
+type APIKeysData struct {
+	AdminPage
+	Keys   []APIKeyRow
+	Scopes []string
+	// Form is the new key's form (kept after an error); Errors are its messages.
+	Form   APIKeyForm
+	Errors map[string]Msg
+	// NewKey is the key just made, NewKeyName its name: shown once, never stored.
+	NewKey, NewKeyName string
+}
+
+// APIKeyForm is the new key's fields.
+type APIKeyForm struct {
+	Name   string
+	Scopes []string
+}
+
+// Takes reports whether the form asks for scope.
+func (f APIKeyForm) Takes(scope string) bool { return slices.Contains(f.Scopes, scope) }
+
+// APIKeyRow is one key in the list.
+type APIKeyRow struct {
+	ID, Name, PublicID         string
+	Scopes                     []string
+	Created, LastUsed, Revoked time.Time
+}

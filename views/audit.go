@@ -69,6 +69,10 @@ var auditActions = map[string]string{
 	"webhook.rotated":                 "audit.webhook.rotated",
 	"webhook.deleted":                 "audit.webhook.deleted",
 	"webhook.retried":                 "audit.webhook.retried",
+	"api_key.created":                 "audit.api_key.created",
+	"api_key.revoked":                 "audit.api_key.revoked",
+	"api.bookings_listed":             "audit.api.bookings_listed",
+	"api.booking_read":                "audit.api.booking_read",
 	"session.added":                   "audit.session.added",
 	"session.cancelled":               "audit.session.cancelled",
 	"session.changed":                 "audit.session.changed",
@@ -126,6 +130,8 @@ func AuditActor(l *Locale, actor string, staff map[string]string) string {
 		return l.T("audit.actor.system")
 	case actor == "anonymous":
 		return l.T("audit.actor.anonymous")
+	case strings.HasPrefix(actor, "api:"):
+		return l.T("audit.actor.api", strings.TrimPrefix(actor, "api:"))
 	case strings.HasPrefix(actor, "staff:"):
 		if name := staff[strings.TrimPrefix(actor, "staff:")]; name != "" {
 			return name

@@ -34,6 +34,12 @@ var (
 		"web":    "source.web",
 		"staff":  "source.staff",
 		"walkin": "source.walkin",
+		"api":    "source.api",
+	}
+	// ScopeNames say what an API key's scope lets a program do.
+	ScopeNames = Names{
+		"bookings:read":  "admin.apikeys.scope_read",
+		"bookings:write": "admin.apikeys.scope_write",
 	}
 	// PrivacyKindNames name a kind of privacy request.
 	PrivacyKindNames = Names{
@@ -154,6 +160,7 @@ var (
 		"reinvited":             "admin.done.reinvited",
 		"revoked":               "admin.done.revoked",
 		"feed_revoked":          "admin.done.feed_revoked",
+		"api_key_revoked":       "admin.apikeys.done_revoked",
 		"invited":               "admin.done.invited",
 		"status":                "admin.done.status",
 		"cancelled":             "admin.done.cancelled",
