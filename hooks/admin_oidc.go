@@ -190,7 +190,8 @@ func (h *handlers) oidcReady(app core.App) (store.OIDC, bool) {
 		app.Logger().Error("oidc settings", "error", err.Error())
 		return store.OIDC{}, false
 	}
-	return o, o.Ready()
+	// Without the key the flow's cookie cannot be sealed (nor the client secret read).
+	return o, o.Ready() && store.OIDCEnabled()
 }
 
 // oidcStart (GET /admin/login/oidc?next=) sends the browser to the provider with a new flow:

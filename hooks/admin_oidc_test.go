@@ -31,7 +31,7 @@ type testOP struct {
 
 	mu    sync.Mutex
 	key   *rsa.PrivateKey // signs the ID tokens; the JWKS publishes the first one's public key
-	as    map[string]any // the claims of the next sign-in (sub, email, email_verified)
+	as    map[string]any  // the claims of the next sign-in (sub, email, email_verified)
 	bend  func(claims map[string]any)
 	codes map[string]opGrant
 	infos map[string]map[string]any // userinfo by access token
