@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -165,9 +166,21 @@ func discoverOIDC(ctx context.Context, o store.OIDC) (store.OIDC, error) {
 	if ep.AuthURL == "" || ep.TokenURL == "" || doc.JWKS == "" {
 		return o, errors.New("oidc discovery: the document lacks an authorization, token or jwks endpoint")
 	}
-	o.AuthURL, o.TokenURL, o.JWKSURL, o.UserInfoURL, o.Algorithms = ep.AuthURL, ep.TokenURL, doc.JWKS, doc.UserInfo, doc.Algs
+	// Only asymmetric signatures verified by the JWKS (never "none" or a shared-secret HMAC);
+	// none named: go-oidc's default, RS256.
+	var algs []string
+	for _, a := range doc.Algs {
+		if slices.Contains(oidcAlgorithms, a) {
+			algs = append(algs, a)
+		}
+	}
+	o.AuthURL, o.TokenURL, o.JWKSURL, o.UserInfoURL, o.Algorithms = ep.AuthURL, ep.TokenURL, doc.JWKS, doc.UserInfo, algs
 	return o, nil
 }
+
+// oidcAlgorithms are the ID token signatures Reserva accepts (those go-oidc verifies).
+var oidcAlgorithms = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512,
+	oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA}
 
 // oidcRedirect is the address the provider sends the person back to (the owner registers it
 // at the provider): the site's public address, else this request's.
