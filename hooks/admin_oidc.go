@@ -268,7 +268,7 @@ func (h *handlers) oidcPersonOf(ctx context.Context, o store.OIDC, secret, redir
 	}
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
-		return oidcPerson{}, fmt.Errorf("%w: exchange: %v", errOIDCToken, err)
+		return oidcPerson{}, fmt.Errorf("%w: exchange: %w", errOIDCToken, err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
@@ -276,17 +276,17 @@ func (h *handlers) oidcPersonOf(ctx context.Context, o store.OIDC, secret, redir
 	}
 	idt, err := p.Verifier(&oidc.Config{ClientID: o.ClientID, Now: h.now}).Verify(ctx, raw)
 	if err != nil {
-		return oidcPerson{}, fmt.Errorf("%w: %v", errOIDCToken, err)
+		return oidcPerson{}, fmt.Errorf("%w: %w", errOIDCToken, err)
 	}
 	if err := f.checkNonce(idt.Nonce); err != nil {
-		return oidcPerson{}, fmt.Errorf("%w: %v", errOIDCToken, err)
+		return oidcPerson{}, fmt.Errorf("%w: %w", errOIDCToken, err)
 	}
 	var c struct {
 		Email         string    `json:"email"`
 		EmailVerified *flexBool `json:"email_verified"`
 	}
 	if err := idt.Claims(&c); err != nil {
-		return oidcPerson{}, fmt.Errorf("%w: claims: %v", errOIDCToken, err)
+		return oidcPerson{}, fmt.Errorf("%w: claims: %w", errOIDCToken, err)
 	}
 	person := oidcPerson{Issuer: o.Issuer, Subject: idt.Subject, Email: c.Email, EmailVerified: c.EmailVerified != nil && bool(*c.EmailVerified)}
 	if c.Email == "" && o.UserInfoURL != "" {
@@ -297,10 +297,10 @@ func (h *handlers) oidcPersonOf(ctx context.Context, o store.OIDC, secret, redir
 		}
 		info, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 		if err != nil {
-			return oidcPerson{}, fmt.Errorf("%w: userinfo: %v", errOIDCToken, err)
+			return oidcPerson{}, fmt.Errorf("%w: userinfo: %w", errOIDCToken, err)
 		}
 		if err := info.Claims(&ui); err != nil {
-			return oidcPerson{}, fmt.Errorf("%w: userinfo: %v", errOIDCToken, err)
+			return oidcPerson{}, fmt.Errorf("%w: userinfo: %w", errOIDCToken, err)
 		}
 		if ui.Subject != idt.Subject {
 			return oidcPerson{}, fmt.Errorf("%w: userinfo names another subject", errOIDCToken)
