@@ -393,7 +393,9 @@ func TestOIDCLinkingRules(t *testing.T) {
 		map[string]any{"sub": "s-impostor", "email": "desk@demo.invalid", "email_verified": true}, "linked to another person")
 
 	// The e-mail may come from userinfo only (as zitadel's example provider sends it).
+	op.mu.Lock()
 	op.inUserinfo = true
+	op.mu.Unlock()
 	manager := s.staffAccount(t, "mona@demo.invalid", "manager")
 	op.signInAs(map[string]any{"sub": "s-mona", "email": "mona@demo.invalid", "email_verified": "true"})
 	if r := s.oidcSignIn(t, op, nil); r.status != http.StatusSeeOther || r.session == "" {
@@ -402,7 +404,9 @@ func TestOIDCLinkingRules(t *testing.T) {
 	if got, _ := store.StaffByID(s.app, manager.Id); got.OIDCSubject() != "s-mona" {
 		t.Errorf("mona linked to %q", got.OIDCSubject())
 	}
+	op.mu.Lock()
 	op.inUserinfo = false
+	op.mu.Unlock()
 
 	// A deactivated account stays out, also by its subject.
 	desk.SetActive(false)
