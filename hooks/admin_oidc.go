@@ -484,7 +484,8 @@ func issuerURL(s string) bool {
 }
 
 // oidcSave (owner, POST /admin/oidc) stores the provider after reading its discovery document:
-// a bad issuer is a 422 beside the field. A blank client secret keeps the stored one.
+// a bad issuer is a 422 beside the field. A blank client secret keeps the stored one; switching
+// the provider off (same issuer) keeps the endpoints read before without asking it.
 func (h *handlers) oidcSave(e *core.RequestEvent) error {
 	if err := e.Request.ParseForm(); err != nil {
 		return formError(err)
@@ -517,8 +518,11 @@ func (h *handlers) oidcSave(e *core.RequestEvent) error {
 		return h.renderOIDC(e, http.StatusUnprocessableEntity, form, errs)
 	}
 	o := store.OIDC{Enabled: form.Enabled, Issuer: form.Issuer, ClientID: form.ClientID, Label: form.Label, PasswordOff: form.PasswordOff}
-	o, err := discoverOIDC(e.Request.Context(), o)
-	if err != nil {
+	var err error
+	if !o.Enabled && o.Issuer == old.Issuer && old.AuthURL != "" {
+		// Switching off asks nothing of the provider (it may be why): its endpoints stay.
+		o.AuthURL, o.TokenURL, o.JWKSURL, o.UserInfoURL, o.Algorithms = old.AuthURL, old.TokenURL, old.JWKSURL, old.UserInfoURL, old.Algorithms
+	} else if o, err = discoverOIDC(e.Request.Context(), o); err != nil {
 		e.App.Logger().Warn("oidc: discovery failed", "issuer", form.Issuer, "error", err.Error())
 		return h.renderOIDC(e, http.StatusUnprocessableEntity, form, map[string]views.Msg{"issuer": views.M("admin.oidc.issuer_unreachable")})
 	}

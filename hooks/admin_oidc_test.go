@@ -629,7 +629,9 @@ func TestOIDCSettingsPage(t *testing.T) {
 		t.Errorf("the sign-in page lacks the provider's button\n%s", snippet(res.body))
 	}
 
-	// A blank secret keeps the stored one (a sign-in still works); switching off hides the button.
+	// A blank secret keeps the stored one; switching off asks nothing of the provider (down
+	// here) and hides the button.
+	op.srv.Close()
 	res := s.as(t, owner, http.MethodPost, "/admin/oidc", url.Values{"issuer": {op.srv.URL}, "client_id": {opClient},
 		"label": {"Sign in with Test IdP"}})
 	if res.status != http.StatusSeeOther {
@@ -640,6 +642,15 @@ func TestOIDCSettingsPage(t *testing.T) {
 	}
 	if res := s.get(t, "/admin/login"); strings.Contains(res.body, "oidc-login") {
 		t.Error("the button stays while the provider is off")
+	}
+	if o, _, _ := store.LoadOIDC(s.app, false); o.Enabled || o.TokenURL != op.srv.URL+"/token" {
+		t.Errorf("switched off: %+v, want off with the endpoints kept", o)
+	}
+	// Switching on again asks the provider: down, a 422.
+	res = s.as(t, owner, http.MethodPost, "/admin/oidc", url.Values{"issuer": {op.srv.URL}, "client_id": {opClient},
+		"label": {"Sign in with Test IdP"}, "enabled": {"yes"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "No OpenID Connect provider answered") {
+		t.Errorf("switching on with the provider down = %d, want 422", res.status)
 	}
 	if res := s.get(t, "/admin/login/oidc"); res.status != http.StatusNotFound {
 		t.Errorf("the start while off = %d, want 404", res.status)
