@@ -253,6 +253,12 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("api keys", "/admin/api-keys", "/admin/api-keys", http.StatusOK)
 	pc.must("name an API key", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("apikey_name"), "Till at the bar")))
 	pc.submit("api keys: a key made (POST, the key shown once)", `[data-testid="apikey-form"] button[type="submit"]`, http.StatusOK)
+	// Sign-in through an identity provider: the owner's page (without RESERVA_ENCRYPTION_KEY here:
+	// it says the key is needed); none is set up, so the button's link and the provider's way
+	// back are 404 pages (TestStaffSignInWithOIDC goes through a real provider).
+	pc.open("identity provider", "/admin/oidc", "/admin/oidc", http.StatusOK)
+	pc.open("the provider's sign-in, none set up", "/admin/login/oidc", "/admin/login/oidc", http.StatusNotFound)
+	pc.open("the provider's way back, none set up", "/admin/oidc/callback", "/admin/oidc/callback?state=x&code=y", http.StatusNotFound)
 	pc.open("backups", "/admin/backups", "/admin/backups", http.StatusOK)
 	pc.open("audit log", "/admin/audit", "/admin/audit", http.StatusOK)
 	pc.open("staff", "/admin/staff", "/admin/staff", http.StatusOK)

@@ -30,9 +30,11 @@ func (h *handlers) loginPage(e *core.RequestEvent) error {
 	if e.Request.URL.Query().Get("done") == "password_reset" {
 		p.Notice = views.M("admin.done.password_reset")
 	}
-	return render(e, http.StatusOK, views.LoginPage(views.LoginData{
-		AdminPage: p, Next: safeNext(e.Request.URL.Query().Get("next")),
-	}))
+	d := views.LoginData{AdminPage: p, Next: safeNext(e.Request.URL.Query().Get("next"))}
+	if o, on := h.oidcReady(e.App); on {
+		d.OIDCLabel = o.Label
+	}
+	return render(e, http.StatusOK, views.LoginPage(d))
 }
 
 // login checks the password, with a back-off per account at each address and per address, and
@@ -49,8 +51,11 @@ func (h *handlers) login(e *core.RequestEvent) error {
 	next := safeNext(e.Request.PostForm.Get("next"))
 	acctKey, ipKey := signinKey(email, e), "ip:"+e.RealIP()
 	fail := func(status int, msg views.Msg) error {
-		return render(e, status, views.LoginPage(views.LoginData{
-			AdminPage: h.adminPage(e, views.M("admin.login.title")), Email: email, Next: next, Error: msg}))
+		d := views.LoginData{AdminPage: h.adminPage(e, views.M("admin.login.title")), Email: email, Next: next, Error: msg}
+		if o, on := h.oidcReady(e.App); on {
+			d.OIDCLabel = o.Label
+		}
+		return render(e, status, views.LoginPage(d))
 	}
 	if wait := max(h.signins.wait(acctKey, backoffFreeAccount, now), h.signins.wait(ipKey, backoffFreeIP, now)); wait > 0 {
 		_ = h.staffAudit(e.App, e, "security.signin_backoff", "", "")
@@ -80,22 +85,44 @@ func (h *handlers) login(e *core.RequestEvent) error {
 		}
 		return fail(http.StatusUnauthorized, views.M("admin.login.failed"))
 	}
+	if o, on := h.oidcReady(e.App); on && o.PasswordOff && staff.OIDCLinked() {
+		// The owner has this account sign in through the provider only.
+		h.signins.fail(acctKey, now)
+		if err := h.staffAudit(e.App, e, "security.signin_failed", "staff/"+staff.Id, "password sign-in off for linked accounts"); err != nil {
+			return err
+		}
+		return fail(http.StatusUnauthorized, views.M("admin.oidc.password_off", o.Label))
+	}
 	h.signins.reset(acctKey)
+	return h.signedIn(e, staff, "password", next)
+}
+
+// signedIn starts staff's session once the first sign-in step is done (how: "password" or
+// "oidc", as the audit log's "signed in" row says) and sends the person on: to the second
+// factor when they have one (the session waits for it), to enrolment when the venue requires
+// two-factor sign-in, else to next.
+func (h *handlers) signedIn(e *core.RequestEvent, staff *store.Staff, how, next string) error {
 	hasTOTP := staff.HasTOTP()
 	if err := h.startSession(e, staff, !hasTOTP); err != nil {
 		return err
 	}
 	e.Set(staffKey, staff)
-	if err := h.staffAudit(e.App, e, "staff.signin", "staff/"+staff.Id, "password"); err != nil {
+	if err := h.staffAudit(e.App, e, "staff.signin", "staff/"+staff.Id, how); err != nil {
 		return err
 	}
+	return e.Redirect(http.StatusSeeOther, afterSignIn(hasTOTP, h.access(e.App).Require2FA, next))
+}
+
+// afterSignIn is where a person goes after the first sign-in step: the second factor, the
+// enrolment the venue requires, or next.
+func afterSignIn(hasTOTP, require2FA bool, next string) string {
 	switch {
 	case hasTOTP:
-		return e.Redirect(http.StatusSeeOther, "/admin/login/2fa")
-	case h.access(e.App).Require2FA:
-		return e.Redirect(http.StatusSeeOther, "/admin/2fa/setup")
+		return "/admin/login/2fa"
+	case require2FA:
+		return "/admin/2fa/setup"
 	}
-	return e.Redirect(http.StatusSeeOther, next)
+	return safeNext(next)
 }
 
 // signinKey is the back-off key of an account's failures from e's address.

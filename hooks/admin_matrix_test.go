@@ -74,7 +74,11 @@ var adminMatrix = map[string]matrixCase{
 		return "/admin/invite/" + f.invite(), url.Values{"name": {"Ines Invited"}, "password": {"amber-pelican-orchard"},
 			"password2": {"amber-pelican-orchard"}}
 	}},
-	"GET /admin/forgot": {[4]int{ok, ok, ok, ok}, get("/admin/forgot")},
+	// Sign-in through an identity provider: none is configured here (no encryption key), so
+	// both answer 404 to everyone (TestOIDC* in admin_oidc_test.go sign in through one).
+	"GET /admin/login/oidc":    {[4]int{http.StatusNotFound, 404, 404, 404}, get("/admin/login/oidc?next=%2Fadmin%2F")},
+	"GET /admin/oidc/callback": {[4]int{http.StatusNotFound, 404, 404, 404}, get("/admin/oidc/callback?state=x&code=y")},
+	"GET /admin/forgot":        {[4]int{ok, ok, ok, ok}, get("/admin/forgot")},
 	"POST /admin/forgot": {[4]int{seeOth, seeOth, seeOth, seeOth}, func(f *matrixFixtures) (string, url.Values) {
 		return "/admin/forgot", url.Values{"email": {"nobody@demo.invalid"}}
 	}},
@@ -230,6 +234,13 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/settings/access":       {ownPOST, func(*matrixFixtures) (string, url.Values) { return "/admin/settings/access", url.Values{"allow": {""}} }},
 	"POST /admin/settings/embed":        {ownPOST, post("/admin/settings/embed")},
 	"GET /admin/webhooks":               {ownGET, get("/admin/webhooks")},
+	"GET /admin/oidc":                   {ownGET, get("/admin/oidc")},
+	// Without RESERVA_ENCRYPTION_KEY the client secret cannot be stored: 422 beside the issuer.
+	"POST /admin/oidc": {[4]int{forbid, forbid, forbid, unproc}, func(*matrixFixtures) (string, url.Values) {
+		return "/admin/oidc", url.Values{"issuer": {"https://idp.example"}, "client_id": {"reserva"}, "client_secret": {"s3cret"},
+			"label": {"Sign in with Example"}, "enabled": {"yes"}}
+	}},
+	"POST /admin/staff/{id}/oidc-unlink": {ownPOST, func(f *matrixFixtures) (string, url.Values) { return f.colleaguePost("oidc-unlink") }},
 	// Without RESERVA_ENCRYPTION_KEY (the matrix runs in parallel, without one) a new endpoint
 	// or a new secret is refused beside the field: secrets are only stored sealed.
 	"POST /admin/webhooks": {[4]int{forbid, forbid, forbid, unproc}, func(*matrixFixtures) (string, url.Values) {

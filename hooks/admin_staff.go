@@ -169,7 +169,7 @@ func (h *handlers) renderStaff(e *core.RequestEvent, status int, d views.StaffDa
 	for _, r := range team {
 		n, _ := store.LiveSessionCount(e.App, r.Id, h.now().Add(-store.SessionIdle))
 		d.Staff = append(d.Staff, views.StaffRow{ID: r.Id, Name: r.Name(), Email: r.Email(), Role: string(r.Role()),
-			Active: r.Active(), TOTP: r.HasTOTP(), Sessions: n, Self: r.Id == me.Id})
+			Active: r.Active(), TOTP: r.HasTOTP(), Sessions: n, Self: r.Id == me.Id, OIDC: r.OIDCLinked()})
 	}
 	invites, err := store.OpenInvites(e.App, h.now())
 	if err != nil {

@@ -45,9 +45,10 @@ type handlers struct {
 	posts, pages, signinRate *limiter
 	// The booking API's allowances: requests per key, failed authentications per IP.
 	apiRate, apiFails *limiter
-	signins           backoff      // failed staff sign-ins, per account and per address
-	cache             pageCache    // availability answers, see pagecache.go
-	fastServed        atomic.Int64 // answers of the short path (fastpage.go)
+	signins           backoff       // failed staff sign-ins, per account and per address
+	cache             pageCache     // availability answers, see pagecache.go
+	oidcProvs         oidcProviders // the staff's identity provider, see admin_oidc.go
+	fastServed        atomic.Int64  // answers of the short path (fastpage.go)
 }
 
 // Register adds Reserva's routes to app's router when the server starts.
@@ -207,6 +208,9 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	open.POST("/forgot", h.forgot).Bind(signinLimit)
 	open.GET("/reset/{token}", h.resetPage)
 	open.POST("/reset/{token}", h.reset).Bind(signinLimit)
+	// Sign-in through the owner's identity provider (OpenID Connect): off, both answer 404.
+	open.GET("/login/oidc", h.oidcStart).Bind(signinLimit)
+	open.GET("/oidc/callback", h.oidcCallback).Bind(signinLimit)
 
 	// The second sign-in step and enrolling an authenticator: the password step is done.
 	half := r.Group("/admin")
@@ -299,6 +303,7 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	own.POST("/staff/{id}/deactivate", h.staffActive(false))
 	own.POST("/staff/{id}/revoke", h.staffRevoke)
 	own.POST("/staff/{id}/reset2fa", h.staffReset2FA)
+	own.POST("/staff/{id}/oidc-unlink", h.oidcUnlink)
 	own.GET("/settings", h.settingsPage)
 	own.POST("/settings", h.settingsSave)
 	own.POST("/settings/mail", h.mailSave)
@@ -306,6 +311,8 @@ func (h *handlers) adminRoutes(r *router.Router[*core.RequestEvent]) {
 	own.POST("/settings/embed", h.embedSave)
 	own.GET("/payments", h.paymentsPage)
 	own.POST("/payments", h.paymentsSave)
+	own.GET("/oidc", h.oidcPage)
+	own.POST("/oidc", h.oidcSave)
 	own.GET("/webhooks", h.webhooksPage)
 	own.POST("/webhooks", h.webhookAdd)
 	own.POST("/webhooks/{id}", h.webhookSave)

@@ -38,6 +38,8 @@ type LoginData struct {
 	Email string
 	Next  string
 	Error Msg
+	// OIDCLabel is the text of the identity provider's sign-in button ("" when it is off).
+	OIDCLabel string
 }
 
 // TwoFactorData is the view model of TwoFactorPage (the second sign-in step).
@@ -288,6 +290,7 @@ type StaffRow struct {
 	Active, TOTP          bool
 	Sessions              int
 	Self                  bool
+	OIDC                  bool // linked to a person at the identity provider
 }
 
 // InviteRow is an open invite.
@@ -621,4 +624,32 @@ type APIKeyRow struct {
 	ID, Name, PublicID         string
 	Scopes                     []string
 	Created, LastUsed, Revoked time.Time
+}
+
+// OIDCForm is the identity provider's form (kept as posted after an error).
+type OIDCForm struct {
+	Enabled, PasswordOff    bool
+	Issuer, ClientID, Label string
+	HasSecret               bool // a client secret is stored (a blank field keeps it)
+}
+
+// OIDCData is the owner's page of staff sign-in through an OpenID Connect provider.
+type OIDCData struct {
+	AdminPage
+	// Enabled is false without RESERVA_ENCRYPTION_KEY: the client secret is only stored sealed.
+	Enabled bool
+	Form    OIDCForm
+	Errors  map[string]Msg
+	// Redirect is the address to register at the provider.
+	Redirect string
+	// Linked counts the staff accounts linked to a person at the provider.
+	Linked int
+}
+
+// hintIf is id when on, else "" (an optional hint's id for aria-describedby).
+func hintIf(on bool, id string) string {
+	if on {
+		return id
+	}
+	return ""
 }
