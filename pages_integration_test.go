@@ -242,6 +242,7 @@ func TestPagesAccessibleAndLight(t *testing.T) {
 	pc.open("home with a photo and a logo", "/{$}", "/", http.StatusOK)
 	pc.checkHomeLayout()
 	pc.open("webhooks", "/admin/webhooks", "/admin/webhooks", http.StatusOK)
+	pc.open("payments", "/admin/payments", "/admin/payments", http.StatusOK)
 	// A staff member of the dinner and their calendar link, made on their page: the page that
 	// shows the address once.
 	pc.open("an offering (a staff member)", "/admin/offerings/{id}", offeringURL, http.StatusOK)

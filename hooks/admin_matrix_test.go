@@ -234,7 +234,19 @@ var adminMatrix = map[string]matrixCase{
 	"POST /admin/settings/access":       {ownPOST, func(*matrixFixtures) (string, url.Values) { return "/admin/settings/access", url.Values{"allow": {""}} }},
 	"POST /admin/settings/embed":        {ownPOST, post("/admin/settings/embed")},
 	"GET /admin/webhooks":               {ownGET, get("/admin/webhooks")},
-	"GET /admin/oidc":                   {ownGET, get("/admin/oidc")},
+	"GET /admin/payments":               {ownGET, get("/admin/payments")},
+	// Without RESERVA_ENCRYPTION_KEY Stripe's keys cannot be stored: 422 beside the key.
+	"POST /admin/payments": {[4]int{forbid, forbid, forbid, unproc}, func(*matrixFixtures) (string, url.Values) {
+		return "/admin/payments", url.Values{"currency": {"eur"}, "secret_key": {"sk_test_123"}, "webhook_secret": {"whsec_123"}}
+	}},
+	// Without a Stripe account there is nothing to refund or charge: 409.
+	"POST /admin/bookings/{id}/refund": {[4]int{forbid, forbid, http.StatusConflict, http.StatusConflict}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/bookings/" + f.booking() + "/refund", url.Values{}
+	}},
+	"POST /admin/bookings/{id}/charge": {[4]int{forbid, forbid, http.StatusConflict, http.StatusConflict}, func(f *matrixFixtures) (string, url.Values) {
+		return "/admin/bookings/" + f.booking() + "/charge", url.Values{}
+	}},
+	"GET /admin/oidc": {ownGET, get("/admin/oidc")},
 	// Without RESERVA_ENCRYPTION_KEY the client secret cannot be stored: 422 beside the issuer.
 	"POST /admin/oidc": {[4]int{forbid, forbid, forbid, unproc}, func(*matrixFixtures) (string, url.Values) {
 		return "/admin/oidc", url.Values{"issuer": {"https://idp.example"}, "client_id": {"reserva"}, "client_secret": {"s3cret"},

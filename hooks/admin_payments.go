@@ -151,7 +151,7 @@ func chargeable(app core.App, b *store.Booking) *store.Payment {
 		switch {
 		case p.Kind == store.PaymentNoShowFee && p.Status == store.PaymentPaid:
 			return nil
-		case p.Kind == store.PaymentCard && p.Status == store.PaymentPaid && p.Customer != "" && p.Method != "":
+		case p.Kind == store.PaymentCard && p.Status == store.PaymentPaid && p.Customer != "":
 			card = p
 		}
 	}
@@ -175,9 +175,9 @@ func (h *handlers) bookingCharge(e *core.RequestEvent) error {
 		return err
 	}
 	amount := int64(off.PaymentAmount) * int64(b.Party)
-	intent, cerr := h.jobs.ChargeNoShow(e.Request.Context(), acct, card.Customer, card.Method, amount, off.Name+" · "+b.Reference, b.ID)
+	intent, cerr := h.jobs.ChargeNoShow(e.Request.Context(), acct, card.Customer, amount, off.Name+" · "+b.Reference, b.ID)
 	row := store.Payment{Booking: b.ID, Kind: store.PaymentNoShowFee, Status: store.PaymentPaid, Amount: amount, Currency: acct.Currency,
-		Intent: intent, Customer: card.Customer, Method: card.Method}
+		Intent: intent, Customer: card.Customer}
 	detail := store.FormatAmount(amount, acct.Currency)
 	if cerr != nil {
 		row.Status, row.LastError = store.PaymentFailed, cerr.Error()

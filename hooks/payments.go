@@ -111,7 +111,7 @@ func (h *handlers) stripeWebhook(e *core.RequestEvent) error {
 	}
 	acct, err := store.LoadPaymentAccount(e.App)
 	if err != nil || !acct.Ready() {
-		return e.JSON(http.StatusServiceUnavailable, map[string]string{"error": "payments are not set up"})
+		return e.JSON(http.StatusNotFound, map[string]string{"error": "payments are not set up"})
 	}
 	ev, err := jobs.VerifyStripeEvent(payload, e.Request.Header.Get("Stripe-Signature"), acct.WebhookSecret)
 	if err != nil {
@@ -136,18 +136,13 @@ func (h *handlers) stripeWebhook(e *core.RequestEvent) error {
 // mail and webhook event go out) and the payment recorded. A payment for a place whose hold
 // already ran out is refunded at once; a session Reserva does not know is ignored.
 func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAccount, ev jobs.StripeEvent) error {
+	// A card kept is the Stripe customer's card, found when a fee is charged (bookingCharge).
 	p, err := store.PaymentBySession(e.App, ev.Session)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil || p.Status == store.PaymentPaid {
 		return err
-	}
-	method := ""
-	if p.Kind == store.PaymentCard {
-		if method, err = h.jobs.SetupMethod(e.Request.Context(), acct, ev.SetupIntent); err != nil {
-			return err
-		}
 	}
 	v, err := h.st.Venue(e.App)
 	if err != nil {
@@ -160,7 +155,7 @@ func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAcco
 		if err != nil || cur.Status == store.PaymentPaid {
 			return err
 		}
-		cols := map[string]any{"status": string(store.PaymentPaid), "intent": ev.Intent, "method": method, "last_error": ""}
+		cols := map[string]any{"status": string(store.PaymentPaid), "intent": ev.Intent, "last_error": ""}
 		if ev.Customer != "" {
 			cols["customer"] = ev.Customer
 		}

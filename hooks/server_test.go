@@ -51,6 +51,7 @@ type options struct {
 	guests    bool // its made-up guests
 	proxy     *Proxy
 	texts     jobs.TextSender // the text-message gateway (none by default)
+	stripeAPI string          // Stripe's API address (default: a closed local port, so no call leaves)
 }
 
 // fakeRelay is a mail transport that records messages, or fails with err while err is set.
@@ -111,14 +112,15 @@ func newServerOpts(t testing.TB, set func(*options)) *testServer {
 	}
 	t.Cleanup(app.Cleanup)
 	s := &testServer{app: app, now: testNow, relay: &fakeRelay{}}
-	opts := &options{transport: s.relay, demo: true}
+	opts := &options{transport: s.relay, demo: true, stripeAPI: "http://127.0.0.1:1"}
 	if set != nil {
 		set(opts)
 	}
 	clock := func() time.Time { return s.now }
 	s.st = store.New(app)
 	t.Cleanup(s.st.Close)
-	s.jobs = jobs.New(s.st, jobs.Config{BaseURL: "https://booking.test", Transport: opts.transport, Backup: opts.backup, Texts: opts.texts, Now: clock})
+	s.jobs = jobs.New(s.st, jobs.Config{BaseURL: "https://booking.test", Transport: opts.transport, Backup: opts.backup, Texts: opts.texts,
+		StripeAPI: opts.stripeAPI, Now: clock})
 	s.jobs.BindPocketBaseMail(app)
 	s.jobs.BindBackupExclusions(app)
 	if opts.demo {

@@ -13,7 +13,7 @@ import (
 // in the currency's minor units, `payment_amount`). `payments` is each money movement of a
 // booking: the Checkout payment or card setup (pending until Stripe says it is paid, expired
 // when its hold ran out), a refund, a no-show fee; with Stripe's ids (session, payment intent,
-// refund; the customer and card kept for a no-show fee), the amount, currency, status and the
+// refund; the Stripe customer whose card is kept for a no-show fee), the amount, currency, status and the
 // last error. The Stripe account's keys are a settings section, sealed.
 func init() {
 	m.Register(func(app core.App) error {
@@ -41,7 +41,6 @@ func init() {
 			&core.TextField{Name: "intent", Max: 255},
 			&core.TextField{Name: "refund", Max: 255},
 			&core.TextField{Name: "customer", Max: 255},
-			&core.TextField{Name: "method", Max: 255},
 			&core.DateField{Name: "expires_at"},
 			&core.TextField{Name: "last_error", Max: 500},
 		)

@@ -154,13 +154,26 @@ func (j *Jobs) Refund(ctx context.Context, acct store.PaymentAccount, intent str
 // declined).
 var ErrNotCharged = errors.New("stripe: the card was not charged")
 
-// ChargeNoShow charges amount to the card kept for a booking (customer and payment method)
-// without its holder present; it returns the payment intent's id, and ErrNotCharged when
-// Stripe did not take the money.
-func (j *Jobs) ChargeNoShow(ctx context.Context, acct store.PaymentAccount, customer, method string, amount int64, item, bookingID string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, StripeTimeout)
+// ChargeNoShow charges amount to the card the guest saved on Checkout for a booking (the one
+// card of the Stripe customer made for it) without its holder present; it returns the payment
+// intent's id, and ErrNotCharged when Stripe did not take the money.
+func (j *Jobs) ChargeNoShow(ctx context.Context, acct store.PaymentAccount, customer string, amount int64, item, bookingID string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*StripeTimeout)
 	defer cancel()
-	pi, err := j.stripeClient(acct.SecretKey).V1PaymentIntents.Create(ctx, &stripe.PaymentIntentCreateParams{
+	sc := j.stripeClient(acct.SecretKey)
+	method := ""
+	for pm, err := range sc.V1Customers.ListPaymentMethods(ctx, &stripe.CustomerListPaymentMethodsParams{Customer: stripe.String(customer),
+		Type: stripe.String("card")}) {
+		if err != nil {
+			return "", stripeError(err)
+		}
+		method = pm.ID
+		break
+	}
+	if method == "" {
+		return "", fmt.Errorf("%w: no card is saved for customer %s", ErrNotCharged, customer)
+	}
+	pi, err := sc.V1PaymentIntents.Create(ctx, &stripe.PaymentIntentCreateParams{
 		Amount: stripe.Int64(amount), Currency: stripe.String(acct.Currency), Customer: stripe.String(customer),
 		PaymentMethod: stripe.String(method), OffSession: stripe.Bool(true), Confirm: stripe.Bool(true),
 		Description: stripe.String(item), Metadata: map[string]string{"booking": bookingID, "kind": "no_show_fee"},
@@ -175,7 +188,7 @@ func (j *Jobs) ChargeNoShow(ctx context.Context, acct store.PaymentAccount, cust
 }
 
 // StripeEvent is what Reserva reads of an event Stripe sent: its id and type, and for the
-// Checkout events the session's id, payment intent, setup intent, customer and amount.
+// Checkout events the session's id, payment intent, customer and amount.
 type StripeEvent struct {
 	ID, Type                               string
 	Session, Intent, SetupIntent, Customer string
@@ -203,28 +216,11 @@ func VerifyStripeEvent(payload []byte, header, secret string) (StripeEvent, erro
 		if s.PaymentIntent != nil {
 			out.Intent = s.PaymentIntent.ID
 		}
-		if s.SetupIntent != nil {
-			out.SetupIntent = s.SetupIntent.ID
-		}
 		if s.Customer != nil {
 			out.Customer = s.Customer.ID
 		}
 	}
 	return out, nil
-}
-
-// SetupMethod is the card a setup intent saved: the payment method's id.
-func (j *Jobs) SetupMethod(ctx context.Context, acct store.PaymentAccount, setupIntent string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, StripeTimeout)
-	defer cancel()
-	si, err := j.stripeClient(acct.SecretKey).V1SetupIntents.Retrieve(ctx, setupIntent, &stripe.SetupIntentRetrieveParams{})
-	if err != nil {
-		return "", stripeError(err)
-	}
-	if si.PaymentMethod == nil || si.PaymentMethod.ID == "" {
-		return "", fmt.Errorf("stripe: setup intent %s saved no card", setupIntent)
-	}
-	return si.PaymentMethod.ID, nil
 }
 
 // stripeError is a Stripe error as the log and the staff read it: Stripe's own message and

@@ -92,8 +92,7 @@ type Payment struct {
 	CheckoutURL string         `db:"checkout_url"`
 	Intent      string         `db:"intent"`
 	Refund      string         `db:"refund"`
-	Customer    string         `db:"customer"`
-	Method      string         `db:"method"`
+	Customer    string         `db:"customer"` // the Stripe customer whose card is kept
 	ExpiresAt   types.DateTime `db:"expires_at"`
 	LastError   string         `db:"last_error"`
 	Created     types.DateTime `db:"created"`
@@ -104,11 +103,11 @@ type Payment struct {
 func InsertPayment(tx core.App, p Payment) (string, error) {
 	p.ID = newID()
 	_, err := tx.DB().NewQuery(`INSERT INTO payments (id, booking, kind, status, amount, currency, session, checkout_url, intent,
-		refund, customer, method, expires_at, last_error, created, updated)
+		refund, customer, expires_at, last_error, created, updated)
 		VALUES ({:id}, {:booking}, {:kind}, {:status}, {:amount}, {:currency}, {:session}, {:url}, {:intent}, {:refund}, {:customer},
-		{:method}, {:expires}, {:err}, {:now}, {:now})`).Bind(dbx.Params{"id": p.ID, "booking": p.Booking, "kind": string(p.Kind),
+		{:expires}, {:err}, {:now}, {:now})`).Bind(dbx.Params{"id": p.ID, "booking": p.Booking, "kind": string(p.Kind),
 		"status": string(p.Status), "amount": p.Amount, "currency": p.Currency, "session": p.Session, "url": p.CheckoutURL,
-		"intent": p.Intent, "refund": p.Refund, "customer": p.Customer, "method": p.Method, "expires": DBTime(p.ExpiresAt.Time()),
+		"intent": p.Intent, "refund": p.Refund, "customer": p.Customer, "expires": DBTime(p.ExpiresAt.Time()),
 		"err": truncate(p.LastError, 500), "now": stamp()}).Execute()
 	if err != nil {
 		return "", fmt.Errorf("payments: insert %s: %w", p.Kind, err)
@@ -214,10 +213,10 @@ func ConfirmPaid(tx core.App, b *Booking, remindedAt, now time.Time) error {
 }
 
 // forgetPaymentCards clears, for an erasure, what ties the payments of the bookings ids to a
-// person at Stripe (the customer and the card kept); amounts and Stripe's payment ids stay for
+// person at Stripe (the customer whose card is kept, so no fee can be charged any more); amounts and Stripe's payment ids stay for
 // the venue's books.
 func forgetPaymentCards(tx core.App, ids []any) error {
-	_, err := tx.DB().Update(colPayments, dbx.Params{"customer": "", "method": "", "checkout_url": ""},
+	_, err := tx.DB().Update(colPayments, dbx.Params{"customer": "", "checkout_url": ""},
 		dbx.And(dbx.In("booking", ids...), dbx.NewExp("booking != ''"))).Execute()
 	if err != nil {
 		return fmt.Errorf("anonymise: payments: %w", err)

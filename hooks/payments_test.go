@@ -1,0 +1,235 @@
+package hooks
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/stripe/stripe-go/v82/webhook"
+
+	"reserva/internal/booking"
+	"reserva/internal/store"
+)
+
+const testWebhookSecret = "whsec_test_reserva"
+
+// setUpPayments stores a Stripe account (EUR) as the owner's page would.
+func setUpPayments(t *testing.T, s *testServer) {
+	t.Helper()
+	if err := store.SaveSetting(s.app, store.SettingPayments, store.PaymentSettings{Currency: "eur"},
+		store.PaymentSecrets{SecretKey: "sk_test_reserva", WebhookSecret: testWebhookSecret}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stripePost posts a Checkout event, signed with secret at the time at, to the webhook.
+func stripePost(t *testing.T, s *testServer, secret, typ, session string, amount int64, at time.Time) response {
+	t.Helper()
+	obj := map[string]any{"id": session, "object": "checkout.session", "amount_total": amount, "payment_intent": "pi_" + session,
+		"customer": "cus_" + session, "metadata": map[string]string{}}
+	body, _ := json.Marshal(map[string]any{"id": "evt_" + typ + session, "object": "event", "type": typ, "api_version": "2020-08-27",
+		"created": at.Unix(), "data": map[string]any{"object": obj}})
+	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: at})
+	return stripeRequest(s, body, signed.Header)
+}
+
+// stripeRequest posts body to the Stripe webhook with the Stripe-Signature header sig.
+func stripeRequest(s *testServer, body []byte, sig string) response {
+	req := httptest.NewRequest(http.MethodPost, "/stripe/webhook", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Stripe-Signature", sig)
+	rec := httptest.NewRecorder()
+	s.mux.ServeHTTP(rec, req)
+	return response{status: rec.Code, header: rec.Header(), body: rec.Body.String()}
+}
+
+// holdPlace writes what a guest's booking of a paid offering leaves before Stripe is reached: a
+// place held for party at 19:00 on 27 November, and its pending payment of session (due by
+// expires).
+func holdPlace(t *testing.T, s *testServer, party int, session string, expires time.Time) string {
+	t.Helper()
+	off := s.offering(t, "dinner")
+	start := time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
+	var id string
+	err := s.app.RunInTransaction(func(tx core.App) error {
+		ins, err := store.InsertBooking(tx, store.NewBooking{Offering: off.ID, Slot: booking.Slot{Start: start, End: start.Add(2 * time.Hour)},
+			Party: party, Status: booking.StatusHeld, AwaitsPayment: true, Name: "Ada Lovelace", Email: "ada@example.com",
+			Source: store.SourceWeb, ConsentAt: s.now, NoticeVersion: 1, Token: true, Now: s.now})
+		if err != nil {
+			return err
+		}
+		id = ins.ID
+		_, err = store.InsertPayment(tx, store.Payment{Booking: id, Kind: store.PaymentDeposit, Status: store.PaymentPending,
+			Amount: int64(party) * 2000, Currency: "eur", Session: session, CheckoutURL: "https://checkout.stripe.com/c/pay/" + session,
+			ExpiresAt: dbTime(expires)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func bookingStatus(t *testing.T, s *testServer, id string) string {
+	t.Helper()
+	var st string
+	_ = s.app.DB().Select("status").From("bookings").Where(dbx.HashExp{"id": id}).Row(&st)
+	return st
+}
+
+// TestPaymentsHoldAndStripeWebhooks: a manager asks a deposit on the dinner (refused without a
+// Stripe account, or without an amount); the booking page says so; when Stripe cannot be
+// reached the guest is told nothing was booked and no place stays held. Places held for their
+// payment count against capacity. Stripe's signed events confirm a held place (its
+// confirmation mail queued, once whatever the retries) or free it; a bad or stale signature is
+// refused (400); the hold job frees places not paid in time. The manage page of a held place
+// offers Stripe's page; the export lists payments and an erasure forgets the Stripe customer.
+//
+// Not parallel: RESERVA_ENCRYPTION_KEY is set in the environment (Stripe's keys are sealed).
+func TestPaymentsHoldAndStripeWebhooks(t *testing.T) {
+	t.Setenv(store.EncryptionKeyEnv, "0123456789abcdef0123456789abcdef")
+	s := newServer(t)
+	mgr, _ := s.signedIn(t, "manager")
+	dinner := s.offering(t, "dinner").ID
+	withPay := func(mode, amount string) url.Values {
+		f := dinnerForm("", "")
+		f.Set("payment_mode", mode)
+		f.Set("payment_amount", amount)
+		return f
+	}
+	res := s.as(t, mgr, http.MethodPost, "/admin/offerings/"+dinner, withPay("deposit", "20"))
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Connect a Stripe account first") {
+		t.Fatalf("a deposit without a Stripe account = %d", res.status)
+	}
+	setUpPayments(t, s)
+	for _, bad := range []struct{ amount, msg string }{{"abc", "Write an amount"}, {"20.505", "Write an amount"}, {"", "Give the amount"}} {
+		res := s.as(t, mgr, http.MethodPost, "/admin/offerings/"+dinner, withPay("deposit", bad.amount))
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, bad.msg) {
+			t.Fatalf("deposit %q = %d", bad.amount, res.status)
+		}
+	}
+	if res := s.as(t, mgr, http.MethodPost, "/admin/offerings/"+dinner, withPay("deposit", "20,00")); res.status != http.StatusSeeOther {
+		t.Fatalf("a deposit of 20,00 = %d\n%s", res.status, snippet(res.body))
+	}
+	if o := s.offering(t, "dinner"); o.PaymentMode != store.PayDeposit || o.PaymentAmount != 2000 {
+		t.Fatalf("offering: %q %d", o.PaymentMode, o.PaymentAmount)
+	}
+	mustContain(t, "booking page", s.get(t, "/book/dinner?date=2026-11-27&party=2&start=2026-11-27T19:00").body,
+		"A deposit of EUR 20.00 per person")
+
+	// Stripe unreachable (the test server's Stripe is a closed port): 503, nothing kept.
+	res = s.post(t, "/book/dinner", bookingForm("2026-11-27T19:00", "2"))
+	if res.status != http.StatusServiceUnavailable || !strings.Contains(res.body, "Nothing was booked") {
+		t.Fatalf("booking with Stripe down = %d\n%s", res.status, snippet(res.body))
+	}
+	var held, failed int
+	_ = s.app.DB().Select("count(*)").From("bookings").Where(dbx.HashExp{"status": "held"}).Row(&held)
+	_ = s.app.DB().Select("count(*)").From("payments").Where(dbx.HashExp{"status": "failed"}).Row(&failed)
+	if held != 0 || failed != 1 {
+		t.Fatalf("after Stripe failed: %d places held, %d payments failed", held, failed)
+	}
+
+	// Held places count: 40 seats held at 19:00, a guest's 2 are refused before Stripe is asked.
+	now := s.now
+	a := holdPlace(t, s, 8, "cs_test_a", now.Add(35*time.Minute))
+	b := holdPlace(t, s, 8, "cs_test_b", now.Add(35*time.Minute))
+	c := holdPlace(t, s, 8, "cs_test_c", now.Add(35*time.Minute))
+	holdPlace(t, s, 8, "cs_test_d", now.Add(35*time.Minute))
+	holdPlace(t, s, 8, "cs_test_e", now.Add(35*time.Minute))
+	if res := s.post(t, "/book/dinner", bookingForm("2026-11-27T19:00", "2")); res.status != http.StatusConflict {
+		t.Fatalf("a booking over places held = %d, want 409", res.status)
+	}
+	tokA := s.tokenOf(t, a)
+	manage := s.get(t, "/b/"+tokA)
+	mustContain(t, "held manage page", manage.body, "Awaiting payment", `data-testid="pay"`, "https://checkout.stripe.com/c/pay/cs_test_a")
+	mustNotContain(t, "held manage page", manage.body, `data-testid="cancel"`)
+
+	// Signatures: wrong secret, stale, tampered: 400 and nothing changes.
+	if res := stripePost(t, s, "whsec_other", "checkout.session.completed", "cs_test_a", 16000, time.Now()); res.status != http.StatusBadRequest {
+		t.Errorf("wrong secret = %d", res.status)
+	}
+	if res := stripePost(t, s, testWebhookSecret, "checkout.session.completed", "cs_test_a", 16000, time.Now().Add(-10*time.Minute)); res.status != http.StatusBadRequest {
+		t.Errorf("stale = %d", res.status)
+	}
+	if res := stripeRequest(s, []byte(`{"id":"evt_x"}`), "t=1,v1=00"); res.status != http.StatusBadRequest {
+		t.Errorf("forged = %d", res.status)
+	}
+	if st := bookingStatus(t, s, a); st != "held" {
+		t.Fatalf("after refused events: %s", st)
+	}
+
+	// Paid: confirmed, its mail queued once, however often Stripe sends it.
+	for range 3 {
+		if res := stripePost(t, s, testWebhookSecret, "checkout.session.completed", "cs_test_a", 16000, time.Now()); res.status != http.StatusOK {
+			t.Fatalf("completed = %d %s", res.status, res.body)
+		}
+	}
+	if st := bookingStatus(t, s, a); st != "confirmed" {
+		t.Fatalf("paid place: %s", st)
+	}
+	var mails, audits int
+	_ = s.app.DB().Select("count(*)").From("outbox").Where(dbx.HashExp{"booking": a, "kind": "confirmation"}).Row(&mails)
+	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "payment.paid", "target": "bookings/" + a}).Row(&audits)
+	if mails != 1 || audits != 1 {
+		t.Errorf("paid: %d confirmation mails, %d audit rows; want 1 and 1", mails, audits)
+	}
+	p, err := store.Paid(s.app, a)
+	if err != nil || p == nil || p.Amount != 16000 || p.Intent != "pi_cs_test_a" {
+		t.Fatalf("the payment: %+v, %v", p, err)
+	}
+	mustContain(t, "paid manage page", s.get(t, "/b/"+tokA+"?m=paid").body, "your payment is in", "Deposit · EUR 160.00 · Done")
+
+	// Expired at Stripe: the place is freed. A session Reserva does not know: acknowledged.
+	if res := stripePost(t, s, testWebhookSecret, "checkout.session.expired", "cs_test_b", 0, time.Now()); res.status != http.StatusOK {
+		t.Fatalf("expired = %d", res.status)
+	}
+	if st := bookingStatus(t, s, b); st != "" {
+		t.Errorf("expired place: %q, want gone", st)
+	}
+	if res := stripePost(t, s, testWebhookSecret, "checkout.session.completed", "cs_unknown", 100, time.Now()); res.status != http.StatusOK {
+		t.Errorf("unknown session = %d", res.status)
+	}
+
+	// The hold job frees the rest once their time is up (not before).
+	if n, err := s.jobs.ExpirePaymentHolds(now.Add(30 * time.Minute)); err != nil || n != 0 {
+		t.Fatalf("holds expired early: %d, %v", n, err)
+	}
+	if n, err := s.jobs.ExpirePaymentHolds(now.Add(36 * time.Minute)); err != nil || n != 3 {
+		t.Fatalf("ExpirePaymentHolds = %d, %v; want 3", n, err)
+	}
+	if st := bookingStatus(t, s, c); st != "" {
+		t.Errorf("unpaid place after its time: %q", st)
+	}
+
+	// The export lists the payment; erasure forgets the Stripe customer, keeps the amount.
+	data, err := store.SubjectData(s.app, "ada@example.com")
+	if err != nil || len(data["payments"]) == 0 {
+		t.Fatalf("export payments: %v, %v", data["payments"], err)
+	}
+	if err := s.app.RunInTransaction(func(tx core.App) error { _, err := store.EraseSubject(tx, "ada@example.com"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	var customer string
+	var amount int64
+	_ = s.app.DB().NewQuery("SELECT customer, amount FROM payments WHERE booking = {:b}").Bind(dbx.Params{"b": a}).Row(&customer, &amount)
+	if customer != "" || amount != 16000 {
+		t.Errorf("after erasure: customer %q, amount %d", customer, amount)
+	}
+}
+
+// tokenOf issues a manage link for booking id (as a mail would).
+func (s *testServer) tokenOf(t *testing.T, id string) string {
+	t.Helper()
+	tok, err := store.IssueBookingToken(s.app, id, "mail:test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
