@@ -137,7 +137,10 @@ func (h *handlers) stripeWebhook(e *core.RequestEvent) error {
 // already ran out is refunded at once; a session Reserva does not know is ignored.
 func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAccount, ev jobs.StripeEvent) error {
 	// A card kept is the Stripe customer's card, found when a fee is charged (bookingCharge).
-	p, err := store.PaymentBySession(e.App, ev.Session)
+	if ev.Unpaid {
+		return nil // the money is not in yet: async_payment_succeeded (or _failed) follows
+	}
+	p, err := h.paymentOfEvent(e.App, ev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -192,6 +195,30 @@ func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAcco
 	return h.refund(e.Request.Context(), acct, p.Booking, "the hold had run out", store.ActorSystem)
 }
 
+// paymentOfEvent is the payment a Checkout event is about: by its session, or, for a session
+// whose id Reserva did not get to keep (it stopped between opening the session and writing its
+// id), by the booking the session's metadata names. sql.ErrNoRows when it is none of Reserva's.
+func (h *handlers) paymentOfEvent(app core.App, ev jobs.StripeEvent) (*store.Payment, error) {
+	p, err := store.PaymentBySession(app, ev.Session)
+	if !errors.Is(err, sql.ErrNoRows) || ev.Booking == "" {
+		return p, err
+	}
+	list, err := store.PaymentsOf(app, ev.Booking)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range list {
+		if p.Session == "" && (p.Kind == store.PaymentDeposit || p.Kind == store.PaymentPrepay || p.Kind == store.PaymentCard) {
+			if err := store.UpdatePayment(app, p.ID, map[string]any{"session": ev.Session}); err != nil {
+				return nil, err
+			}
+			p.Session = ev.Session
+			return p, nil
+		}
+	}
+	return nil, sql.ErrNoRows
+}
+
 // paymentDetail is the audit detail of a payment: its kind and amount.
 func paymentDetail(kind store.PaymentKind, amount int64, currency string) string {
 	if kind == store.PaymentCard {
@@ -202,7 +229,7 @@ func paymentDetail(kind store.PaymentKind, amount int64, currency string) string
 
 // paymentEnded applies an expired (or failed) Checkout session: the held place is freed.
 func (h *handlers) paymentEnded(e *core.RequestEvent, ev jobs.StripeEvent) error {
-	p, err := store.PaymentBySession(e.App, ev.Session)
+	p, err := h.paymentOfEvent(e.App, ev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}

@@ -32,8 +32,17 @@ func setUpPayments(t *testing.T, s *testServer) {
 // stripePost posts a Checkout event, signed with secret at the time at, to the webhook.
 func stripePost(t *testing.T, s *testServer, secret, typ, session string, amount int64, at time.Time) response {
 	t.Helper()
+	return stripePostObject(t, s, secret, typ, session, amount, at, nil)
+}
+
+// stripePostObject is stripePost with more fields of the session (extra).
+func stripePostObject(t *testing.T, s *testServer, secret, typ, session string, amount int64, at time.Time, extra map[string]any) response {
+	t.Helper()
 	obj := map[string]any{"id": session, "object": "checkout.session", "amount_total": amount, "payment_intent": "pi_" + session,
-		"customer": "cus_" + session, "metadata": map[string]string{}}
+		"customer": "cus_" + session, "metadata": map[string]string{}, "mode": "payment", "payment_status": "paid"}
+	for k, v := range extra {
+		obj[k] = v
+	}
 	body, _ := json.Marshal(map[string]any{"id": "evt_" + typ + session, "object": "event", "type": typ, "api_version": "2020-08-27",
 		"created": at.Unix(), "data": map[string]any{"object": obj}})
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: at})
@@ -186,6 +195,14 @@ func TestPaymentsHoldAndStripeWebhooks(t *testing.T) {
 	}
 	mustContain(t, "paid manage page", s.get(t, "/b/"+tokA+"?m=paid").body, "your payment is in", "Deposit · EUR 160.00 · Done")
 
+	// A completed session whose money is not in yet (a delayed method) confirms nothing.
+	if res := stripePostObject(t, s, testWebhookSecret, "checkout.session.completed", "cs_test_c", 16000, time.Now(),
+		map[string]any{"payment_status": "unpaid"}); res.status != http.StatusOK {
+		t.Fatalf("unpaid completed = %d", res.status)
+	}
+	if st := bookingStatus(t, s, c); st != "held" {
+		t.Errorf("an unpaid session confirmed the place: %s", st)
+	}
 	// Expired at Stripe: the place is freed. A session Reserva does not know: acknowledged.
 	if res := stripePost(t, s, testWebhookSecret, "checkout.session.expired", "cs_test_b", 0, time.Now()); res.status != http.StatusOK {
 		t.Fatalf("expired = %d", res.status)
@@ -195,6 +212,17 @@ func TestPaymentsHoldAndStripeWebhooks(t *testing.T) {
 	}
 	if res := stripePost(t, s, testWebhookSecret, "checkout.session.completed", "cs_unknown", 100, time.Now()); res.status != http.StatusOK {
 		t.Errorf("unknown session = %d", res.status)
+	}
+
+	// A session whose id was never written (Reserva stopped after opening it) is found by the
+	// booking its metadata names.
+	lost := holdPlace(t, s, 2, "", now.Add(35*time.Minute))
+	if res := stripePostObject(t, s, testWebhookSecret, "checkout.session.completed", "cs_test_lost", 4000, time.Now(),
+		map[string]any{"metadata": map[string]string{"booking": lost}}); res.status != http.StatusOK {
+		t.Fatalf("lost session = %d", res.status)
+	}
+	if st := bookingStatus(t, s, lost); st != "confirmed" {
+		t.Errorf("a session found by its metadata: %s", st)
 	}
 
 	// The hold job frees the rest once their time is up (not before).

@@ -97,6 +97,9 @@ func (j *Jobs) StartCheckout(ctx context.Context, acct store.PaymentAccount, c C
 		ClientReferenceID: stripe.String(c.BookingID),
 		ExpiresAt:         stripe.Int64(c.Now.Add(30*time.Minute + time.Minute).Unix()),
 		Metadata:          meta,
+		// Cards (with the wallets that pay by card) settle at once: a held place is confirmed
+		// or freed within its hold, never days later as with a bank debit.
+		PaymentMethodTypes: []*string{stripe.String("card")},
 	}
 	var st Started
 	if c.Mode == store.PayCard {
@@ -190,10 +193,12 @@ func (j *Jobs) ChargeNoShow(ctx context.Context, acct store.PaymentAccount, cust
 // StripeEvent is what Reserva reads of an event Stripe sent: its id and type, and for the
 // Checkout events the session's id, payment intent, customer and amount.
 type StripeEvent struct {
-	ID, Type                               string
-	Session, Intent, SetupIntent, Customer string
-	Amount                                 int64
-	Booking                                string // the session's metadata
+	ID, Type                  string
+	Session, Intent, Customer string
+	Amount                    int64
+	Booking                   string // the session's metadata
+	// Unpaid is a completed session whose money has not arrived (a delayed payment method).
+	Unpaid bool
 }
 
 // ErrBadSignature is a webhook post Stripe did not sign with the venue's secret (or too old).
@@ -213,6 +218,7 @@ func VerifyStripeEvent(payload []byte, header, secret string) (StripeEvent, erro
 			return out, fmt.Errorf("stripe: event %s: %w", ev.ID, err)
 		}
 		out.Session, out.Amount, out.Booking = s.ID, s.AmountTotal, s.Metadata["booking"]
+		out.Unpaid = s.Mode == stripe.CheckoutSessionModePayment && s.PaymentStatus == stripe.CheckoutSessionPaymentStatusUnpaid
 		if s.PaymentIntent != nil {
 			out.Intent = s.PaymentIntent.ID
 		}
