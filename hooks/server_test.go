@@ -17,6 +17,7 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"github.com/pocketbase/pocketbase/tools/logger"
 	"golang.org/x/crypto/bcrypt"
 
 	"reserva/internal/booking"
@@ -403,4 +404,38 @@ func (s *testServer) gdprRequest(t testing.TB, subject string) *store.Request {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// appLog waits (up to 10 s) until PocketBase's log holds at least n entries (request logs are
+// written by a goroutine after each response) and returns them as text, one "message data"
+// line each, with how many there are.
+func (s *testServer) appLog(t testing.TB, n int) (string, int) {
+	t.Helper()
+	h, ok := s.app.Logger().Handler().(*logger.BatchHandler)
+	if !ok {
+		t.Fatalf("logger handler is %T", s.app.Logger().Handler())
+	}
+	var logs []struct {
+		Message string `db:"message"`
+		Data    string `db:"data"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := h.WriteAll(context.WithValue(context.Background(), logger.BlockKey, true)); err != nil {
+			t.Fatal(err)
+		}
+		logs = logs[:0]
+		if err := s.app.AuxDB().NewQuery("SELECT message, data FROM _logs").All(&logs); err != nil {
+			t.Fatal(err)
+		}
+		if len(logs) >= n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var all strings.Builder
+	for _, l := range logs {
+		all.WriteString(l.Message + " " + l.Data + "\n")
+	}
+	return all.String(), len(logs)
 }

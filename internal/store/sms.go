@@ -53,30 +53,13 @@ func QueueText(tx core.App, bookingID string, kind MailKind, now time.Time) erro
 	return nil
 }
 
-// ClaimDueTexts takes up to limit pending texts due at now for one run, each moved to lease in a
-// conditional update, so two runs that meet never send the same text (a run that dies leaves
-// its rows due again at lease).
+// ClaimDueTexts takes up to limit pending texts due at now for one run, each moved to lease
+// (claimDue): two runs that meet never send the same text.
 func ClaimDueTexts(app core.App, now, lease time.Time, limit int) ([]*Text, error) {
-	var due []*Text
-	err := app.DB().NewQuery("SELECT * FROM sms_outbox WHERE status = {:p} AND next_attempt <= {:now} ORDER BY next_attempt LIMIT {:n}").
-		Bind(dbx.Params{"p": string(TextPending), "now": DBTime(now), "n": limit}).All(&due)
-	if err != nil {
-		return nil, fmt.Errorf("sms: due rows: %w", err)
-	}
-	var out []*Text
-	for _, t := range due {
-		res, err := app.DB().Update(colSMSOutbox, dbx.Params{"next_attempt": DBTime(lease), "updated": stamp()},
-			dbx.NewExp("id = {:id} AND status = {:p} AND next_attempt = {:was}",
-				dbx.Params{"id": t.ID, "p": string(TextPending), "was": t.NextAttempt.String()})).Execute()
-		if err != nil {
-			return out, fmt.Errorf("sms: claim %s: %w", t.ID, err)
-		}
-		if rowsAffected(res) == 1 {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return claimDue[*Text](app, colSMSOutbox, string(TextPending), now, lease, limit)
 }
+
+func (t *Text) claimKey() (string, types.DateTime) { return t.ID, t.NextAttempt }
 
 // RecordText records attempt number t.Attempts+1 of t at now: cause is why it failed ("" when
 // sent, with the gateway's id of the message); next is when to try again, zero to give up.

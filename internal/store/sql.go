@@ -1,9 +1,13 @@
 package store
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // hashExp is the condition col = v.
@@ -37,4 +41,35 @@ func containsAny(text string, cols ...string) dbx.Expression {
 		parts[i] = "[[" + c + "]] LIKE {:like} ESCAPE '\\'"
 	}
 	return dbx.NewExp("("+strings.Join(parts, " OR ")+")", dbx.Params{"like": "%" + likeEscaper.Replace(text) + "%"})
+}
+
+// outboxRow is a row of an outbox table that a worker claims: its id and when it is due.
+type outboxRow interface {
+	claimKey() (id string, next types.DateTime)
+}
+
+// claimDue takes up to limit rows of the outbox table (status pending, next_attempt at or
+// before now) for one run: each is claimed by moving its next attempt to lease, in one
+// conditional update per row, so two runs that meet never take the same row (a run that dies
+// leaves its rows due again at lease).
+func claimDue[T outboxRow](app core.App, table, pending string, now, lease time.Time, limit int) ([]T, error) {
+	var due []T
+	err := app.DB().NewQuery("SELECT * FROM " + table + " WHERE status = {:p} AND next_attempt <= {:now} ORDER BY next_attempt LIMIT {:n}").
+		Bind(dbx.Params{"p": pending, "now": DBTime(now), "n": limit}).All(&due)
+	if err != nil {
+		return nil, fmt.Errorf("%s: due rows: %w", table, err)
+	}
+	var out []T
+	for _, r := range due {
+		id, next := r.claimKey()
+		res, err := app.DB().Update(table, dbx.Params{"next_attempt": DBTime(lease), "updated": stamp()},
+			dbx.NewExp("id = {:id} AND status = {:p} AND next_attempt = {:was}", dbx.Params{"id": id, "p": pending, "was": next.String()})).Execute()
+		if err != nil {
+			return out, fmt.Errorf("%s: claim %s: %w", table, id, err)
+		}
+		if rowsAffected(res) == 1 {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }

@@ -226,30 +226,13 @@ func InsertDelivery(tx core.App, endpoint, eventID string, t EventType, bookingI
 	return nil
 }
 
-// ClaimDueDeliveries takes up to limit pending deliveries due at now for one run: each is
-// claimed by moving its next attempt to lease, in one conditional update per row, so two runs
-// that meet never post the same row (a run that dies leaves its rows due again at lease).
+// ClaimDueDeliveries takes up to limit pending deliveries due at now for one run, each moved to
+// lease (claimDue): two runs that meet never post the same row.
 func ClaimDueDeliveries(app core.App, now, lease time.Time, limit int) ([]*Delivery, error) {
-	var due []*Delivery
-	err := app.DB().NewQuery("SELECT * FROM webhook_deliveries WHERE status = {:p} AND next_attempt <= {:now} ORDER BY next_attempt LIMIT {:n}").
-		Bind(dbx.Params{"p": string(DeliveryPending), "now": DBTime(now), "n": limit}).All(&due)
-	if err != nil {
-		return nil, fmt.Errorf("webhooks: due rows: %w", err)
-	}
-	var out []*Delivery
-	for _, d := range due {
-		res, err := app.DB().Update(colWebhookDeliveries, dbx.Params{"next_attempt": DBTime(lease), "updated": stamp()},
-			dbx.NewExp("id = {:id} AND status = {:p} AND next_attempt = {:was}",
-				dbx.Params{"id": d.ID, "p": string(DeliveryPending), "was": d.NextAttempt.String()})).Execute()
-		if err != nil {
-			return out, fmt.Errorf("webhooks: claim %s: %w", d.ID, err)
-		}
-		if rowsAffected(res) == 1 {
-			out = append(out, d)
-		}
-	}
-	return out, nil
+	return claimDue[*Delivery](app, colWebhookDeliveries, string(DeliveryPending), now, lease, limit)
 }
+
+func (d *Delivery) claimKey() (string, types.DateTime) { return d.ID, d.NextAttempt }
 
 // RecordDelivery records attempt number d.Attempts+1 of d at now: status is the HTTP status
 // (0: none), cause the error ("" when delivered); next is when to try again, zero to give up.
