@@ -18,22 +18,10 @@ import (
 // by name on the booking page; at the desk the booking names her, the manager reassigns it to
 // Ben, and the day's floor view shows the guest in Ben's row.
 func TestResourcesInChromium(t *testing.T) {
-	inst := startReserva(t, nil, "--demo", "--demo-guests=false")
-	const managerPW = "copper-lantern-thistle"
-	createStaff(t, inst.Dir, "manager@example.com", "manager", managerPW)
-	ctx := realtest.NewBrowser(t, 3*time.Minute)
-	b := tab{t, ctx}
+	inst, b, dinner := managerOnTheDinner(t)
+	ctx := b.ctx
 	step, text, click := b.step, b.text, b.click
 	date := nextOpenDate(t)
-
-	step("open sign-in", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/")))
-	step("fill sign-in", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("email"), "manager@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), managerPW)))
-	click(`[data-testid="login-submit"]`)
-	step("open the offerings", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/offerings")))
-	dinner, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`[...document.querySelectorAll('main a[href^="/admin/offerings/"]')].find(a => a.textContent.includes('Dinner')).getAttribute('href')`))
-	step("find the dinner", err)
 	addStaff := func(name, hours string) int64 {
 		step("open the dinner", chromedp.Do(ctx, chromedp.Navigate(inst.URL+dinner)))
 		step("open the resource form", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`section[aria-labelledby="resources-h"] summary`))))
@@ -136,4 +124,25 @@ func TestResourcesInChromium(t *testing.T) {
 	if !strings.Contains(windowRow, "Door Party") || !strings.Contains(windowRow, "walk-in") {
 		t.Errorf("the window table's row reads %q", windowRow)
 	}
+}
+
+// managerOnTheDinner starts reserva with the demo venue and a manager, signs the manager in in
+// chromium and finds the address of the dinner's page in the dashboard: where the staff flows
+// on resources begin.
+func managerOnTheDinner(t *testing.T) (inst *instance, b tab, dinner string) {
+	t.Helper()
+	inst = startReserva(t, nil, "--demo", "--demo-guests=false")
+	const managerPW = "copper-lantern-thistle"
+	createStaff(t, inst.Dir, "manager@example.com", "manager", managerPW)
+	ctx := realtest.NewBrowser(t, 3*time.Minute)
+	b = tab{t, ctx}
+	b.step("open sign-in", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/")))
+	b.step("fill sign-in", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("email"), "manager@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), managerPW)))
+	b.click(`[data-testid="login-submit"]`)
+	b.step("open the offerings", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/offerings")))
+	dinner, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`[...document.querySelectorAll('main a[href^="/admin/offerings/"]')].find(a => a.textContent.includes('Dinner')).getAttribute('href')`))
+	b.step("find the dinner", err)
+	return inst, b, dinner
 }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"reserva/internal/realtest"
 )
 
 // icsLines checks body as RFC 5545 content lines (CRLF after each, at most 75 octets, a folded
@@ -51,22 +49,10 @@ func icsLines(t *testing.T, body string) []string {
 // guest's first name and initial and the reference, no e-mail. Revoked in the browser, the
 // address answers 404 at once.
 func TestStaffCalendarFeed(t *testing.T) {
-	inst := startReserva(t, nil, "--demo", "--demo-guests=false")
-	const managerPW = "copper-lantern-thistle"
-	createStaff(t, inst.Dir, "manager@example.com", "manager", managerPW)
-	ctx := realtest.NewBrowser(t, 3*time.Minute)
-	b := tab{t, ctx}
+	inst, b, dinner := managerOnTheDinner(t)
+	ctx := b.ctx
 	step, text, click := b.step, b.text, b.click
 	date := nextOpenDate(t)
-
-	step("open sign-in", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/")))
-	step("fill sign-in", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("email"), "manager@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), managerPW)))
-	click(`[data-testid="login-submit"]`)
-	step("open the offerings", chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/admin/offerings")))
-	dinner, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`[...document.querySelectorAll('main a[href^="/admin/offerings/"]')].find(a => a.textContent.includes('Dinner')).getAttribute('href')`))
-	step("find the dinner", err)
 	step("open the dinner", chromedp.Do(ctx, chromedp.Navigate(inst.URL+dinner)))
 	step("open the resource form", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`section[aria-labelledby="resources-h"] summary`))))
 	step("fill Anna", chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("resource_kind"), "staff"),
