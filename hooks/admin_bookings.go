@@ -137,6 +137,7 @@ func (h *handlers) staffCancel(e *core.RequestEvent) error {
 		return &pageError{status: http.StatusUnprocessableEntity, heading: "admin.cancel_reason_missing", body: "admin.cancel_reason_missing_body"}
 	}
 	now := h.now()
+	var refund *store.Payment
 	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
 		b, err := store.BookingByID(tx.App, e.Request.PathValue("id"))
 		if err != nil {
@@ -144,6 +145,10 @@ func (h *handlers) staffCancel(e *core.RequestEvent) error {
 		}
 		if b.Status != booking.StatusConfirmed {
 			return errStatusConflict
+		}
+		// Cancelled by the venue: what the guest paid goes back in full.
+		if refund, err = startRefund(tx.App, b.ID); err != nil {
+			return err
 		}
 		if err := store.CancelBooking(tx.App, b, reason, now); err != nil {
 			return err
@@ -160,8 +165,7 @@ func (h *handlers) staffCancel(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	// Cancelled by the venue: what the guest paid goes back in full.
-	h.refundCancelled(e, e.Request.PathValue("id"), "cancelled by the venue")
+	h.settleRefund(e, refund, actor(e), "cancelled by the venue")
 	return e.Redirect(http.StatusSeeOther, backTo(e, "/admin/")+doneParam(e, "cancelled"))
 }
 

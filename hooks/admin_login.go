@@ -474,6 +474,10 @@ func (h *handlers) acceptInvite(e *core.RequestEvent) error {
 		staff.SetRole(cur.Role)
 		staff.SetActive(true)
 		staff.SetNewPassword(password, now)
+		if back {
+			// Nor does a link to a person at the identity provider carry over: they link again.
+			staff.UnlinkOIDC()
+		}
 		if err := staff.Save(tx); err != nil {
 			return err
 		}

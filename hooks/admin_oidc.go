@@ -117,7 +117,8 @@ func clearFlowCookie(e *core.RequestEvent) {
 
 // oidcHTTP is the client of every call to the provider: short, and never following a redirect
 // to somewhere else for the token.
-var oidcHTTP = &http.Client{Timeout: oidcHTTPTimeout}
+var oidcHTTP = &http.Client{Timeout: oidcHTTPTimeout,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // oidcProviders keeps one go-oidc provider per configuration, so its key set (the JWKS) is
 // fetched once and again only for a key it does not know.

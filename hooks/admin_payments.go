@@ -111,22 +111,31 @@ func (h *handlers) paymentOfBooking(e *core.RequestEvent) (*store.Booking, store
 
 // bookingRefund (POST /admin/bookings/{id}/refund, manager) refunds what is left of the
 // booking's deposit or prepayment (a refund Stripe refused before, or a goodwill refund of a
-// late cancellation); 409 when nothing is left to refund.
+// late cancellation); 409 when nothing is left to refund or a refund is under way.
 func (h *handlers) bookingRefund(e *core.RequestEvent) error {
 	b, acct, err := h.paymentOfBooking(e)
 	if err != nil {
 		return err
 	}
-	if !h.refundable(e.App, b.ID) {
+	var r *store.Payment
+	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		var err error
+		r, err = store.StartRefund(tx.App, b.ID)
+		return err
+	})
+	if errors.Is(err, store.ErrUnderway) || (err == nil && r == nil) {
 		return &pageError{status: http.StatusConflict, heading: "admin.payments.nothing_to_refund", body: "admin.payments.nothing_to_refund_body"}
 	}
-	if err := h.refund(e.Request.Context(), acct, b.ID, "by the venue", actor(e)); err != nil {
+	if err != nil {
+		return err
+	}
+	if err := h.jobs.SettleRefund(e.Request.Context(), acct, r, actor(e), "by the venue"); err != nil {
 		return err
 	}
 	return e.Redirect(http.StatusSeeOther, "/admin/bookings/"+b.ID+"?done=refunded")
 }
 
-// refundable reports whether bookingID has money paid that was not refunded.
+// refundable reports whether bookingID has money paid that was not refunded (nor is being).
 func (h *handlers) refundable(app core.App, bookingID string) bool {
 	paid, err := store.Paid(app, bookingID)
 	if err != nil || paid == nil || paid.Kind == store.PaymentCard {
@@ -136,8 +145,8 @@ func (h *handlers) refundable(app core.App, bookingID string) bool {
 	return err == nil && done < paid.Amount
 }
 
-// chargeable is the card kept for bookingID's no-show fee when the fee may be charged now: the
-// guest did not come and no fee was taken yet.
+// chargeable is the card kept for b's no-show fee when the fee may be charged now: the guest
+// did not come and no fee was taken or is being taken.
 func chargeable(app core.App, b *store.Booking) *store.Payment {
 	if b.Status != booking.StatusNoShow {
 		return nil
@@ -149,7 +158,7 @@ func chargeable(app core.App, b *store.Booking) *store.Payment {
 	var card *store.Payment
 	for _, p := range list {
 		switch {
-		case p.Kind == store.PaymentNoShowFee && p.Status == store.PaymentPaid:
+		case p.Kind == store.PaymentNoShowFee && (p.Status == store.PaymentPaid || p.Status == store.PaymentPending):
 			return nil
 		case p.Kind == store.PaymentCard && p.Status == store.PaymentPaid && p.Customer != "":
 			card = p
@@ -158,33 +167,52 @@ func chargeable(app core.App, b *store.Booking) *store.Payment {
 	return card
 }
 
-// bookingCharge (POST /admin/bookings/{id}/charge, manager) charges the no-show fee (the
-// offering's amount per person) to the card the guest left; 409 unless the booking is a
-// no-show with a card kept and no fee taken. Stripe's refusal is recorded and shown.
+// bookingCharge (POST /admin/bookings/{id}/charge, manager) charges the no-show fee agreed at
+// booking (per person, times the party) to the card the guest left; 409 unless the booking is
+// a no-show with a card kept and no fee taken or being taken. The fee is recorded before
+// Stripe is asked (one per booking: two clicks charge once) and Stripe's answer after;
+// Stripe's refusal is shown, and the fee may be tried again.
 func (h *handlers) bookingCharge(e *core.RequestEvent) error {
 	b, acct, err := h.paymentOfBooking(e)
 	if err != nil {
 		return err
 	}
-	card := chargeable(e.App, b)
-	if card == nil {
-		return &pageError{status: http.StatusConflict, heading: "admin.payments.no_fee", body: "admin.payments.no_fee_body"}
-	}
 	off, err := store.OfferingByID(e.App, b.Offering)
 	if err != nil {
 		return err
 	}
-	amount := int64(off.PaymentAmount) * int64(b.Party)
-	intent, cerr := h.jobs.ChargeNoShow(e.Request.Context(), acct, card.Customer, amount, off.Name+" · "+b.Reference, b.ID)
-	row := store.Payment{Booking: b.ID, Kind: store.PaymentNoShowFee, Status: store.PaymentPaid, Amount: amount, Currency: acct.Currency,
-		Intent: intent, Customer: card.Customer}
-	detail := store.FormatAmount(amount, acct.Currency)
+	var fee *store.Payment
+	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
+		cur, err := store.BookingByID(tx.App, b.ID)
+		if err != nil {
+			return err
+		}
+		card := chargeable(tx.App, cur)
+		if card == nil {
+			return store.ErrUnderway
+		}
+		amount := card.Amount // agreed when the card was kept
+		if amount == 0 {
+			amount = int64(off.PaymentAmount) * int64(cur.Party)
+		}
+		fee, err = store.StartNoShowFee(tx.App, b.ID, card.Customer, acct.Currency, amount)
+		return err
+	})
+	if errors.Is(err, store.ErrUnderway) {
+		return &pageError{status: http.StatusConflict, heading: "admin.payments.no_fee", body: "admin.payments.no_fee_body"}
+	}
+	if err != nil {
+		return err
+	}
+	intent, cerr := h.jobs.ChargeNoShow(e.Request.Context(), acct, "reserva-fee-"+fee.ID, fee.Customer, fee.Amount, off.Name+" · "+b.Reference, b.ID)
+	cols := map[string]any{"status": string(store.PaymentPaid), "intent": intent, "last_error": ""}
+	detail := store.FormatAmount(fee.Amount, fee.Currency)
 	if cerr != nil {
-		row.Status, row.LastError = store.PaymentFailed, cerr.Error()
+		cols["status"], cols["last_error"] = string(store.PaymentFailed), cerr.Error()
 		detail = "failed: " + cerr.Error()
 	}
 	err = e.App.RunInTransaction(func(tx core.App) error {
-		if _, err := store.InsertPayment(tx, row); err != nil {
+		if err := store.UpdatePayment(tx, fee.ID, cols); err != nil {
 			return err
 		}
 		return h.staffAudit(tx, e, "payment.no_show_fee", "bookings/"+b.ID, detail)

@@ -467,9 +467,9 @@ func validPhone(s string) bool {
 	return digits >= 5
 }
 
-// checkTextNumber checks the phone of a guest who asked for texts: a mobile number, kept in its
-// international form (+47 912 34 567); without a gateway set up, nobody is offered texts and
-// the box counts for nothing.
+// checkTextNumber checks the phone of a guest who asked for texts: a mobile number of the
+// venue's country (jobs.HomeNumber), kept in its international form (+49 1512 3456789); without
+// a gateway set up, nobody is offered texts and the box counts for nothing.
 func (h *handlers) checkTextNumber(v *store.Venue, in *bookInput, errs map[string]views.Msg) {
 	if !in.form.SMS || h.jobs.Texts() == nil {
 		in.form.SMS = false
@@ -481,6 +481,10 @@ func (h *handlers) checkTextNumber(v *store.Venue, in *bookInput, errs map[strin
 	n, err := jobs.TextNumber(in.form.Phone, v.Phone)
 	if err != nil {
 		errs["phone"] = views.M("err.phone_sms")
+		return
+	}
+	if home, code := jobs.HomeNumber(n, v.Phone); !home {
+		errs["phone"] = views.M("err.phone_sms_country", code)
 		return
 	}
 	in.form.Phone = jobs.DisplayNumber(n)

@@ -118,6 +118,9 @@ func (h *handlers) change(e *core.RequestEvent) error {
 		errs["party"], party = views.M("err.party_invalid"), b.Party
 	case r.CheckParty(party) != nil:
 		errs["party"], party = partyMsg(r, r.CheckParty(party)), b.Party
+	case party > b.Party && paidFor(e.App, b.ID):
+		// What was paid covers the party booked: more people are a matter for the venue.
+		errs["party"], party = views.M("err.party_paid", b.Party), b.Party
 	}
 	date, derr := store.StartDate(e.App, off, start, v.Loc)
 	if derr != nil && !errors.Is(derr, booking.ErrInvalidStart) {

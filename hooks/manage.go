@@ -116,13 +116,12 @@ func (h *handlers) cancel(e *core.RequestEvent) error {
 	}
 	token := e.Request.PathValue("token")
 	now := h.now()
-	var bookingID string
+	var refund *store.Payment
 	err = h.st.Writer().Do(e.Request.Context(), func(tx *store.Tx) error {
 		b, off, err := findBooking(tx.App, token)
 		if err != nil {
 			return err
 		}
-		bookingID = b.ID
 		if b.Status == booking.StatusCancelled {
 			return nil
 		}
@@ -140,6 +139,10 @@ func (h *handlers) cancel(e *core.RequestEvent) error {
 		if err := jobs.QueueBookingMail(tx.App, v, store.MailCancellation, b, "", now); err != nil {
 			return err
 		}
+		// Cancelled within the policy (Changeable): what the guest paid goes back in full.
+		if refund, err = startRefund(tx.App, b.ID); err != nil {
+			return err
+		}
 		return jobs.QueueEvent(tx.App, v, store.EventBookingCancelled, b.ID, now)
 	})
 	if errors.Is(err, store.ErrTooLate) || errors.Is(err, store.ErrNotActive) {
@@ -148,8 +151,7 @@ func (h *handlers) cancel(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	// Cancelled within the policy (Changeable): what the guest paid goes back in full.
-	h.refundCancelled(e, bookingID, "cancelled by the guest")
+	h.settleRefund(e, refund, store.ActorSystem, "cancelled by the guest")
 	return e.Redirect(http.StatusSeeOther, "/b/"+token+"?m=cancelled")
 }
 

@@ -28,13 +28,12 @@ var paymentKinds = map[store.PaymentMode]store.PaymentKind{
 }
 
 // holdForPayment records, in the booking's write, the payment the held place b waits for: the
-// offering's amount per person times the party (nothing for a card kept), due within
+// offering's amount per person times the party (for a card kept, the fee agreed), due within
 // jobs.StripeHold.
 func holdForPayment(tx core.App, off *store.Offering, b *store.Booking, currency string, now time.Time) error {
-	var amount int64
-	if off.PaymentMode != store.PayCard {
-		amount = int64(off.PaymentAmount) * int64(b.Party)
-	}
+	// What the guest agrees to: the deposit or price to pay, or the no-show fee a card kept
+	// may be charged (kept with the card, charged as agreed whatever the offering says later).
+	amount := int64(off.PaymentAmount) * int64(b.Party)
 	_, err := store.InsertPayment(tx, store.Payment{Booking: b.ID, Kind: paymentKinds[off.PaymentMode], Status: store.PaymentPending,
 		Amount: amount, Currency: currency, ExpiresAt: dbTime(now.Add(jobs.StripeHold))})
 	return err
@@ -152,7 +151,7 @@ func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAcco
 		return err
 	}
 	now := h.now()
-	late := false
+	var refund *store.Payment
 	err = h.st.Writer().Do(context.Background(), func(tx *store.Tx) error {
 		cur, err := store.PaymentByID(tx.App, p.ID)
 		if err != nil || cur.Status == store.PaymentPaid {
@@ -162,7 +161,7 @@ func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAcco
 		if ev.Customer != "" {
 			cols["customer"] = ev.Customer
 		}
-		if ev.Amount > 0 {
+		if ev.Amount > 0 && cur.Kind != store.PaymentCard {
 			cols["amount"] = ev.Amount
 		}
 		if err := store.UpdatePayment(tx.App, cur.ID, cols); err != nil {
@@ -170,7 +169,10 @@ func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAcco
 		}
 		b, err := store.BookingByID(tx.App, cur.Booking)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && b.Status != booking.StatusHeld) {
-			late = true // the hold ran out first: the money goes back
+			// The hold ran out first: the money goes back, the refund recorded with the payment.
+			if refund, err = store.StartRefund(tx.App, cur.Booking); err != nil {
+				return err
+			}
 			return store.Audit(tx.App, store.Entry{Actor: store.ActorSystem, Action: "payment.paid", Target: "bookings/" + cur.Booking,
 				Detail: "after the hold ran out"})
 		}
@@ -189,10 +191,10 @@ func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAcco
 		}
 		return jobs.QueueEvent(tx.App, v, store.EventBookingCreated, b.ID, now)
 	})
-	if err != nil || !late {
+	if err != nil || refund == nil {
 		return err
 	}
-	return h.refund(e.Request.Context(), acct, p.Booking, "the hold had run out", store.ActorSystem)
+	return h.jobs.SettleRefund(e.Request.Context(), acct, refund, store.ActorSystem, "the hold had run out")
 }
 
 // paymentOfEvent is the payment a Checkout event is about: by its session, or, for a session
@@ -246,49 +248,30 @@ func (h *handlers) paymentEnded(e *core.RequestEvent, ev jobs.StripeEvent) error
 	})
 }
 
-// refund gives back what the guest paid for bookingID (a deposit or prepayment) less what was
-// already refunded, recording the refund (or Stripe's refusal, for staff to retry). Nothing is
-// done when nothing was paid or all was refunded. It calls Stripe: never inside a transaction.
-func (h *handlers) refund(ctx context.Context, acct store.PaymentAccount, bookingID, why, who string) error {
-	paid, err := store.Paid(h.st.App(), bookingID)
-	if err != nil || paid == nil || paid.Kind == store.PaymentCard || paid.Intent == "" {
-		return err
+// settleRefund asks Stripe for the refund a change recorded (nil: none); a refund Stripe does
+// not settle now is logged and shown to staff on the booking, never to the guest as an error
+// (RetryRefunds tries one cut off again).
+func (h *handlers) settleRefund(e *core.RequestEvent, r *store.Payment, who, why string) {
+	if r == nil {
+		return
 	}
-	done, err := store.Refunded(h.st.App(), bookingID)
-	if err != nil {
-		return err
-	}
-	amount := paid.Amount - done
-	if amount <= 0 {
-		return nil
-	}
-	id, rerr := h.jobs.Refund(ctx, acct, paid.Intent, amount, bookingID)
-	row := store.Payment{Booking: bookingID, Kind: store.PaymentRefund, Status: store.PaymentPaid, Amount: amount,
-		Currency: paid.Currency, Intent: paid.Intent, Refund: id}
-	detail := store.FormatAmount(amount, paid.Currency) + ": " + why
-	if rerr != nil {
-		row.Status, row.LastError = store.PaymentFailed, rerr.Error()
-		detail = "failed: " + rerr.Error()
-	}
-	return h.st.App().RunInTransaction(func(tx core.App) error {
-		if _, err := store.InsertPayment(tx, row); err != nil {
-			return err
-		}
-		return store.Audit(tx, store.Entry{Actor: who, Action: "payment.refunded", Target: "bookings/" + bookingID, Detail: detail})
-	})
-}
-
-// refundCancelled refunds a booking cancelled by its guest (within the policy: later, the
-// guest cannot cancel online) or by the venue; a refund Stripe refuses is logged and shown to
-// staff on the booking, never to the guest as an error.
-func (h *handlers) refundCancelled(e *core.RequestEvent, bookingID, why string) {
 	acct, err := store.LoadPaymentAccount(e.App)
 	if err == nil && acct.Ready() {
-		err = h.refund(e.Request.Context(), acct, bookingID, why, store.ActorSystem)
+		err = h.jobs.SettleRefund(e.Request.Context(), acct, r, who, why)
 	}
 	if err != nil {
-		e.App.Logger().Error("payments: refund", "booking", bookingID, "error", err.Error())
+		e.App.Logger().Error("payments: refund", "booking", r.Booking, "error", err.Error())
 	}
+}
+
+// startRefund records the refund a cancellation owes, in its transaction: errors other than
+// "under way" stop the cancellation.
+func startRefund(tx core.App, bookingID string) (*store.Payment, error) {
+	r, err := store.StartRefund(tx, bookingID)
+	if errors.Is(err, store.ErrUnderway) {
+		return nil, nil
+	}
+	return r, err
 }
 
 // paymentViews are a booking's payments as pages list them.
@@ -330,4 +313,10 @@ func paymentNote(app core.App, off *store.Offering) views.Msg {
 		return views.Msg{}
 	}
 	return views.M(payNotes[off.PaymentMode], store.FormatAmount(int64(off.PaymentAmount), s.Currency))
+}
+
+// paidFor reports whether bookingID's guest paid for it per person (a deposit or prepayment).
+func paidFor(app core.App, bookingID string) bool {
+	p, err := store.Paid(app, bookingID)
+	return err == nil && p != nil && p.Kind != store.PaymentCard
 }

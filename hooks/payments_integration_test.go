@@ -3,6 +3,7 @@
 package hooks
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
 
 	"reserva/internal/realtest"
 	"reserva/internal/store"
@@ -129,6 +131,28 @@ func TestPaymentsAgainstStripeMock(t *testing.T) {
 		t.Errorf("a late payment refunded %d, %v; want 4000", refunded, err)
 	}
 
+	// A refund whose call to Stripe was cut off (a restart) is sent again by the payments job,
+	// with the same idempotency key.
+	again, againSession := book("2026-11-27T17:00")
+	if res := stripePost(t, s, testWebhookSecret, "checkout.session.completed", againSession, 4000, time.Now()); res.status != http.StatusOK {
+		t.Fatalf("completed = %d", res.status)
+	}
+	if err := s.app.RunInTransaction(func(tx core.App) error { _, err := store.StartRefund(tx, again); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.app.DB().NewQuery("UPDATE payments SET created = '2026-01-01 00:00:00.000Z' WHERE booking = {:b} AND kind = 'refund'").
+		Bind(dbx.Params{"b": again}).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.jobs.RetryRefunds(context.Background()); err != nil || n != 1 {
+		t.Fatalf("RetryRefunds = %d, %v", n, err)
+	}
+	var retried store.Payment
+	_ = s.app.DB().NewQuery("SELECT * FROM payments WHERE booking = {:b} AND kind = 'refund'").Bind(dbx.Params{"b": again}).One(&retried)
+	if retried.Status != store.PaymentPaid || !strings.HasPrefix(retried.Refund, "re_") || retried.Amount != 4000 {
+		t.Errorf("the retried refund: %+v", retried)
+	}
+
 	// A card kept for a no-show fee: Checkout sets it up on a Stripe customer made for it.
 	setPayment("card", "25")
 	cardID, cardSession := book("2026-11-27T21:00")
@@ -166,6 +190,16 @@ func TestPaymentsAgainstStripeMock(t *testing.T) {
 	}
 	mustContain(t, "after the refused fee", s.as(t, mgr, http.MethodGet, "/admin/bookings/"+cardID, nil).body,
 		"No-show fee · EUR 50.00 · Refused by Stripe", `data-testid="charge"`)
+	// A fee being taken (a second click while Stripe answers the first) is not taken twice.
+	if err := s.app.RunInTransaction(func(tx core.App) error {
+		_, err := store.StartNoShowFee(tx, cardID, fee.Customer, "eur", 5000)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.as(t, mgr, http.MethodPost, "/admin/bookings/"+cardID+"/charge", url.Values{}); res.status != http.StatusConflict {
+		t.Errorf("a second fee while one is under way = %d, want 409", res.status)
+	}
 	var audited int
 	_ = s.app.DB().Select("count(*)").From("audit_log").Where(dbx.HashExp{"action": "payment.no_show_fee", "target": "bookings/" + cardID}).Row(&audited)
 	if audited != 1 {

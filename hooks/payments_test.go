@@ -225,6 +225,18 @@ func TestPaymentsHoldAndStripeWebhooks(t *testing.T) {
 		t.Errorf("a session found by its metadata: %s", st)
 	}
 
+	// A paid booking takes no more people than were paid for; its full times have no waitlist.
+	tokLost := s.tokenOf(t, lost)
+	res = s.post(t, "/b/"+tokLost+"/change", url.Values{"start": {"2026-11-27T19:00"}, "party": {"3"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "This booking was paid for 2 people") {
+		t.Errorf("a paid booking for more people = %d\n%s", res.status, snippet(res.body))
+	}
+	if res := s.post(t, "/waitlist/dinner", bookingForm("2026-11-27T19:00", "2")); res.status != http.StatusConflict ||
+		!strings.Contains(res.body, "No waitlist for this offering") {
+		t.Errorf("joining the waitlist of a paid dinner = %d\n%s", res.status, snippet(res.body))
+	}
+	mustNotContain(t, "paid dinner, full for 8", s.get(t, "/book/dinner?date=2026-11-27&party=8").body, `data-testid="join-waitlist"`)
+
 	// The hold job frees the rest once their time is up (not before).
 	if n, err := s.jobs.ExpirePaymentHolds(now.Add(30 * time.Minute)); err != nil || n != 0 {
 		t.Fatalf("holds expired early: %d, %v", n, err)

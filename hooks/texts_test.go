@@ -116,6 +116,14 @@ func TestTextMessages(t *testing.T) {
 		}
 		mustContain(t, "refused phone", res.body, "For text messages, give a mobile number", `name="sms" value="yes" checked`)
 	}
+	// A mobile of another country: texts booked online go to the venue's country only.
+	foreign := bookingForm("2026-11-27T19:00", "2")
+	foreign.Set("phone", "+47 912 34 567")
+	foreign.Set("sms", "yes")
+	if res := s.post(t, "/book/dinner", foreign); res.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(res.body, "only to mobile numbers of the venue&#39;s country (+49)") {
+		t.Fatalf("texts to a Norwegian mobile = %d\n%s", res.status, snippet(res.body))
+	}
 	var n int
 	_ = s.app.DB().Select("count(*)").From("bookings").Where(dbx.HashExp{"sms": true}).Row(&n)
 	if n != 0 {

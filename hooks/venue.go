@@ -53,6 +53,7 @@ func offeringView(o *store.Offering) views.Offering {
 		MinParty:        defaultParty(r),
 		MaxParty:        r.MaxParty,
 		AskParticipants: o.AskParticipants,
+		Paid:            o.PaymentMode != "",
 	}
 	if store.SensitiveEnabled() {
 		v.SensitivePrompt = o.SensitivePrompt

@@ -58,6 +58,10 @@ func (h *handlers) fullTime(e *core.RequestEvent, start, partyStr string) (*stor
 	if t == nil {
 		return nil, nil, nil, 0, notFound(fmt.Errorf("waitlist: no time %q", start))
 	}
+	if off.PaymentMode != "" {
+		// An offer is accepted with one click: it could not wait for a payment.
+		return nil, nil, nil, 0, &pageError{status: http.StatusConflict, heading: "waitlist.paid", body: "waitlist.paid_body"}
+	}
 	if !t.Full {
 		return nil, nil, nil, 0, &pageError{status: http.StatusConflict, heading: "waitlist.has_room", body: "waitlist.has_room_body"}
 	}

@@ -48,6 +48,10 @@ func init() {
 		p.AddIndex("idx_payments_booking", false, "booking", "booking != ''")
 		p.AddIndex("idx_payments_session", true, "session", "session != ''")
 		p.AddIndex("idx_payments_due", false, "status, expires_at", "")
+		// At most one refund under way and one no-show fee taken (or being taken) per booking:
+		// two clicks, or two staff at once, never reach Stripe twice.
+		p.AddIndex("idx_payments_refund_underway", true, "booking", "kind = 'refund' AND status = 'pending'")
+		p.AddIndex("idx_payments_fee_once", true, "booking", "kind = 'no_show_fee' AND status IN ('pending', 'paid')")
 		if err := app.Save(p); err != nil {
 			return fmt.Errorf("payments: %w", err)
 		}

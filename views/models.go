@@ -79,6 +79,9 @@ type Offering struct {
 	// AskParticipants: the form asks for the names of the other people of the party, each with
 	// their own consent.
 	AskParticipants bool
+	// Paid: a booking is paid for through Stripe when it is made, so full times have no
+	// waitlist (an offer could not wait for a payment).
+	Paid bool
 }
 
 // MaxGuests is the most other people the booking form names (larger parties name up to it).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -202,6 +203,20 @@ func TextNumber(typed, venuePhone string) (string, error) {
 	return "", ErrNotTextable
 }
 
+// HomeNumber reports whether the number e164 is of the venue's country (that of the venue's
+// own phone number, written with its code), and that country's calling code ("+49"; "" when the
+// venue's number has none). Texts booked online go only to such numbers: a booking form that
+// texts any country's numbers invites toll fraud (numbers that charge the sender).
+func HomeNumber(e164, venuePhone string) (home bool, code string) {
+	vp, err := phonenumbers.Parse(venuePhone, "ZZ")
+	if err != nil {
+		return false, ""
+	}
+	code = "+" + strconv.Itoa(int(vp.GetCountryCode()))
+	n, err := phonenumbers.Parse(e164, "ZZ")
+	return err == nil && phonenumbers.GetRegionCodeForNumber(n) == phonenumbers.GetRegionCodeForNumber(vp), code
+}
+
 // DisplayNumber is an E.164 number as people read it (+47 912 34 567); a number it cannot read
 // comes back as it is.
 func DisplayNumber(e164 string) string {
@@ -267,8 +282,9 @@ func (j *Jobs) sendText(t *store.Text, now time.Time) (string, error) {
 	}
 	b, err := store.BookingByID(j.app, t.Booking)
 	if isNoRows(err) || (err == nil && (b.Anonymised || !b.SMS || b.Phone == "")) ||
-		(err == nil && t.Kind == store.MailReminder && b.Status != booking.StatusConfirmed) {
-		return "", errNobody
+		(err == nil && t.Kind == store.MailReminder && b.Status != booking.StatusConfirmed) ||
+		(err == nil && t.Kind != store.MailCancellation && b.Status == booking.StatusCancelled) {
+		return "", errNobody // nobody to text, or news that is no longer true
 	}
 	if err != nil {
 		return "", err

@@ -42,6 +42,20 @@ func TestTextNumber(t *testing.T) {
 			t.Errorf("TextNumber(%q) error %v, want ErrNotTextable", tt.typed, err)
 		}
 	}
+	for _, tt := range []struct {
+		number, venue string
+		home          bool
+		code          string
+	}{
+		{"+4915123456789", berlin, true, "+49"},
+		{"+4791234567", berlin, false, "+49"},
+		{"+4791234567", "+47 22 00 00 00", true, "+47"},
+		{"+4915123456789", "030 1234567", false, ""},
+	} {
+		if home, code := HomeNumber(tt.number, tt.venue); home != tt.home || code != tt.code {
+			t.Errorf("HomeNumber(%q, %q) = %v, %q; want %v, %q", tt.number, tt.venue, home, code, tt.home, tt.code)
+		}
+	}
 	if got := DisplayNumber("+4915123456789"); got != "+49 1512 3456789" {
 		t.Errorf("DisplayNumber = %q", got)
 	}

@@ -138,12 +138,15 @@ func (j *Jobs) StartCheckout(ctx context.Context, acct store.PaymentAccount, c C
 	return st, nil
 }
 
-// Refund refunds amount of the payment intent intent; it returns Stripe's refund id.
-func (j *Jobs) Refund(ctx context.Context, acct store.PaymentAccount, intent string, amount int64, bookingID string) (string, error) {
+// Refund asks Stripe to refund amount of the payment intent intent; key makes the request
+// idempotent (the same key twice is one refund). It returns Stripe's refund id.
+func (j *Jobs) Refund(ctx context.Context, acct store.PaymentAccount, key, intent string, amount int64, bookingID string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, StripeTimeout)
 	defer cancel()
-	r, err := j.stripeClient(acct.SecretKey).V1Refunds.Create(ctx, &stripe.RefundCreateParams{PaymentIntent: stripe.String(intent),
-		Amount: stripe.Int64(amount), Metadata: map[string]string{"booking": bookingID}})
+	p := &stripe.RefundCreateParams{PaymentIntent: stripe.String(intent), Amount: stripe.Int64(amount),
+		Metadata: map[string]string{"booking": bookingID}}
+	p.SetIdempotencyKey(key)
+	r, err := j.stripeClient(acct.SecretKey).V1Refunds.Create(ctx, p)
 	if err != nil {
 		return "", stripeError(err)
 	}
@@ -160,7 +163,7 @@ var ErrNotCharged = errors.New("stripe: the card was not charged")
 // ChargeNoShow charges amount to the card the guest saved on Checkout for a booking (the one
 // card of the Stripe customer made for it) without its holder present; it returns the payment
 // intent's id, and ErrNotCharged when Stripe did not take the money.
-func (j *Jobs) ChargeNoShow(ctx context.Context, acct store.PaymentAccount, customer string, amount int64, item, bookingID string) (string, error) {
+func (j *Jobs) ChargeNoShow(ctx context.Context, acct store.PaymentAccount, key, customer string, amount int64, item, bookingID string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*StripeTimeout)
 	defer cancel()
 	sc := j.stripeClient(acct.SecretKey)
@@ -176,11 +179,13 @@ func (j *Jobs) ChargeNoShow(ctx context.Context, acct store.PaymentAccount, cust
 	if method == "" {
 		return "", fmt.Errorf("%w: no card is saved for customer %s", ErrNotCharged, customer)
 	}
-	pi, err := sc.V1PaymentIntents.Create(ctx, &stripe.PaymentIntentCreateParams{
+	p := &stripe.PaymentIntentCreateParams{
 		Amount: stripe.Int64(amount), Currency: stripe.String(acct.Currency), Customer: stripe.String(customer),
 		PaymentMethod: stripe.String(method), OffSession: stripe.Bool(true), Confirm: stripe.Bool(true),
 		Description: stripe.String(item), Metadata: map[string]string{"booking": bookingID, "kind": "no_show_fee"},
-	})
+	}
+	p.SetIdempotencyKey(key) // a retry of the same fee is the same charge
+	pi, err := sc.V1PaymentIntents.Create(ctx, p)
 	if err != nil {
 		return "", stripeError(err)
 	}
@@ -229,6 +234,14 @@ func VerifyStripeEvent(payload []byte, header, secret string) (StripeEvent, erro
 	return out, nil
 }
 
+// finalStripeError reports whether err is Stripe's considered no (a 4xx other than 409 and
+// 429), not worth the same request again; a network failure or a 5xx is worth a retry.
+func finalStripeError(err error) bool {
+	var se *stripe.Error
+	return errors.As(err, &se) && se.HTTPStatusCode >= 400 && se.HTTPStatusCode < 500 &&
+		se.HTTPStatusCode != http.StatusConflict && se.HTTPStatusCode != http.StatusTooManyRequests
+}
+
 // stripeError is a Stripe error as the log and the staff read it: Stripe's own message and
 // code, never the key.
 func stripeError(err error) error {
@@ -241,7 +254,16 @@ func stripeError(err error) error {
 		if se.Code != "" {
 			msg += " (" + string(se.Code) + ")"
 		}
-		return fmt.Errorf("stripe: %s: HTTP %s", msg, strconv.Itoa(se.HTTPStatusCode))
+		return &stripeFailure{msg: fmt.Sprintf("stripe: %s: HTTP %s", msg, strconv.Itoa(se.HTTPStatusCode)), err: se}
 	}
 	return fmt.Errorf("stripe: %w", err)
 }
+
+// stripeFailure is Stripe's error with the sentence staff read (Unwrap keeps Stripe's own).
+type stripeFailure struct {
+	msg string
+	err *stripe.Error
+}
+
+func (f *stripeFailure) Error() string { return f.msg }
+func (f *stripeFailure) Unwrap() error { return f.err }

@@ -97,9 +97,13 @@ func (j *Jobs) ProcessWaitlist(now time.Time) (WaitlistResult, error) {
 }
 
 // offer offers w a place if one fits now: a held booking, the entry offered, the offer mailed
-// with a fresh link. An entry whose time can no longer be booked at all (closed, too soon) is
-// expired; a full time leaves it waiting.
+// with a fresh link. An entry whose time can no longer be booked at all (closed, too soon, or
+// the offering now paid for when booked) is expired; a full time leaves it waiting.
 func (j *Jobs) offer(tx *store.Tx, v *store.Venue, o *store.Offering, w *store.WaitEntry, now time.Time) (bool, error) {
+	if o.PaymentMode != "" {
+		// Paid for when booked since the entry was made: an offer could not wait for a payment.
+		return false, store.CloseEntry(tx.App, w, store.WaitExpired, now)
+	}
 	r := o.Rules()
 	date, err := store.StartDate(tx.App, o, w.StartValue, v.Loc)
 	if err != nil {

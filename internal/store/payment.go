@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -171,12 +172,69 @@ func Paid(app core.App, bookingID string) (*Payment, error) {
 	return nil, nil
 }
 
-// Refunded sums the booking's paid refunds.
+// Refunded sums the booking's refunds done or under way.
 func Refunded(app core.App, bookingID string) (int64, error) {
 	var n int64
-	err := app.DB().NewQuery("SELECT coalesce(sum(amount), 0) FROM payments WHERE booking = {:b} AND booking != '' AND kind = {:k} AND status = {:s}").
-		Bind(dbx.Params{"b": bookingID, "k": string(PaymentRefund), "s": string(PaymentPaid)}).Row(&n)
+	err := app.DB().NewQuery(`SELECT coalesce(sum(amount), 0) FROM payments WHERE booking = {:b} AND booking != '' AND kind = {:k}
+		AND status IN ({:paid}, {:pending})`).
+		Bind(dbx.Params{"b": bookingID, "k": string(PaymentRefund), "paid": string(PaymentPaid), "pending": string(PaymentPending)}).Row(&n)
 	return n, err
+}
+
+// ErrUnderway is a refund or a fee already under way for the booking.
+var ErrUnderway = errors.New("payments: already under way")
+
+// StartRefund records, inside the transaction of the change that calls for it, a pending
+// refund of what is left paid of bookingID (the deposit or prepayment less the refunds done or
+// under way); nil when nothing is left to refund, ErrUnderway when a refund is under way.
+func StartRefund(tx core.App, bookingID string) (*Payment, error) {
+	paid, err := Paid(tx, bookingID)
+	if err != nil || paid == nil || paid.Kind == PaymentCard || paid.Intent == "" {
+		return nil, err
+	}
+	done, err := Refunded(tx, bookingID)
+	if err != nil {
+		return nil, err
+	}
+	if paid.Amount-done <= 0 {
+		return nil, nil
+	}
+	r := Payment{Booking: bookingID, Kind: PaymentRefund, Status: PaymentPending, Amount: paid.Amount - done,
+		Currency: paid.Currency, Intent: paid.Intent}
+	if r.ID, err = InsertPayment(tx, r); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return nil, ErrUnderway
+		}
+		return nil, err
+	}
+	return &r, nil
+}
+
+// StartNoShowFee records, in the transaction that checks the booking, a pending no-show fee
+// of amount for bookingID charged to customer's card; ErrUnderway when a fee is taken or
+// being taken.
+func StartNoShowFee(tx core.App, bookingID, customer, currency string, amount int64) (*Payment, error) {
+	r := Payment{Booking: bookingID, Kind: PaymentNoShowFee, Status: PaymentPending, Amount: amount, Currency: currency, Customer: customer}
+	var err error
+	if r.ID, err = InsertPayment(tx, r); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return nil, ErrUnderway
+		}
+		return nil, err
+	}
+	return &r, nil
+}
+
+// PendingRefunds lists up to limit refunds still pending that were started before before (a
+// refund whose call to Stripe was cut off).
+func PendingRefunds(app core.App, before time.Time, limit int) ([]*Payment, error) {
+	var out []*Payment
+	err := app.DB().NewQuery("SELECT * FROM payments WHERE kind = {:k} AND status = {:p} AND created < {:before} ORDER BY created LIMIT {:n}").
+		Bind(dbx.Params{"k": string(PaymentRefund), "p": string(PaymentPending), "before": DBTime(before), "n": limit}).All(&out)
+	if err != nil {
+		return nil, fmt.Errorf("payments: pending refunds: %w", err)
+	}
+	return out, nil
 }
 
 // ExpiredHolds lists up to limit pending Checkout payments whose hold ran out before now.
