@@ -318,6 +318,11 @@ func TestReinviteBringsBackADeactivatedMember(t *testing.T) {
 	s := newServer(t)
 	ownerCookie, owner := s.signedIn(t, "owner")
 	desk := s.staffAccount(t, "desk@demo.invalid", "frontdesk")
+	// Linked to a person at the venue's identity provider: the link does not outlive the account.
+	desk.LinkOIDC("https://idp.example", "person-1", s.now)
+	if err := desk.Save(s.app); err != nil {
+		t.Fatal(err)
+	}
 	if res := s.as(t, ownerCookie, http.MethodPost, "/admin/staff/"+desk.Id+"/deactivate", url.Values{}); res.status != http.StatusSeeOther {
 		t.Fatalf("deactivate = %d", res.status)
 	}
@@ -371,6 +376,9 @@ func TestReinviteBringsBackADeactivatedMember(t *testing.T) {
 	}
 	if back.ValidatePassword(testPassword) || !back.ValidatePassword(newPassword) {
 		t.Errorf("the password was not replaced")
+	}
+	if back.OIDCLinked() {
+		t.Errorf("the account came back still linked to %s at the identity provider", back.OIDCSubject())
 	}
 	if res, c := s.signIn(t, desk.Email(), newPassword); res.status != http.StatusSeeOther || c == "" {
 		t.Errorf("sign-in with the new password = %d", res.status)
