@@ -96,9 +96,10 @@ func (h *handlers) startCheckout(e *core.RequestEvent, v *store.Venue, off *stor
 	return e.Redirect(http.StatusSeeOther, st.URL)
 }
 
-// stripeWebhook (POST /stripe/webhook) takes Stripe's events about Checkout sessions, each
-// checked against the venue's webhook signing secret: completed (paid, or card saved) confirms
-// the held booking; expired frees it. Anything else signed is acknowledged and ignored. Stripe
+// stripeWebhook (POST /stripe/webhook) takes Stripe's events about Checkout sessions and
+// refunds, each checked against the venue's webhook signing secret: completed (paid, or card
+// saved) confirms the held booking; expired frees it; a refund that failed afterwards is marked
+// refused. Anything else signed is acknowledged and ignored. Stripe
 // sends an event again until it gets a 2xx, so each is applied once whatever the retries.
 func (h *handlers) stripeWebhook(e *core.RequestEvent) error {
 	payload, err := io.ReadAll(io.LimitReader(e.Request.Body, stripeBodyLimit+1))
@@ -122,6 +123,8 @@ func (h *handlers) stripeWebhook(e *core.RequestEvent) error {
 		err = h.paymentCompleted(e, acct, ev)
 	case "checkout.session.expired", "checkout.session.async_payment_failed":
 		err = h.paymentEnded(e, ev)
+	case "refund.failed", "refund.updated", "charge.refund.updated":
+		err = h.refundFailed(e, ev)
 	}
 	if err != nil {
 		// Stripe tries again later.
@@ -195,6 +198,34 @@ func (h *handlers) paymentCompleted(e *core.RequestEvent, acct store.PaymentAcco
 		return err
 	}
 	return h.jobs.SettleRefund(e.Request.Context(), acct, refund, store.ActorSystem, "the hold had run out")
+}
+
+// refundFailed applies Stripe's word that a refund it had taken failed afterwards (the card
+// closed, say): the refund is marked refused with Stripe's reason, so the booking's page offers
+// a manager the refund again. Other refund events, and refunds Reserva does not know, change
+// nothing.
+func (h *handlers) refundFailed(e *core.RequestEvent, ev jobs.StripeEvent) error {
+	if !ev.RefundFailed {
+		return nil
+	}
+	r, err := store.PaymentByRefund(e.App, ev.Refund)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil || r.Status == store.PaymentFailed {
+		return err
+	}
+	why := "Stripe: the refund failed"
+	if ev.FailureReason != "" {
+		why += " (" + ev.FailureReason + ")"
+	}
+	return h.st.Writer().Do(context.Background(), func(tx *store.Tx) error {
+		if err := store.UpdatePayment(tx.App, r.ID, map[string]any{"status": string(store.PaymentFailed), "last_error": why}); err != nil {
+			return err
+		}
+		return store.Audit(tx.App, store.Entry{Actor: store.ActorSystem, Action: "payment.refunded", Target: "bookings/" + r.Booking,
+			Detail: "failed: " + why})
+	})
 }
 
 // paymentOfEvent is the payment a Checkout event is about: by its session, or, for a session

@@ -43,7 +43,12 @@ func stripePostObject(t *testing.T, s *testServer, secret, typ, session string, 
 	for k, v := range extra {
 		obj[k] = v
 	}
-	body, _ := json.Marshal(map[string]any{"id": "evt_" + typ + session, "object": "event", "type": typ, "api_version": "2020-08-27",
+	return stripeSigned(s, secret, typ, obj, at)
+}
+
+// stripeSigned posts an event of type typ about obj, signed with secret at the time at.
+func stripeSigned(s *testServer, secret, typ string, obj map[string]any, at time.Time) response {
+	body, _ := json.Marshal(map[string]any{"id": "evt_" + typ + obj["id"].(string), "object": "event", "type": typ, "api_version": "2020-08-27",
 		"created": at.Unix(), "data": map[string]any{"object": obj}})
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: at})
 	return stripeRequest(s, body, signed.Header)
@@ -195,6 +200,31 @@ func TestPaymentsHoldAndStripeWebhooks(t *testing.T) {
 	}
 	mustContain(t, "paid manage page", s.get(t, "/b/"+tokA+"?m=paid").body, "your payment is in", "Deposit · EUR 160.00 · Done")
 
+	// A refund Stripe had taken fails later (a closed card): it is marked refused and can be
+	// asked again; a refund Stripe reports as merely updated changes nothing.
+	if _, err := store.InsertPayment(s.app, store.Payment{Booking: a, Kind: store.PaymentRefund, Status: store.PaymentPaid, Amount: 16000,
+		Currency: "eur", Intent: p.Intent, Refund: "re_test_a"}); err != nil {
+		t.Fatal(err)
+	}
+	if h := (&handlers{}); h.refundable(s.app, a) {
+		t.Fatal("refundable after a full refund")
+	}
+	refundObj := map[string]any{"id": "re_test_a", "object": "refund", "amount": 16000, "status": "succeeded"}
+	if res := stripeSigned(s, testWebhookSecret, "refund.updated", refundObj, time.Now()); res.status != http.StatusOK {
+		t.Fatalf("refund.updated = %d", res.status)
+	}
+	refundObj["status"], refundObj["failure_reason"] = "failed", "expired_or_canceled_card"
+	if res := stripeSigned(s, testWebhookSecret, "refund.failed", refundObj, time.Now()); res.status != http.StatusOK {
+		t.Fatalf("refund.failed = %d", res.status)
+	}
+	if r, err := store.PaymentByRefund(s.app, "re_test_a"); err != nil || r.Status != store.PaymentFailed ||
+		!strings.Contains(r.LastError, "expired_or_canceled_card") {
+		t.Fatalf("the failed refund: %+v, %v", r, err)
+	}
+	if h := (&handlers{}); !h.refundable(s.app, a) {
+		t.Error("a failed refund leaves nothing to refund again")
+	}
+
 	// A completed session whose money is not in yet (a delayed method) confirms nothing.
 	if res := stripePostObject(t, s, testWebhookSecret, "checkout.session.completed", "cs_test_c", 16000, time.Now(),
 		map[string]any{"payment_status": "unpaid"}); res.status != http.StatusOK {
@@ -258,7 +288,7 @@ func TestPaymentsHoldAndStripeWebhooks(t *testing.T) {
 	}
 	var customer string
 	var amount int64
-	_ = s.app.DB().NewQuery("SELECT customer, amount FROM payments WHERE booking = {:b}").Bind(dbx.Params{"b": a}).Row(&customer, &amount)
+	_ = s.app.DB().NewQuery("SELECT customer, amount FROM payments WHERE booking = {:b} AND kind = 'deposit'").Bind(dbx.Params{"b": a}).Row(&customer, &amount)
 	if customer != "" || amount != 16000 {
 		t.Errorf("after erasure: customer %q, amount %d", customer, amount)
 	}

@@ -204,6 +204,11 @@ type StripeEvent struct {
 	Booking                   string // the session's metadata
 	// Unpaid is a completed session whose money has not arrived (a delayed payment method).
 	Unpaid bool
+	// Refund and RefundFailed are, for the refund events, the refund's id and whether it
+	// failed (or was cancelled) after Stripe had taken it, with Stripe's reason.
+	Refund        string
+	RefundFailed  bool
+	FailureReason string
 }
 
 // ErrBadSignature is a webhook post Stripe did not sign with the venue's secret (or too old).
@@ -230,6 +235,14 @@ func VerifyStripeEvent(payload []byte, header, secret string) (StripeEvent, erro
 		if s.Customer != nil {
 			out.Customer = s.Customer.ID
 		}
+	}
+	if (out.Type == "refund.failed" || out.Type == "refund.updated" || out.Type == "charge.refund.updated") && ev.Data != nil {
+		var r stripe.Refund
+		if err := r.UnmarshalJSON(ev.Data.Raw); err != nil {
+			return out, fmt.Errorf("stripe: event %s: %w", ev.ID, err)
+		}
+		out.Refund, out.FailureReason = r.ID, string(r.FailureReason)
+		out.RefundFailed = r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled
 	}
 	return out, nil
 }

@@ -147,6 +147,17 @@ func PaymentBySession(app core.App, session string) (*Payment, error) {
 	return &p, nil
 }
 
+// PaymentByRefund is the refund row of Stripe's refund id; sql.ErrNoRows when none.
+func PaymentByRefund(app core.App, refund string) (*Payment, error) {
+	var p Payment
+	err := app.DB().NewQuery("SELECT * FROM payments WHERE refund = {:r} AND refund != '' AND kind = {:k}").
+		Bind(dbx.Params{"r": refund, "k": string(PaymentRefund)}).One(&p)
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
 // PaymentsOf lists the payments of bookingID, the oldest first.
 func PaymentsOf(app core.App, bookingID string) ([]*Payment, error) {
 	var out []*Payment
