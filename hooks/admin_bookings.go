@@ -693,6 +693,10 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
+	held, err := store.ResourceNames(e.App)
+	if err != nil {
+		return err
+	}
 	// The export is audited before a byte leaves: an export that cannot be logged is not sent.
 	total, err := store.CountBookings(e.App, sf)
 	if err != nil {
@@ -713,7 +717,8 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 	// Headings, statuses and sources in the venue's language: a person opens it in a spreadsheet.
 	l := jobs.Locale(v)
 	_ = w.Write([]string{l.T("csv.reference"), l.T("csv.offering"), l.T("csv.start"), l.T("csv.end"), l.T("csv.party"),
-		l.T("csv.status"), l.T("csv.name"), l.T("csv.email"), l.T("csv.phone"), l.T("csv.notes"), l.T("csv.source"), l.T("csv.booked")})
+		l.T("csv.status"), l.T("csv.name"), l.T("csv.email"), l.T("csv.phone"), l.T("csv.notes"), l.T("csv.source"), l.T("csv.booked"),
+		l.T("csv.resources")})
 	// Streamed in pages of 1000 by (start, id) after the last row sent: memory stays flat, and a
 	// booking made meanwhile neither shifts nor repeats a row. The server's write timeout would
 	// cut a long download (a million bookings take about a minute): each page gets exportStall
@@ -738,7 +743,7 @@ func (h *handlers) exportCSV(e *core.RequestEvent) error {
 			if err := w.Write([]string{r.Reference, names[r.Offering], r.Start.Time().In(v.Loc).Format(localLayout),
 				r.End.Time().In(v.Loc).Format(localLayout), strconv.Itoa(r.Party), l.Name(views.StatusNames, string(r.Status)), csvSafe(r.Name),
 				csvSafe(r.Email), csvSafe(r.Phone), csvSafe(r.Notes), l.Name(views.SourceNames, string(r.Source)),
-				r.Created.Time().In(v.Loc).Format(localLayout)}); err != nil {
+				r.Created.Time().In(v.Loc).Format(localLayout), csvSafe(store.NamesOf(held, r.Resources))}); err != nil {
 				return nil // the client went away
 			}
 		}

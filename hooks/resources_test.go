@@ -124,6 +124,9 @@ func TestStaffResources(t *testing.T) {
 	if b := s.bookingByToken(t, tokSecond); b.Resources != ben {
 		t.Fatalf("anyone while Anna is busy holds %q, want Ben", b.Resources)
 	}
+	// The export names who each booking is with.
+	csv := s.as(t, mgr, http.MethodGet, "/admin/export?from=2026-11-27&to=2026-11-27", nil)
+	mustContain(t, "export", csv.body, "Staff member, room or table", ",Anna\n", ",Ben\n")
 	// Both busy at 18:00: the 40 seats of capacity do not help.
 	if res := bookFor("2026-11-27T18:00", ""); res.status != http.StatusConflict {
 		t.Errorf("a third at 18:00 = %d, want 409", res.status)

@@ -112,6 +112,7 @@ type ExportRow struct {
 	Phone     string         `db:"phone"`
 	Notes     string         `db:"notes"`
 	Source    Source         `db:"source"`
+	Resources string         `db:"resources"` // the staff member, room or tables it holds (ids)
 	Created   types.DateTime `db:"created"`
 }
 
@@ -124,7 +125,8 @@ func ExportPage(app core.App, f Filter, after *ExportRow, limit int) ([]ExportRo
 }
 
 func exportPageQuery(app core.App, f Filter, after *ExportRow, limit int) *dbx.SelectQuery {
-	q := app.DB().Select("id", "reference", "offering", "start", "end", "party", "status", "name", "email", "phone", "notes", "source", "created").
+	q := app.DB().Select("id", "reference", "offering", "start", "end", "party", "status", "name", "email", "phone", "notes", "source",
+		"resources", "created").
 		From(colBookings).Where(f.where())
 	if after != nil {
 		// A row value: the index of (start, id) starts at the row after. Written as "start > s
