@@ -143,6 +143,7 @@ func (h *handlers) htmlErrors() *hook.Handler[*core.RequestEvent] {
 				Status:  pe.status,
 				Heading: views.M(pe.heading),
 				Body:    views.M(pe.body, pe.args...),
+				Staff:   strings.HasPrefix(e.Request.URL.Path, "/admin/"),
 			})); rerr != nil {
 				return errors.Join(err, rerr)
 			}

@@ -183,3 +183,19 @@ func TestSecurityTxtAndHeaders(t *testing.T) {
 		t.Errorf("style.css revalidation = %d, want 304", again.status)
 	}
 }
+
+// TestStaffErrorPagesLeadBackToTheDashboard: an error on a staff page (here the identity
+// provider's way back, none set up) leads to the dashboard's door; a visitor's error to the
+// booking site's start page.
+func TestStaffErrorPagesLeadBackToTheDashboard(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	staff := s.get(t, "/admin/oidc/callback?state=x&code=y")
+	if staff.status != http.StatusNotFound {
+		t.Fatalf("the provider's way back, none set up = %d", staff.status)
+	}
+	mustContain(t, "staff error", staff.body, `<a href="/admin/">Go to the staff dashboard</a>`)
+	visitor := s.get(t, "/b/"+strings.Repeat("A", 43))
+	mustContain(t, "visitor error", visitor.body, `<a href="/">Go to the start page</a>`)
+	mustNotContain(t, "visitor error", visitor.body, "staff dashboard")
+}

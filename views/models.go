@@ -371,6 +371,9 @@ type ErrorData struct {
 	Status  int
 	Heading Msg
 	Body    Msg
+	// Staff: the error is on a staff page (below /admin/): the way back is the dashboard (or
+	// its sign-in), not the booking site's start page.
+	Staff bool
 }
 
 // Field limits, shared by the forms (maxlength) and the handlers' validation.
