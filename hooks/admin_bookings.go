@@ -362,7 +362,7 @@ func (h *handlers) renderBookingAdmin(e *core.RequestEvent, status int, errs map
 	}
 	d.Payments = paymentViews(pays, v.Loc)
 	if staffOf(e).Role().Rank() >= store.RoleManager.Rank() {
-		d.CanRefund, d.CanCharge = h.refundable(e.App, b.ID), chargeable(e.App, b) != nil
+		d.CanRefund, d.CanCharge = refundable(e.App, b.ID), chargeable(e.App, b) != nil
 	}
 	d.Booking.AwaitsPayment, _, _ = awaitingPayment(pays, b, h.now())
 	texts, err := store.TextsOf(e.App, b.ID)

@@ -136,7 +136,7 @@ func (h *handlers) bookingRefund(e *core.RequestEvent) error {
 }
 
 // refundable reports whether bookingID has money paid that was not refunded (nor is being).
-func (h *handlers) refundable(app core.App, bookingID string) bool {
+func refundable(app core.App, bookingID string) bool {
 	paid, err := store.Paid(app, bookingID)
 	if err != nil || paid == nil || paid.Kind == store.PaymentCard {
 		return false
