@@ -245,8 +245,18 @@ func (c Calendar) OpeningDay(d Date, clock Clock) Date {
 // when rules of the day before run past midnight, the time they close (a Friday 18:00–26:00 rule
 // makes Saturday begin at 02:00), or d's first opening if that is earlier. The starts from
 // DayStart(d) up to DayStart(d+1) are those OpeningDay gives to d.
+//
+// "Earlier" compares instants: on the spring night a close at 02:30, which does not exist,
+// is 03:30 summer time, so d's own hours opening at 03:15 begin d at 03:15.
 func (c Calendar) DayStart(d Date, loc *time.Location) time.Time {
-	at, _, _ := Resolve(d, c.carryOver(d), orUTC(loc))
+	loc = orUTC(loc)
+	cut, first := c.overnight(d)
+	at, _, _ := Resolve(d, min(cut, first), loc)
+	if cut < first && first < minutesPerDay {
+		if own, _, _ := Resolve(d, first, loc); own.Before(at) {
+			at = own
+		}
+	}
 	return at
 }
 

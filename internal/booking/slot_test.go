@@ -311,6 +311,16 @@ func TestOpeningDay(t *testing.T) {
 	if got := spring.DayStart(mustDate(t, "2026-03-29"), berlin).In(berlin).Format("2006-01-02 15:04 MST"); got != "2026-03-29 03:30 CEST" {
 		t.Errorf("DayStart on the spring night = %s, want 2026-03-29 03:30 CEST", got)
 	}
+	// ...unless Sunday's own hours open before that instant (03:15): Sunday begins then, and
+	// OpeningDay gives its 03:15 start to Sunday (found by FuzzCheck).
+	springEarly := Calendar{Hours: []Hours{{time.Saturday, 20 * 60, 26*60 + 30}, {time.Sunday, 3*60 + 15, 6 * 60}}}
+	sunday := mustDate(t, "2026-03-29")
+	if got := springEarly.DayStart(sunday, berlin).In(berlin).Format("2006-01-02 15:04 MST"); got != "2026-03-29 03:15 CEST" {
+		t.Errorf("DayStart on the spring night with Sunday opening at 03:15 = %s, want 2026-03-29 03:15 CEST", got)
+	}
+	if got := springEarly.OpeningDay(sunday, 3*60+15); got != sunday {
+		t.Errorf("OpeningDay(Sunday 03:15) = %s, want Sunday", got)
+	}
 }
 
 func TestSlotsSessions(t *testing.T) {
