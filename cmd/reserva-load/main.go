@@ -53,7 +53,7 @@ var (
 	outFile     = flag.String("out", "", "also write the results (markdown) to this file")
 	keepFiles   = flag.Bool("keep", false, "keep the temporary directory (data, logs)")
 	clients     = flag.Int("clients", 2, "client processes sharing the connections of each scenario")
-	clientNice  = flag.Int("client-nice", 10, "the clients' nice value (they give way to the server, as remote visitors would)")
+	clientNice  = flag.Int("client-nice", 10, "the clients' nice value when the CPUs are not split (-split=false): they give way to the server")
 	clientProcs = flag.Int("client-procs", 1, "GOMAXPROCS of each client process")
 	workerFlg   = flag.Bool("worker", false, "internal: be a load client process (see worker.go)")
 	bareFlag    = flag.String("bare", "", "internal: be the bare baseline server, serving this file")
@@ -75,6 +75,7 @@ func main() {
 	if *short {
 		*duration, *startupN, *purgeN = 3*time.Second, 100_000, 22_500
 	}
+	splitCPUs()
 	tmp, err := os.MkdirTemp("", "reserva-load-")
 	check(err)
 	if !*keepFiles {
@@ -104,8 +105,8 @@ func main() {
 	log.Printf("building the PocketBase peer …")
 	run("go", "build", "-o", peerBin, "./cmd/reserva-load/peer")
 	r := &report{}
-	r.add("machine", fmt.Sprintf("%s, %d CPUs, GOMAXPROCS default; %d connections from %d client processes, %s per scenario",
-		cpuModel(), numCPU(), *conns, *clients, *duration))
+	r.add("machine", fmt.Sprintf("%s, %d CPUs, GOMAXPROCS default; %s; %d connections from wrk (browse) or %d Go client processes (the rest), %s per scenario",
+		cpuModel(), numCPU(), splitNote(), *conns, *clients, *duration))
 
 	// The venue under load: the demo plus 1,000 generated bookings (the "hall" offering, room
 	// for any number of bookings at one time), an owner, backups to a local directory.
@@ -121,22 +122,39 @@ func main() {
 	if recipient == nil {
 		log.Fatalf("no recipient in:\n%s", keyOut)
 	}
-	srv := start(bin, data, tmp, "RESERVA_BACKUP_RECIPIENTS="+recipient[1], "RESERVA_BACKUP_DIR="+filepath.Join(tmp, "backups"),
-		"RESERVA_BACKUP_SCHEDULE=0 4 1 1 *", "RESERVA_BACKUP_DRILL=30 4 1 1 *")
+	env := []string{"RESERVA_BACKUP_RECIPIENTS=" + recipient[1], "RESERVA_BACKUP_DIR=" + filepath.Join(tmp, "backups"),
+		"RESERVA_BACKUP_SCHEDULE=0 4 1 1 *", "RESERVA_BACKUP_DRILL=30 4 1 1 *"}
+	date := loadDate()
+	pagePath := "/book/dinner?date=" + date + "&party=2"
+	jsonPath := "/api/reserva/availability?offering=dinner&date=" + date + "&party=2"
+
+	// 1. Browse: the booking page and the availability JSON against a bare handler serving the
+	// page's bytes, sent by wrk with the server and wrk on CPUs of their own (cpus.go).
+	browse := func(pinned bool, srv *server, suffix string) (bare, page, answer result) {
+		pageBytes := get(newClient(1), srv.url+pagePath)
+		answerBytes := get(newClient(1), srv.url+jsonPath)
+		bareURL, stopBare := bareServer(tmp, pageBytes, pinned)
+		bare = wrkLoad("bare net/http, same bytes"+suffix, pinned, *duration, *conns, bareURL+pagePath, len(pageBytes))
+		stopBare()
+		page = wrkLoad("browse: booking page"+suffix, pinned, *duration, *conns, srv.url+pagePath, len(pageBytes))
+		answer = wrkLoad("browse: availability JSON"+suffix, pinned, *duration, *conns, srv.url+jsonPath, len(answerBytes))
+		return bare, page, answer
+	}
+	bsrv := startOn(true, bin, data, tmp, env...)
+	rBare, rBrowse, rJSON := browse(true, bsrv, "")
+	bsrv.stop()
+
+	// The server of the other scenarios, on all CPUs.
+	srv := start(bin, data, tmp, env...)
 	defer srv.stop()
 	time.Sleep(2 * time.Second)
 	idleRSS := srv.rss("VmRSS")
-
-	date := loadDate()
-	pagePath := "/book/dinner?date=" + date + "&party=2"
-
-	// 1. Browse: the booking page, against a bare handler serving the same bytes.
-	page := get(newClient(1), srv.url+pagePath)
-	bareURL, stopBare := bareServer(tmp, page)
-	rBare := load("bare net/http, same bytes", *duration, *conns, get1(bareURL+pagePath))
-	stopBare()
-	rBrowse := load("browse: booking page", *duration, *conns, get1(srv.url+pagePath))
-	rJSON := load("browse: availability JSON", *duration, *conns, get1(srv.url+"/api/reserva/availability?offering=dinner&date="+date+"&party=2"))
+	idleAnon := srv.rss("RssAnon")
+	var shared []result // the browse scenarios again, unsplit
+	if split() {
+		b, p, a := browse(false, srv, ", CPUs shared")
+		shared = []result{b, p, a}
+	}
 
 	// 2. Book one contended time (the hall: no capacity limit reached), against raw inserts
 	// into the real bookings table and against a plain PocketBase app's public create.
@@ -187,13 +205,19 @@ func main() {
 	bigSize := fileSize(filepath.Join(big, "data.db"))
 
 	// The table.
-	for _, x := range []result{rBare, rBrowse, rJSON, rRaw1, rRaw64, rBook, rPeer, rCap, rMixed, rDuring, pr.base, pr.during} {
+	for _, x := range append(append([]result{rBare, rBrowse, rJSON}, shared...), rRaw1, rRaw64, rBook, rPeer, rCap, rMixed, rDuring, pr.base, pr.during) {
 		r.row(x)
 	}
 	r.add("backup during the mixed load", fmt.Sprintf("%s (while it ran: p99 of all requests %s, of the bookings alone %s; without a backup: %s and %s)",
 		backupTook.Round(time.Millisecond), ms(rDuring.p99), ms(rDuring.bookP99), ms(rMixed.p99), ms(rMixed.bookP99)))
 	r.add("retention purge during the mixed load", pr.String())
-	r.add("resident memory", fmt.Sprintf("idle %.1f MB, peak under load %.1f MB (the PocketBase peer's peak: %.1f MB)", mb(idleRSS), mb(peakRSS), mb(peerRSS)))
+	if len(shared) == 3 {
+		r.add("browse with the CPUs shared (wrk at nice "+strconv.Itoa(*clientNice)+" on all CPUs)", fmt.Sprintf(
+			"booking page %.2f of the bare handler's rate, p99 %s against the bare handler's %s; availability JSON %.2f, p99 %s",
+			shared[1].rate/shared[0].rate, ms(shared[1].p99), ms(shared[0].p99), shared[2].rate/shared[0].rate, ms(shared[2].p99)))
+	}
+	r.add("resident memory", fmt.Sprintf("idle %.1f MB (%.1f MB of it private, the rest pages of the binary), peak under load %.1f MB (the PocketBase peer's peak: %.1f MB)",
+		mb(idleRSS), mb(idleAnon), mb(peakRSS), mb(peerRSS)))
 	r.add("PocketBase peer", fmt.Sprintf("%d records in its bookings table after %d answers 200", peerRecords, rPeer.statuses[http.StatusOK]))
 	r.add("start to first 200", fmt.Sprintf("%s with %d bookings (%.0f MB; generated in %s), %s with the bare demo",
 		startBig.Round(time.Millisecond), *startupN, mb(bigSize), genTook.Round(time.Second), startSmall.Round(time.Millisecond)))
@@ -233,6 +257,7 @@ type result struct {
 	bookP99        time.Duration // of the bookings alone (answers 303, 409, 422); -1 when none
 	statuses       map[int]int
 	clientCPU      float64 // the busiest client's CPU time ÷ the scenario's length (0: not measured)
+	client         string  // "wrk", or "" for the Go clients of worker.go
 }
 
 func summarize(name string, took time.Duration, lat []time.Duration, statuses map[int]int, errs int) result {
@@ -458,21 +483,32 @@ type server struct {
 }
 
 // start runs reserva serve on dir, its visitor rate limits off, with env added.
-func start(bin, dir, tmp string, env ...string) *server {
-	return startServe(bin, dir, tmp, "/healthz", append([]string{"RESERVA_RATE_BOOKING=off", "RESERVA_RATE_PAGES=off",
+func start(bin, dir, tmp string, env ...string) *server { return startOn(false, bin, dir, tmp, env...) }
+
+// startOn is start, on the server's CPUs of a split scenario when pinned (cpus.go).
+func startOn(pinned bool, bin, dir, tmp string, env ...string) *server {
+	return startServeOn(pinned, bin, dir, tmp, "/healthz", append([]string{"RESERVA_RATE_BOOKING=off", "RESERVA_RATE_PAGES=off",
 		"RESERVA_BOOKINGS_PER_EMAIL=0", "RESERVA_FORM_MIN_SECONDS=0"}, env...)...)
 }
 
 // startServe runs "bin serve --http ADDR --dir dir" (reserva's or a PocketBase app's command
 // line) and waits for a 200 from health.
 func startServe(bin, dir, tmp, health string, env ...string) *server {
+	return startServeOn(false, bin, dir, tmp, health, env...)
+}
+
+// servers numbers the servers' log files.
+var servers int
+
+func startServeOn(pinned bool, bin, dir, tmp, health string, env ...string) *server {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	check(err)
 	addr := ln.Addr().String()
 	ln.Close()
-	logFile, err := os.Create(filepath.Join(tmp, filepath.Base(bin)+"-"+filepath.Base(dir)+".log"))
+	servers++
+	logFile, err := os.Create(filepath.Join(tmp, fmt.Sprintf("%s-%s-%d.log", filepath.Base(bin), filepath.Base(dir), servers)))
 	check(err)
-	cmd := exec.Command(bin, "serve", "--http", addr, "--dir", dir)
+	cmd := onServerCPUs(pinned, bin, "serve", "--http", addr, "--dir", dir)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	check(cmd.Start())
@@ -578,6 +614,9 @@ func (r *report) row(x result) {
 	client := "–"
 	if x.clientCPU > 0 {
 		client = fmt.Sprintf("%.0f%%", 100*x.clientCPU)
+		if x.client != "" {
+			client += " " + x.client
+		}
 		if x.clientCPU >= clientBound {
 			client += " (client-bound)"
 		}

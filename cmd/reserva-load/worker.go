@@ -26,9 +26,10 @@ import (
 //
 // The clients stand in for visitors on other machines, so they take as little of this one as
 // they can: each runs with one OS thread for Go code (GOMAXPROCS=1) and at a lower priority
-// (nice 10), so the server under test, and the bare baseline alike, get the CPU first. Each
+// (nice 10), so the server under test, and the baselines alike, get the CPU first. Each
 // scenario reports the clients' CPU time against its length: a client near 100% may have held
-// the figure back, and the scenario is marked client-bound.
+// the figure back, and the scenario is marked client-bound. (The browse scenarios are sent by
+// wrk instead, on CPUs of its own: wrk.go, cpus.go.)
 //
 // Protocol: the coordinator writes one JSON workSpec line to a worker's stdin; the worker starts
 // at spec.Start, sends requests from spec.Conns connections until its stdin says "stop" (or
@@ -202,7 +203,7 @@ func startWorkers(conns int, burst bool, mix []reqSpec) *workers {
 		if i < conns%n {
 			share++
 		}
-		cmd := exec.Command("nice", "-n", strconv.Itoa(*clientNice), self, "-worker")
+		cmd, _ := onClientCPUs(false, self, "-worker")
 		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(*clientProcs))
 		stdin, err := cmd.StdinPipe()
 		check(err)
@@ -312,13 +313,14 @@ func bareServe(file string) {
 	})))
 }
 
-// bareServer starts the bare baseline in its own process, serving body.
-func bareServer(tmp string, body []byte) (addr string, stop func()) {
+// bareServer starts the bare baseline in its own process, serving body (on the server's CPUs
+// when pinned).
+func bareServer(tmp string, body []byte, pinned bool) (addr string, stop func()) {
 	file := tmp + "/bare-page.html"
 	check(os.WriteFile(file, body, 0o644))
 	self, err := os.Executable()
 	check(err)
-	cmd := exec.Command(self, "-bare", file)
+	cmd := onServerCPUs(pinned, self, "-bare", file)
 	out, err := cmd.StdoutPipe()
 	check(err)
 	cmd.Stderr = os.Stderr
