@@ -167,6 +167,10 @@ func setMessage(b *catalog.Builder, tag language.Tag, key string, value json.Raw
 	return b.Set(tag, key, plural.Selectf(1, "%d", args...))
 }
 
+// Preload builds the catalogs now instead of on the first page that needs them (about 9 MB of
+// allocations and 12 ms for six languages): the server calls it as it starts.
+func Preload() { mustLocales() }
+
 // Languages lists the languages that have a catalog, the default first.
 func Languages() []string { return tagNames(mustLocales().tags) }
 

@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"reserva/internal/jobs"
 	"reserva/internal/store"
+	"reserva/views"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -131,7 +133,11 @@ func newServeCommand(app core.App, d Deps) *cobra.Command {
 					}
 				}
 				// Jobs run only under serve: the outbox, reminders, the waitlist, clean-ups, backups.
-				return d.Jobs.Start()
+				if err := d.Jobs.Start(); err != nil {
+					return err
+				}
+				settle()
+				return nil
 			})
 			sc := apis.ServeConfig{
 				HttpAddr:           cfg.httpAddr,
@@ -241,6 +247,16 @@ var aeadSuites = []uint16{
 	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// settle readies, at the start, what the first request would otherwise build (the message
+// catalogs) and hands the garbage of the start back to the OS. With the collector at four
+// times the live heap (main.go) the start's garbage (the migrations' checks, the collections,
+// the catalogs: about 16 MB allocated for 5 MB kept) stayed resident until the first
+// collection under load: a server that had answered one request sat at 50 MB instead of 38.
+func settle() {
+	views.Preload()
+	debug.FreeOSMemory()
 }
 
 // configureServer applies Reserva's server settings inside OnServe: timeouts against slow
