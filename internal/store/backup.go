@@ -146,40 +146,93 @@ func MarkBackupDeleted(app core.App, b *BackupRecord) error {
 
 // Fingerprint summarises the state of the data: each collection's row count and latest
 // `updated` (for the bookings, the count of writes booking_changes keeps), and the schema's
-// and settings' latest change. The backups bookkeeping itself is
-// left out, so recording a backup does not make the next one necessary.
+// and settings' latest change. The backups bookkeeping itself is left out, so recording a
+// backup does not make the next one necessary. A snapshot computes the same of its own view
+// (Snapshot.Facts).
 func Fingerprint(app core.App) (string, error) {
-	cols, err := app.FindAllCollections()
-	if err != nil {
-		return "", fmt.Errorf("backup: fingerprint: %w", err)
+	f, err := dataFacts(dbReader(app.DB()))
+	return f.fingerprint, err
+}
+
+// Facts are what a backup records of its data: the rows of each collection (the manifest's
+// counts) and the data's fingerprint (Fingerprint).
+type Facts struct {
+	Rows        map[string]int64
+	fingerprint string
+}
+
+// Fingerprint is the data's fingerprint, as Fingerprint computes it.
+func (f Facts) Fingerprint() string { return f.fingerprint }
+
+// reader runs read queries for dataFacts: one row into dst, or one column.
+type reader struct {
+	row    func(q string, dst ...any) error
+	column func(q string) ([]string, error)
+}
+
+func dbReader(db dbx.Builder) reader {
+	return reader{
+		row: func(q string, dst ...any) error { return db.NewQuery(q).Row(dst...) },
+		column: func(q string) ([]string, error) {
+			var out []string
+			err := db.NewQuery(q).Column(&out)
+			return out, err
+		},
 	}
+}
+
+// dataFacts counts the rows of every collection (views aside) and makes the fingerprint, one
+// query a collection: its count with its latest change. It reads the schema it finds, so it
+// works on a database its migrations have not reached yet (a backup before migrating, a
+// restored file): without booking_changes, the bookings' latest `updated` stands in.
+func dataFacts(r reader) (Facts, error) {
+	names, err := r.column("SELECT name FROM _collections WHERE type != 'view' ORDER BY name")
+	if err != nil {
+		return Facts{}, fmt.Errorf("backup: list collections: %w", err)
+	}
+	var changes int
+	if err := r.row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'booking_changes'", &changes); err != nil {
+		return Facts{}, fmt.Errorf("backup: facts: %w", err)
+	}
+	f := Facts{Rows: make(map[string]int64, len(names))}
 	h := sha256.New()
-	for _, c := range cols {
-		if c.Name == colBackups || c.IsView() {
-			continue
+	for _, name := range names {
+		var updated int
+		if err := r.row("SELECT count(*) FROM pragma_table_info("+quoteString(name)+") WHERE name = 'updated'", &updated); err != nil {
+			return Facts{}, fmt.Errorf("backup: facts %s: %w", name, err)
+		}
+		q := "SELECT count(*), '' FROM " + quoteIdent(name)
+		switch {
+		case name == colBookings && changes > 0:
+			// Every write to the bookings counts in booking_changes (changes.go): no scan of a
+			// million bookings for their latest update.
+			q = "SELECT count(*), coalesce((SELECT CAST(n AS TEXT) FROM booking_changes WHERE id = 1), '') FROM " + quoteIdent(name)
+		case updated > 0:
+			q = "SELECT count(*), coalesce(max(`updated`), '') FROM " + quoteIdent(name)
 		}
 		var n int64
 		var latest string
-		q := "SELECT count(*), '' FROM " + quoteIdent(c.Name)
-		switch {
-		case c.Name == colBookings:
-			// Every write to the bookings counts in booking_changes (changes.go): no scan of a
-			// million bookings for their latest update.
-			q = "SELECT count(*), (SELECT CAST(n AS TEXT) FROM booking_changes WHERE id = 1) FROM " + quoteIdent(c.Name)
-		case c.Fields.GetByName("updated") != nil:
-			q = "SELECT count(*), coalesce(max([[updated]]), '') FROM " + quoteIdent(c.Name)
+		if err := r.row(q, &n, &latest); err != nil {
+			return Facts{}, fmt.Errorf("backup: facts %s: %w", name, err)
 		}
-		if err := app.DB().NewQuery(q).Row(&n, &latest); err != nil {
-			return "", fmt.Errorf("backup: fingerprint %s: %w", c.Name, err)
+		f.Rows[name] = n
+		if name != colBackups {
+			fmt.Fprintf(h, "%s|%d|%s\n", name, n, latest)
 		}
-		fmt.Fprintf(h, "%s|%d|%s\n", c.Name, n, latest)
 	}
 	var schema, settings string
-	_ = app.DB().NewQuery("SELECT coalesce(max(updated), '') FROM _collections").Row(&schema)
-	_ = app.DB().NewQuery("SELECT coalesce(max(updated), '') FROM _params").Row(&settings)
+	if err := r.row("SELECT coalesce(max(updated), '') FROM _collections", &schema); err != nil {
+		return Facts{}, fmt.Errorf("backup: facts: %w", err)
+	}
+	if err := r.row("SELECT coalesce(max(updated), '') FROM _params", &settings); err != nil {
+		return Facts{}, fmt.Errorf("backup: facts: %w", err)
+	}
 	fmt.Fprintf(h, "%s|%s", schema, settings)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	f.fingerprint = hex.EncodeToString(h.Sum(nil))
+	return f, nil
 }
+
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
@@ -190,29 +243,8 @@ func CountRows(path string) (map[string]int64, error) {
 		return nil, fmt.Errorf("backup: open %s: %w", filepath.Base(path), err)
 	}
 	defer db.Close()
-	return countRows(func(q string, dst ...any) error { return db.NewQuery(q).Row(dst...) },
-		func(q string) ([]string, error) {
-			var out []string
-			err := db.NewQuery(q).Column(&out)
-			return out, err
-		})
-}
-
-// countRows counts the rows of each collection, reading through row (one row) and column.
-func countRows(row func(q string, dst ...any) error, column func(q string) ([]string, error)) (map[string]int64, error) {
-	names, err := column("SELECT name FROM _collections WHERE type != 'view' ORDER BY name")
-	if err != nil {
-		return nil, fmt.Errorf("backup: list collections: %w", err)
-	}
-	rows := make(map[string]int64, len(names))
-	for _, n := range names {
-		var c int64
-		if err := row("SELECT count(*) FROM "+quoteIdent(n), &c); err != nil {
-			return nil, fmt.Errorf("backup: count %s: %w", n, err)
-		}
-		rows[n] = c
-	}
-	return rows, nil
+	f, err := dataFacts(dbReader(db))
+	return f.Rows, err
 }
 
 // IntegrityCheck runs PRAGMA integrity_check on the database at path.

@@ -63,10 +63,11 @@ func (s *Snapshot) Close() error {
 	return errors.Join(err, s.conn.Close())
 }
 
-// CountRows counts the rows of each collection in the snapshot.
-func (s *Snapshot) CountRows(ctx context.Context) (map[string]int64, error) {
-	return countRows(func(q string, dst ...any) error { return s.tx.QueryRowContext(ctx, q).Scan(dst...) },
-		func(q string) ([]string, error) {
+// Facts counts the rows of each collection in the snapshot and makes its fingerprint.
+func (s *Snapshot) Facts(ctx context.Context) (Facts, error) {
+	return dataFacts(reader{
+		row: func(q string, dst ...any) error { return s.tx.QueryRowContext(ctx, q).Scan(dst...) },
+		column: func(q string) ([]string, error) {
 			rows, err := s.tx.QueryContext(ctx, q)
 			if err != nil {
 				return nil, err
@@ -81,7 +82,8 @@ func (s *Snapshot) CountRows(ctx context.Context) (map[string]int64, error) {
 				out = append(out, v)
 			}
 			return out, rows.Err()
-		})
+		},
+	})
 }
 
 // WriteTo writes the snapshot as a database file to w: its pages in order as SQLite's
@@ -90,7 +92,16 @@ func (s *Snapshot) CountRows(ctx context.Context) (map[string]int64, error) {
 // (PocketBase's backups) rebuilds every table and index into a new one. The file is marked
 // for the rollback journal (header bytes 18 and 19), so that it opens alone, read-only too;
 // PocketBase sets WAL again when it opens a restored one.
+//
+// The kernel is asked to read the file ahead of the pages (readAhead): SQLite reads one page
+// at a time.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	var file string
+	if err := s.tx.QueryRow("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
+		return 0, fmt.Errorf("snapshot: database file: %w", err)
+	}
+	ahead := newReadAhead(file)
+	defer ahead.close()
 	rows, err := s.tx.Query("SELECT pgno, data FROM sqlite_dbpage")
 	if err != nil {
 		return 0, fmt.Errorf("snapshot: read pages: %w", err)
@@ -99,6 +110,7 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	var written int64
 	want := int64(1)
 	for rows.Next() {
+		ahead.at(written)
 		var pgno int64
 		var page sql.RawBytes
 		if err := rows.Scan(&pgno, &page); err != nil {

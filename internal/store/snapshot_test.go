@@ -33,10 +33,19 @@ func TestSnapshotIsOneView(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logs.Close()
-	insert(300, 200) // after the snapshot began: in the write-ahead log, not in the view
-	rows, err := data.CountRows(ctx)
+	atStart, err := Fingerprint(app)
 	if err != nil {
 		t.Fatal(err)
+	}
+	insert(300, 200) // after the snapshot began: in the write-ahead log, not in the view
+	facts, err := data.Facts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := facts.Rows
+	if now, err := Fingerprint(app); err != nil || facts.Fingerprint() != atStart || now == atStart {
+		t.Errorf("the snapshot's fingerprint %s, the data's at its start %s and now %s (%v); want the first two equal, the last other",
+			facts.Fingerprint(), atStart, now, err)
 	}
 	path := filepath.Join(t.TempDir(), "data.db")
 	f, err := os.Create(path)
