@@ -34,15 +34,17 @@ var version = ""
 func main() {
 	// The Go heap of a busy venue is a few megabytes, so the default collector (GOGC=100) ran
 	// many times a second under load, each time taking CPU from the booking writer. It runs
-	// at four times the live heap instead, and harder when Go's memory nears 72 MiB (SQLite's
+	// at four times the live heap instead, and harder when Go's memory nears 48 MiB (SQLite's
 	// page caches, bounded by store.DBConnect, are outside it). At 128 MiB the server reached
-	// 190 MB resident after a minute of load; at 72 MiB 135 MB, with the same throughput
-	// (docs/performance.md). GOGC and GOMEMLIMIT still override both.
+	// 190 MB resident after a minute of load, at 72 MiB 153–177 MB once pages were sent at
+	// 55,000 a second, at 48 MiB (with the read connections' caches halved) 125 MB, with the
+	// same throughput within the machine's noise (docs/performance.md). GOGC and GOMEMLIMIT
+	// still override both.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(72 << 20)
+		debug.SetMemoryLimit(48 << 20)
 	}
 
 	// Not PocketBase's dev mode, even under `go run`: it prints every SQL statement
