@@ -28,7 +28,7 @@ type ArchiveFile struct {
 func WriteArchive(w io.Writer, files []ArchiveFile, procs int) error {
 	zw := zip.NewWriter(w)
 	procs = max(procs, 1)
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(procs))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(procs), zstd.WithWindowSize(frameChunk))
 	if err != nil {
 		return fmt.Errorf("backup: archive: %w", err)
 	}
@@ -72,8 +72,13 @@ func addFile(zw *zip.Writer, f ArchiveFile) error {
 	return err
 }
 
-// frameChunk is how much of an entry one zstd frame holds.
-const frameChunk = 4 << 20
+// frameChunk is how much of an entry one zstd frame holds, and the encoder's window (a frame
+// has no history before it: a larger window only holds memory). At 4 MB, frames and window
+// were 34–42 MB of Go heap on one goroutine (62 MB on two) for 10 MB at 1 MB, with the same
+// speed and a backup 1% larger (a database of 200,000 bookings: ratio 0.2463 against 0.2436).
+// In the server that heap counts against the Go memory limit (main.go) while the bookings run:
+// at 4 MB the collector ran so often that a backup under the mixed load took twice as long.
+const frameChunk = 1 << 20
 
 // frameWriter compresses what is written to it as a sequence of independent zstd frames of
 // frameChunk each (a valid zstd stream: decoders read concatenated frames as one), up to procs

@@ -3,6 +3,7 @@ package backup
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -80,20 +81,30 @@ func TestWriteArchiveRoundTrip(t *testing.T) {
 // A failing destination fails the archive: no error is lost between the frames.
 func TestWriteArchiveReportsAFailedWrite(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(p, bytes.Repeat([]byte{7}, 3*frameChunk), 0o600); err != nil {
+	noise := make([]byte, 3*frameChunk) // incompressible: three frames of a megabyte each to write
+	rand.NewChaCha8([32]byte{3}).Read(noise)
+	if err := os.WriteFile(p, noise, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteArchive(failingWriter{n: 1000}, []ArchiveFile{{Name: "f", Path: p}}, 2)
-	if err == nil {
-		t.Fatal("WriteArchive to a failing writer succeeded")
+	w := &failingWriter{n: frameChunk}
+	err := WriteArchive(w, []ArchiveFile{{Name: "f", Path: p}}, 2)
+	if !errors.Is(err, io.ErrShortWrite) {
+		t.Fatalf("WriteArchive to a writer failing once after %d bytes: %v, want its error", w.n, err)
 	}
 }
 
-type failingWriter struct{ n int }
+// failingWriter takes n bytes, fails the write that would go past them, and takes the rest
+// again: only WriteArchive's own bookkeeping can report the one lost write.
+type failingWriter struct {
+	n, written int
+	failed     bool
+}
 
-func (f failingWriter) Write(p []byte) (int, error) {
-	if len(p) > f.n {
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if !f.failed && f.written+len(p) > f.n {
+		f.failed = true
 		return 0, io.ErrShortWrite
 	}
+	f.written += len(p)
 	return len(p), nil
 }
