@@ -201,29 +201,8 @@ func TestSearchAsksForRarePieces(t *testing.T) {
 // but by the writer once idle.
 func TestWriterMergesTheSearchIndexWhenIdle(t *testing.T) {
 	app := newTestApp(t)
-	// FTS5 keys the pages of its segments in bookings_search_data by the segment's id shifted
-	// left by 37 bits (fts5Int.h, FTS5_SEGMENT_ROWID); below that are its own records.
-	segments := func() int {
-		t.Helper()
-		var n int
-		if err := app.DB().NewQuery("SELECT count(DISTINCT id >> 37) FROM bookings_search_data WHERE id >> 37 > 0").Row(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	// Each insert its own transaction, before any writer runs: FTS5 merges nothing inside them.
-	const writes = 12 // fewer than FTS5's crisismerge (16), which merges a level at once
-	for i := range writes {
-		_, err := app.DB().NewQuery(`INSERT INTO bookings (id, reference, name, start, "end", party, status)
-			VALUES ({:id}, {:id}, 'Guest', '2026-12-04 18:00:00.000Z', '2026-12-04 20:00:00.000Z', 2, 'confirmed')`).
-			Bind(dbx.Params{"id": fmt.Sprintf("merge%09d", i)}).Execute()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := segments(); n < writes {
-		t.Fatalf("%d segments after %d commits: FTS5 merged them inside the writes", n, writes)
-	}
+	segments := func() int { return searchSegments(t, app) }
+	addSearchSegments(t, app, 12)
 	// The writer (started by a write of nothing) merges them while idle.
 	s := New(app)
 	defer s.Close()
@@ -239,5 +218,36 @@ func TestWriterMergesTheSearchIndexWhenIdle(t *testing.T) {
 	}
 	if rows, err := ListBookings(app, Filter{Q: "merge00000001"}, 0, 50); err != nil || len(rows) != 2 {
 		t.Errorf("after the merges a search finds %d bookings (%v); want merge000000010 and 11", len(rows), err)
+	}
+}
+
+// searchSegments counts the segments of the search index. FTS5 keys the pages of its segments
+// in bookings_search_data by the segment's id shifted left by 37 bits (fts5Int.h,
+// FTS5_SEGMENT_ROWID); below that are its own records.
+func searchSegments(t *testing.T, app core.App) int {
+	t.Helper()
+	var n int
+	if err := app.DB().NewQuery("SELECT count(DISTINCT id >> 37) FROM bookings_search_data WHERE id >> 37 > 0").Row(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// addSearchSegments inserts n bookings, each its own transaction outside any writer: FTS5
+// merges nothing inside them (n below its crisismerge, 16, which merges a level at once), and
+// leaves a segment each.
+func addSearchSegments(t *testing.T, app core.App, n int) {
+	t.Helper()
+	before := searchSegments(t, app)
+	for i := range n {
+		_, err := app.DB().NewQuery(`INSERT INTO bookings (id, reference, name, start, "end", party, status)
+			VALUES ({:id}, {:id}, 'Guest', '2026-12-04 18:00:00.000Z', '2026-12-04 20:00:00.000Z', 2, 'confirmed')`).
+			Bind(dbx.Params{"id": fmt.Sprintf("merge%09d", i)}).Execute()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := searchSegments(t, app); got < before+n {
+		t.Fatalf("%d segments after %d commits (%d before): FTS5 merged them inside the writes", got, n, before)
 	}
 }
