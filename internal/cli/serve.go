@@ -9,13 +9,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"reserva/internal/jobs"
 	"reserva/internal/store"
-	"reserva/views"
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -137,6 +135,7 @@ func newServeCommand(app core.App, d Deps) *cobra.Command {
 					return err
 				}
 				settle()
+				settleWhenQuiet(se.App)
 				return nil
 			})
 			sc := apis.ServeConfig{
@@ -247,16 +246,6 @@ var aeadSuites = []uint16{
 	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-}
-
-// settle readies, at the start, what the first request would otherwise build (the message
-// catalogs) and hands the garbage of the start back to the OS. With the collector at four
-// times the live heap (main.go) the start's garbage (the migrations' checks, the collections,
-// the catalogs: about 16 MB allocated for 5 MB kept) stayed resident until the first
-// collection under load: a server that had answered one request sat at 50 MB instead of 38.
-func settle() {
-	views.Preload()
-	debug.FreeOSMemory()
 }
 
 // configureServer applies Reserva's server settings inside OnServe: timeouts against slow
