@@ -545,7 +545,7 @@ type idleRSS struct {
 }
 
 func (i idleRSS) String() string {
-	return fmt.Sprintf("%.1f MB 2 s after the start, at most %.1f MB over %s with no load (sampled every second; %.1f MB of it private then, the rest pages of the binary)",
+	return fmt.Sprintf("%.1f MB 2 s after the start, at most %.1f MB over %s with no load (sampled every second; %.1f MB of it private then, the rest file pages, mostly the binary's)",
 		mb(i.after2s), mb(i.high), i.over, mb(i.highAnon))
 }
 
